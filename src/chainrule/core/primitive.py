@@ -1,0 +1,131 @@
+"""Primitives: an implementation plus its VJP and JVP rules, side by side.
+
+A primitive is called like the NumPy function it wraps. ``bind`` finds the
+innermost (highest-level) trace among the arguments and lets it record the call;
+with no traced argument the implementation runs directly, so untraced code pays
+one loop over its arguments and nothing else.
+
+Rule signatures use fixed names: ``g`` is the incoming cotangent, ``t`` a tangent,
+``ans`` the primal output, then the primal inputs by name, then the static
+keyword parameters. A rule may receive ``g``/``t`` with extra *leading* batch
+axes and must let them pass through; that is what makes Jacobians one pass.
+"""
+
+from __future__ import annotations
+
+from types import MethodType
+
+from .errors import NoRuleError
+
+
+class Box:
+    """A traced value. Subclasses carry the per-mode data (tape node or tangent)."""
+
+    __slots__ = ("_value", "_trace")
+
+
+def bind(prim: Primitive, args, params: dict):
+    top = None
+    for a in args:
+        if isinstance(a, Box):
+            trace = a._trace
+            if top is None or trace.level > top.level:
+                top = trace
+    if top is None:
+        return prim.impl(*args, **params)
+    if not prim.differentiable:
+        return prim.impl(*[unbox_all(a) for a in args], **params)
+    return top.process(prim, args, params)
+
+
+def unbox_all(x):
+    """Strip every trace from ``x`` (for non-differentiable ops such as comparisons)."""
+    while isinstance(x, Box):
+        x = x._value
+    return x
+
+
+class Primitive:
+    """One differentiable operation: ``impl`` plus a VJP and a JVP rule per argument.
+
+    ``defvjp(rule_for_arg0, rule_for_arg1, ...)`` takes one rule per positional
+    argument, ``None`` marking an argument that is never differentiated (an index,
+    a condition). ``defvjp_argnum(rule)`` takes one rule ``rule(argnum, g, ans, *args)``
+    for primitives with a variable number of arguments. The same holds for JVPs.
+    """
+
+    __slots__ = ("name", "impl", "differentiable", "multiple_results", "_vjps", "_jvps",
+                 "_vjp_argnum", "_jvp_argnum", "doc")
+
+    def __init__(self, name: str, impl, *, differentiable: bool = True,
+                 multiple_results: bool = False, doc: str | None = None):
+        self.name = name
+        self.impl = impl
+        self.differentiable = differentiable
+        self.multiple_results = multiple_results
+        self._vjps: tuple = ()
+        self._jvps: tuple = ()
+        self._vjp_argnum = None
+        self._jvp_argnum = None
+        self.doc = doc or getattr(impl, "__doc__", None)
+
+    def __call__(self, *args, **params):
+        return bind(self, args, params)
+
+    def __get__(self, obj, objtype=None):
+        # Lets a primitive serve directly as a traced-array operator method (x.__add__).
+        return self if obj is None else MethodType(self, obj)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+    def defvjp(self, *rules):
+        self._vjps = rules
+        return self
+
+    def defjvp(self, *rules):
+        self._jvps = rules
+        return self
+
+    def defvjp_argnum(self, rule):
+        self._vjp_argnum = rule
+        return self
+
+    def defjvp_argnum(self, rule):
+        self._jvp_argnum = rule
+        return self
+
+    def vjp(self, argnum: int, g, ans, args, params):
+        if self._vjp_argnum is not None:
+            return self._vjp_argnum(argnum, g, ans, *args, **params)
+        rules = self._vjps
+        if argnum >= len(rules) or rules[argnum] is None:
+            raise NoRuleError(f"{self.name} has no VJP rule for argument {argnum}; "
+                              "that argument cannot be differentiated")
+        return rules[argnum](g, ans, *args, **params)
+
+    def jvp(self, argnum: int, t, ans, args, params):
+        if self._jvp_argnum is not None:
+            return self._jvp_argnum(argnum, t, ans, *args, **params)
+        rules = self._jvps
+        if argnum >= len(rules) or rules[argnum] is None:
+            raise NoRuleError(f"{self.name} has no JVP rule for argument {argnum}; "
+                              "that argument cannot be differentiated in forward mode")
+        return rules[argnum](t, ans, *args, **params)
+
+
+# NumPy dispatch tables, filled by the rule families with ``implements``.
+UFUNCS: dict = {}
+FUNCTIONS: dict = {}
+
+
+def implements(*numpy_objects):
+    """Register ``fn`` as what NumPy dispatches to when a traced array meets ``numpy_objects``."""
+    import numpy as np
+
+    def register(fn):
+        for obj in numpy_objects:
+            (UFUNCS if isinstance(obj, np.ufunc) else FUNCTIONS)[obj] = fn
+        return fn
+
+    return register

@@ -1,0 +1,221 @@
+"""The transforms users call: ``vjp``, ``jvp``, ``grad``, ``value_and_grad``.
+
+All of them (and ``jacobian``, ``hessian``, ``hvp`` elsewhere) sit on two
+functions, :func:`linearize_reverse` and :func:`push_forward`, which accept
+*batched* cotangents/tangents: a leading batch axis on every seed runs through
+every rule, so a Jacobian is one pass. Semantics follow JAX (``argnums``,
+``has_aux``, pytrees in and out).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .errors import NotDifferentiableInputError
+from .primitive import Box
+from .pytree import tree_flatten, tree_unflatten
+from .trace import ForwardBox, ForwardTrace, ReverseBox, ReverseTrace, _shape
+
+
+def check_differentiable(x, what: str = "input"):
+    """Reject integer, boolean and complex inputs with a message that says why."""
+    v = x
+    while isinstance(v, Box):
+        v = v._value
+    dtype = v.dtype if hasattr(v, "dtype") else np.result_type(v)
+    if np.issubdtype(dtype, np.complexfloating):
+        raise NotImplementedError(f"complex {what} (dtype {dtype}) is not supported yet by chainrule")
+    if not np.issubdtype(dtype, np.floating):
+        raise NotDifferentiableInputError(
+            f"cannot differentiate with respect to an {what} of dtype {dtype}: integer and boolean "
+            "values are constants. Pass a float (e.g. 3.0 or x.astype(float)) to differentiate.")
+
+
+def _zeros(like, batch=()):
+    v = like
+    while isinstance(v, Box):
+        v = v._value
+    return np.zeros(batch + _shape(v), dtype=np.result_type(v, np.float64))
+
+
+class ReverseLinearization:
+    """A traced function's outputs together with the tape that maps output cotangents back.
+
+    ``pull(ct_leaves, batch)`` runs the backward pass once; every cotangent carries
+    the leading ``batch`` axes (``()`` for an ordinary VJP).
+    """
+
+    def __init__(self, trace: ReverseTrace, in_boxes, in_leaves, out_leaves):
+        self.trace = trace
+        self.in_nodes = [b._node for b in in_boxes]
+        self.in_leaves = in_leaves
+        self.out_nodes = []
+        self.out_values = []
+        for o in out_leaves:
+            if type(o) is ReverseBox and o._trace is trace:
+                self.out_nodes.append(o._node)
+                self.out_values.append(o._value)
+            else:  # output does not depend on the inputs (or is a constant)
+                self.out_nodes.append(None)
+                self.out_values.append(o)
+
+    def pull(self, ct_leaves, batch=()) -> list:
+        seeds = {}
+        for node, c in zip(self.out_nodes, ct_leaves):
+            if node is not None and c is not None:
+                seeds[node] = c if node not in seeds else seeds[node] + c
+        cts = self.trace.backward(seeds, self.in_nodes)
+        return [_zeros(x, batch) if c is None else c for c, x in zip(cts, self.in_leaves)]
+
+
+def linearize_reverse(f: Callable, primals: Sequence, has_aux: bool = False):
+    """Run ``f(*primals)`` on a fresh reverse trace.
+
+    Returns ``(linearization, out_treedef, in_treedef, aux)``.
+    """
+    in_leaves, in_def = tree_flatten(tuple(primals))
+    for x in in_leaves:
+        check_differentiable(x)
+    trace = ReverseTrace()
+    in_boxes = [trace.new_input(x) for x in in_leaves]
+    out = f(*tree_unflatten(in_def, in_boxes))
+    aux = None
+    if has_aux:
+        out, aux = _split_aux(out)
+        aux = _strip(aux, trace)
+    out_leaves, out_def = tree_flatten(out)
+    return ReverseLinearization(trace, in_boxes, in_leaves, out_leaves), out_def, in_def, aux
+
+
+def push_forward(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = False,
+                 batch=()):
+    """Run ``f`` on a fresh forward trace; returns ``(out, out_tangent, aux)`` as pytrees.
+
+    Each tangent leaf has shape ``batch + primal.shape``.
+    """
+    in_leaves, in_def = tree_flatten(tuple(primals))
+    t_leaves, t_def = tree_flatten(tuple(tangents))
+    if t_def != in_def:
+        raise ValueError(f"tangents must have the same structure as primals: {t_def!r} vs {in_def!r}")
+    for x, t in zip(in_leaves, t_leaves):
+        check_differentiable(x)
+        want = tuple(batch) + _shape(x)
+        if _shape(t) != want:
+            raise ValueError(f"tangent shape {_shape(t)} does not match primal shape {want}")
+    trace = ForwardTrace()
+    boxes = [trace.new_input(x, t) for x, t in zip(in_leaves, t_leaves)]
+    out = f(*tree_unflatten(in_def, boxes))
+    aux = None
+    if has_aux:
+        out, aux = _split_aux(out)
+        aux = _strip(aux, trace)
+    out_leaves, out_def = tree_flatten(out)
+    vals, tans = [], []
+    for o in out_leaves:
+        if type(o) is ForwardBox and o._trace is trace:
+            vals.append(o._value)
+            tans.append(o._tangent)
+        else:
+            vals.append(o)
+            tans.append(_zeros(o, tuple(batch)))
+    return tree_unflatten(out_def, vals), tree_unflatten(out_def, tans), aux
+
+
+def _split_aux(out):
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise TypeError("with has_aux=True the function must return a pair (output, aux)")
+    return out
+
+
+def _strip(tree, trace):
+    """Aux data leaves the transform as values, not as boxes of a finished trace."""
+    leaves, td = tree_flatten(tree)
+    return tree_unflatten(td, [x._value if isinstance(x, Box) and x._trace is trace else x
+                               for x in leaves])
+
+
+def vjp(f: Callable, *primals, has_aux: bool = False):
+    """``out, f_vjp = vjp(f, *primals)``; ``f_vjp(ct)`` returns one cotangent per primal.
+
+    ``ct`` has the structure and shapes of ``out``. With ``has_aux`` the result is
+    ``(out, f_vjp, aux)``.
+    """
+    lin, out_def, in_def, aux = linearize_reverse(f, primals, has_aux)
+    out = tree_unflatten(out_def, lin.out_values)
+
+    def f_vjp(ct):
+        ct_leaves, ct_def = tree_flatten(ct)
+        if ct_def != out_def:
+            raise ValueError(f"cotangent structure {ct_def!r} does not match output {out_def!r}")
+        for c, o in zip(ct_leaves, lin.out_values):
+            if _shape(c) != _shape(o):
+                raise ValueError(f"cotangent shape {_shape(c)} does not match output shape {_shape(o)}")
+        return tree_unflatten(in_def, lin.pull(ct_leaves))
+
+    return (out, f_vjp, aux) if has_aux else (out, f_vjp)
+
+
+def jvp(f: Callable, primals, tangents, has_aux: bool = False):
+    """``(out, J @ tangents)`` for ``f(*primals)``; JAX's signature (tuples of primals and tangents)."""
+    out, t_out, aux = push_forward(f, primals, tangents, has_aux)
+    return (out, t_out, aux) if has_aux else (out, t_out)
+
+
+def _argnums_tuple(argnums, nargs):
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for a in nums:
+        if not -nargs <= a < nargs:
+            raise ValueError(f"argnums={argnums!r} out of range for a function called with "
+                             f"{nargs} positional arguments")
+    return nums
+
+
+def _partial_args(f, args, nums, kwargs):
+    """A function of ``args[nums]`` alone, the other arguments fixed."""
+    def g(*diff):
+        full = list(args)
+        for i, d in zip(nums, diff):
+            full[i] = d
+        return f(*full, **kwargs)
+    return g
+
+
+def value_and_grad(f: Callable, argnums=0, has_aux: bool = False):
+    """Return ``f``'s value and its gradient with respect to the ``argnums`` arguments.
+
+    ``f`` must return a real scalar. The gradient has the structure of the chosen
+    argument (a tuple of them when ``argnums`` is a tuple).
+    """
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        nums = _argnums_tuple(argnums, len(args))
+        g = _partial_args(f, args, nums, kwargs)
+        lin, out_def, in_def, aux = linearize_reverse(g, [args[i] for i in nums], has_aux)
+        if out_def.num_leaves != 1 or _shape(lin.out_values[0]) != ():
+            shape = _shape(lin.out_values[0]) if lin.out_values else None
+            raise TypeError(f"grad requires a function with a scalar output, got shape {shape} "
+                            f"(structure {out_def!r}); use vjp or jacobian for other outputs")
+        value = tree_unflatten(out_def, lin.out_values)
+        seed = _zeros(lin.out_values[0]) + 1.0
+        grads = tree_unflatten(in_def, lin.pull([seed]))
+        grads = grads[0] if isinstance(argnums, int) else grads
+        return ((value, aux), grads) if has_aux else (value, grads)
+
+    return wrapped
+
+
+def grad(f: Callable, argnums=0, has_aux: bool = False):
+    """The gradient of a scalar function; ``grad(grad(f))`` and mixed orders compose."""
+    vg = value_and_grad(f, argnums, has_aux)
+
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        if has_aux:
+            (_, aux), g = vg(*args, **kwargs)
+            return g, aux
+        return vg(*args, **kwargs)[1]
+
+    return wrapped

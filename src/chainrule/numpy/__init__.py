@@ -1,0 +1,14 @@
+"""``import chainrule.numpy as np``: NumPy's names, differentiable.
+
+The same functions are what NumPy itself dispatches to when plain ``numpy`` code
+meets a traced array, so either import style records the same primitives.
+"""
+
+from numpy import e, euler_gamma, float32, float64, inf, nan, newaxis, pi  # noqa: F401
+
+from ..core.trace import install_operators as _install_operators
+from ..rules.elementwise import *  # noqa: F403
+from ..rules.reductions import *  # noqa: F403
+from ..rules.shape import *  # noqa: F403
+
+_install_operators(__import__(__name__, fromlist=["_"]))

@@ -1,0 +1,163 @@
+"""Elementwise primitives (NumPy ufuncs), one line each: the op and its partial derivatives.
+
+Each derivative ``d(ans, x, ...)`` is written with chainrule's own ops, so it is
+itself differentiable (higher orders for free) and serves both modes.
+Broadcasting is undone in the VJP by summing (``unbroadcast``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..core.primitive import Primitive, implements
+from ._util import constant_op, elementwise, fill, lift, unbroadcast
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+
+# --- linear arithmetic: written out, so the common case multiplies by nothing ---
+add = Primitive("add", np.add, doc="x + y")
+add.defvjp(lambda g, ans, x, y: unbroadcast(g, x, ans),
+           lambda g, ans, x, y: unbroadcast(g, y, ans))
+add.defjvp(lambda t, ans, x, y: fill(lift(t, x, ans), t, x, ans),
+           lambda t, ans, x, y: fill(lift(t, y, ans), t, y, ans))
+implements(np.add)(add)
+
+subtract = Primitive("subtract", np.subtract, doc="x - y")
+subtract.defvjp(lambda g, ans, x, y: unbroadcast(g, x, ans),
+                lambda g, ans, x, y: unbroadcast(-g, y, ans))
+subtract.defjvp(lambda t, ans, x, y: fill(lift(t, x, ans), t, x, ans),
+                lambda t, ans, x, y: fill(-lift(t, y, ans), t, y, ans))
+implements(np.subtract)(subtract)
+
+negative = Primitive("negative", np.negative, doc="-x")
+negative.defvjp(lambda g, ans, x: -g)
+negative.defjvp(lambda t, ans, x: -t)
+implements(np.negative)(negative)
+
+positive = Primitive("positive", np.positive, doc="+x")
+positive.defvjp(lambda g, ans, x: g)
+positive.defjvp(lambda t, ans, x: t)
+implements(np.positive)(positive)
+
+#                    name           numpy          d/dx (ans, x, [y])                d/dy
+multiply = elementwise("multiply", np.multiply, lambda a, x, y: y, lambda a, x, y: x, doc="x * y")
+divide = elementwise("divide", np.divide, lambda a, x, y: 1.0 / y, lambda a, x, y: -a / y,
+                     doc="x / y")
+true_divide = divide
+power = elementwise("power", np.power,
+                    lambda a, x, y: y * x ** (y - 1),
+                    lambda a, x, y: a * log(where(x == 0, 1.0, x)),
+                    doc="x ** y; d/dy = x**y log x (taken as 0 where x == 0)")
+maximum = elementwise("maximum", np.maximum,
+                      lambda a, x, y: (x > y) + 0.5 * (x == y),
+                      lambda a, x, y: (y > x) + 0.5 * (x == y),
+                      doc="elementwise max; a tie sends half the gradient to each side")
+minimum = elementwise("minimum", np.minimum,
+                      lambda a, x, y: (x < y) + 0.5 * (x == y),
+                      lambda a, x, y: (y < x) + 0.5 * (x == y),
+                      doc="elementwise min; a tie sends half the gradient to each side")
+fmax = elementwise("fmax", np.fmax, lambda a, x, y: (x > y) + 0.5 * (x == y),
+                   lambda a, x, y: (y > x) + 0.5 * (x == y))
+fmin = elementwise("fmin", np.fmin, lambda a, x, y: (x < y) + 0.5 * (x == y),
+                   lambda a, x, y: (y < x) + 0.5 * (x == y))
+arctan2 = elementwise("arctan2", np.arctan2, lambda a, y, x: x / (x * x + y * y),
+                      lambda a, y, x: -y / (x * x + y * y), doc="atan2(y, x)")
+hypot = elementwise("hypot", np.hypot, lambda a, x, y: x / a, lambda a, x, y: y / a)
+logaddexp = elementwise("logaddexp", np.logaddexp, lambda a, x, y: exp(x - a),
+                        lambda a, x, y: exp(y - a), doc="log(exp(x) + exp(y)), stably")
+logaddexp2 = elementwise("logaddexp2", np.logaddexp2, lambda a, x, y: exp2(x - a),
+                         lambda a, x, y: exp2(y - a))
+mod = elementwise("mod", np.mod, lambda a, x, y: 1.0, lambda a, x, y: -floor(x / y),
+                  doc="x mod y (Python's sign convention)")
+remainder = mod
+fmod = elementwise("fmod", np.fmod, lambda a, x, y: 1.0, lambda a, x, y: -trunc(x / y))
+copysign = elementwise("copysign", np.copysign, lambda a, x, y: sign(x) * sign(a), None)
+
+# --- unary ---
+exp = elementwise("exp", np.exp, lambda a, x: a)
+exp2 = elementwise("exp2", np.exp2, lambda a, x: a * LN2)
+expm1 = elementwise("expm1", np.expm1, lambda a, x: a + 1.0)
+log = elementwise("log", np.log, lambda a, x: 1.0 / x)
+log2 = elementwise("log2", np.log2, lambda a, x: 1.0 / (x * LN2))
+log10 = elementwise("log10", np.log10, lambda a, x: 1.0 / (x * LN10))
+log1p = elementwise("log1p", np.log1p, lambda a, x: 1.0 / (1.0 + x))
+sqrt = elementwise("sqrt", np.sqrt, lambda a, x: 0.5 / a)
+cbrt = elementwise("cbrt", np.cbrt, lambda a, x: 1.0 / (3.0 * a * a))
+square = elementwise("square", np.square, lambda a, x: 2.0 * x)
+reciprocal = elementwise("reciprocal", np.reciprocal, lambda a, x: -a * a)
+sin = elementwise("sin", np.sin, lambda a, x: cos(x))
+cos = elementwise("cos", np.cos, lambda a, x: -sin(x))
+tan = elementwise("tan", np.tan, lambda a, x: 1.0 + a * a)
+arcsin = elementwise("arcsin", np.arcsin, lambda a, x: 1.0 / sqrt(1.0 - x * x))
+arccos = elementwise("arccos", np.arccos, lambda a, x: -1.0 / sqrt(1.0 - x * x))
+arctan = elementwise("arctan", np.arctan, lambda a, x: 1.0 / (1.0 + x * x))
+sinh = elementwise("sinh", np.sinh, lambda a, x: cosh(x))
+cosh = elementwise("cosh", np.cosh, lambda a, x: sinh(x))
+tanh = elementwise("tanh", np.tanh, lambda a, x: 1.0 - a * a)
+arcsinh = elementwise("arcsinh", np.arcsinh, lambda a, x: 1.0 / sqrt(x * x + 1.0))
+arccosh = elementwise("arccosh", np.arccosh, lambda a, x: 1.0 / sqrt(x * x - 1.0))
+arctanh = elementwise("arctanh", np.arctanh, lambda a, x: 1.0 / (1.0 - x * x))
+absolute = elementwise("absolute", np.absolute, lambda a, x: sign(x),
+                       doc="|x|; the derivative at 0 is taken as 0 (sign(0))")
+abs = absolute  # noqa: A001 - mirrors numpy.abs
+fabs = elementwise("fabs", np.fabs, lambda a, x: sign(x))
+deg2rad = elementwise("deg2rad", np.deg2rad, lambda a, x: math.pi / 180.0)
+rad2deg = elementwise("rad2deg", np.rad2deg, lambda a, x: 180.0 / math.pi)
+radians, degrees = deg2rad, rad2deg
+
+# --- piecewise constant or boolean: no derivative flows through them ---
+sign = constant_op("sign", np.sign)
+floor = constant_op("floor", np.floor)
+ceil = constant_op("ceil", np.ceil)
+trunc = constant_op("trunc", np.trunc)
+rint = constant_op("rint", np.rint)
+floor_divide = constant_op("floor_divide", np.floor_divide)
+less = constant_op("less", np.less)
+less_equal = constant_op("less_equal", np.less_equal)
+greater = constant_op("greater", np.greater)
+greater_equal = constant_op("greater_equal", np.greater_equal)
+equal = constant_op("equal", np.equal)
+not_equal = constant_op("not_equal", np.not_equal)
+logical_and = constant_op("logical_and", np.logical_and)
+logical_or = constant_op("logical_or", np.logical_or)
+logical_not = constant_op("logical_not", np.logical_not)
+logical_xor = constant_op("logical_xor", np.logical_xor)
+isnan = constant_op("isnan", np.isnan)
+isinf = constant_op("isinf", np.isinf)
+isfinite = constant_op("isfinite", np.isfinite)
+signbit = constant_op("signbit", np.signbit)
+round = constant_op("round", np.round)  # noqa: A001 - mirrors numpy.round
+around = round
+implements(np.around)(round)
+
+# --- selection ---
+where = Primitive("where", np.where, doc="where(cond, x, y); cond is a constant")
+where.defvjp(None,
+             lambda g, ans, c, x, y: unbroadcast(where(c, g, 0.0), x, ans),
+             lambda g, ans, c, x, y: unbroadcast(where(c, 0.0, g), y, ans))
+where.defjvp(None,
+             lambda t, ans, c, x, y: fill(where(c, lift(t, x, ans), 0.0), t, x, ans),
+             lambda t, ans, c, x, y: fill(where(c, 0.0, lift(t, y, ans)), t, y, ans))
+implements(np.where)(where)
+
+
+@implements(np.clip)
+def clip(x, a_min=None, a_max=None, **kwargs):
+    """clip(x, lo, hi): the gradient passes where lo <= x <= hi (and to a traced bound beyond it)."""
+    lo = kwargs.pop("min", a_min)
+    hi = kwargs.pop("max", a_max)
+    if kwargs:
+        raise TypeError(f"clip() got unsupported arguments {sorted(kwargs)}")
+    if lo is not None:
+        x = where(x < lo, lo, x)
+    if hi is not None:
+        x = where(x > hi, hi, x)
+    return x
+
+
+__all__ = [n for n, v in list(globals().items())
+           if isinstance(v, Primitive) or n in ("clip", "true_divide", "remainder", "abs",
+                                                 "around", "radians", "degrees")]
