@@ -8,7 +8,10 @@ from numpy import e, euler_gamma, float32, float64, inf, nan, newaxis, pi  # noq
 
 from ..core.trace import install_operators as _install_operators
 from ..rules.elementwise import *  # noqa: F403
+from ..rules.linalg import *  # noqa: F403
 from ..rules.reductions import *  # noqa: F403
 from ..rules.shape import *  # noqa: F403
+from ..rules.special import *  # noqa: F403
+from . import linalg, random  # noqa: F401
 
 _install_operators(__import__(__name__, fromlist=["_"]))

@@ -1,0 +1,3 @@
+"""``chainrule.numpy.random``: NumPy's random module (random numbers are constants)."""
+
+from numpy.random import *  # noqa: F403

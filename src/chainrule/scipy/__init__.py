@@ -1,0 +1,3 @@
+"""``chainrule.scipy``: SciPy names, differentiable."""
+
+from . import special  # noqa: F401

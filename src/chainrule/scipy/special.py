@@ -1,0 +1,1 @@
+"""``chainrule.scipy.special`` (being written)."""

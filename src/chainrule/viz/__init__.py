@@ -1,0 +1,3 @@
+"""Glass box (being written)."""
+
+__all__: list[str] = []
