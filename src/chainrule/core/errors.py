@@ -5,8 +5,12 @@ class ChainruleError(Exception):
     """Base class for chainrule's own errors."""
 
 
-class TracerEscapeError(ChainruleError, TypeError):
-    """A traced value was turned into a plain number or array, so its derivative would be lost."""
+class TracerEscapeError(ChainruleError):
+    """A traced value was turned into a plain number or array, so its derivative would be lost.
+
+    Deliberately not a TypeError: NumPy swallows TypeErrors from ``__float__`` during
+    ``a[i] = x`` and retries, which would hide this message.
+    """
 
 
 class NoRuleError(ChainruleError, NotImplementedError):

@@ -207,8 +207,10 @@ class TracedArray(Box):
             "an array, for example).")
 
     def __float__(self):
-        raise TracerEscapeError("float() on a traced value drops its derivative; keep it as an "
-                                "array, or use chainrule.stop_gradient if that is what you mean")
+        raise TracerEscapeError("float() on a traced value, or its assignment into an ndarray "
+                                "(`a[i] = x`), drops its derivative; keep it as a traced array "
+                                "(build arrays with chainrule.numpy.stack/where), or use "
+                                "chainrule.stop_gradient if a constant is what you mean")
 
     def __int__(self):
         raise TracerEscapeError("int() on a traced value drops its derivative")
