@@ -15,3 +15,17 @@ from ..rules.special import *  # noqa: F403
 from . import linalg, random  # noqa: F401
 
 _install_operators(__import__(__name__, fromlist=["_"]))
+
+
+def __getattr__(name):
+    """Names chainrule does not define (dtypes, constructors, np.random...) are NumPy's own.
+
+    Plain NumPy functions still dispatch to chainrule's rules when they meet a
+    traced array, or raise an error naming themselves if none exists.
+    """
+    import numpy
+
+    try:
+        return getattr(numpy, name)
+    except AttributeError:
+        raise AttributeError(f"module 'chainrule.numpy' has no attribute {name!r}") from None

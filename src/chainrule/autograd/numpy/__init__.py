@@ -1,0 +1,5 @@
+"""``autograd.numpy`` as chainrule: differentiable NumPy names, the rest plain NumPy."""
+
+from ...numpy import *  # noqa: F403
+from ...numpy import __getattr__  # noqa: F401  (fallback to plain numpy names)
+from . import linalg, random  # noqa: F401

@@ -1,0 +1,3 @@
+"""``autograd.numpy.linalg``."""
+
+from ...numpy.linalg import *  # noqa: F403

@@ -1,0 +1,3 @@
+"""``autograd.numpy.random``: random numbers are constants."""
+
+from numpy.random import *  # noqa: F403

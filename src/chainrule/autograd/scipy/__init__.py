@@ -1,0 +1,3 @@
+"""``autograd.scipy``."""
+
+from . import special  # noqa: F401

@@ -1,0 +1,3 @@
+"""``autograd.scipy.special``."""
+
+from ...scipy.special import *  # noqa: F403

@@ -1,0 +1,3 @@
+"""``autograd.test_util``."""
+
+from ..gradcheck import check_grads  # noqa: F401
