@@ -7,6 +7,7 @@ meets a traced array, so either import style records the same primitives.
 from numpy import e, euler_gamma, float32, float64, inf, nan, newaxis, pi  # noqa: F401
 
 from ..core.trace import install_operators as _install_operators
+from ..rules.constants import *  # noqa: F403
 from ..rules.elementwise import *  # noqa: F403
 from ..rules.linalg import *  # noqa: F403
 from ..rules.reductions import *  # noqa: F403
