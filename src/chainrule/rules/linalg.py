@@ -1,3 +1,901 @@
-"""(being written)"""
+"""Linear algebra: products, contractions and matrix functions.
 
-__all__: list[str] = []
+Primitives (each with its VJP and JVP beside it): ``matmul``, ``einsum``, ``inv``,
+``solve``, ``det``, ``slogdet``, ``cholesky``, ``eigh``, ``solve_triangular``.
+Everything else is a composite of those and of the shape/reduction primitives:
+``dot``, ``vdot``, ``inner``, ``outer``, ``tensordot``, ``kron``, ``trace``,
+``diag``, ``norm``, ``matrix_power``, ``multi_dot``, ``cho_solve``.
+
+Conventions shared by the rules below:
+
+* Matrices are the last two axes; any axes before them are a stack (NumPy's
+  broadcasting of stacked matrices). ``mT(x)`` swaps the last two axes.
+* A cotangent ``g`` carries ``nb`` extra *leading* batch axes (a Jacobian's rows);
+  matmul and solve broadcast right-aligned, so those axes pass through, and
+  ``_sum_to`` undoes any broadcasting of the stack axes.
+* ``cholesky`` and ``eigh`` read only the lower triangle of ``a`` (as NumPy's LAPACK
+  calls do). Their derivatives are the exact derivatives of that function: the
+  gradient is lower triangular, with the off-diagonal entries counted twice. For a
+  symmetric parametrisation (``a = s + s.T``, ``a = b @ b.T``...) this is the same
+  as the symmetric gradient PyTorch and JAX report; ``(G + G.T) / 2`` converts a
+  lower-triangular gradient ``G`` into that symmetric form.
+"""
+
+from __future__ import annotations
+
+import math
+from string import ascii_letters
+
+import numpy as np
+
+from ..core.primitive import Box, Primitive, implements, unbox_all
+from . import elementwise as _ew
+from . import reductions as _red
+from . import shape as _shape_ops
+from ._util import lift, ndim, shape
+
+# NumPy's own result types, so traced and plain calls return the same pytree structure.
+SlogdetResult = type(np.linalg.slogdet(np.eye(1)))
+EighResult = type(np.linalg.eigh(np.eye(1)))
+
+
+# ---------------------------------------------------------------- helpers
+def _asarray(x):
+    return x if isinstance(x, (Box, np.ndarray)) else np.asarray(x)
+
+
+def _check_real(name, *xs):
+    for x in xs:
+        dt = getattr(x, "dtype", None)
+        if dt is not None and dt.kind == "c":
+            raise NotImplementedError(f"{name}: complex input (dtype {dt}) is not supported by chainrule")
+
+
+def _check_square(name, a):
+    s = shape(a)
+    if len(s) < 2 or s[-1] != s[-2]:
+        raise np.linalg.LinAlgError(
+            f"{name}: expected a square matrix or a stack of them, shape (..., n, n); got shape {s}")
+
+
+def _lead(g, ans) -> tuple:
+    gs = shape(g)
+    return gs[: len(gs) - ndim(ans)]
+
+
+def mT(x):
+    """Swap the last two axes (the matrix transpose of a stack of matrices)."""
+    if type(x) is np.ndarray:
+        return x.swapaxes(-1, -2)
+    axes = list(range(ndim(x)))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return _shape_ops.transpose(x, axes)
+
+
+def _reshape(x, s):
+    return x if shape(x) == tuple(s) else _shape_ops.reshape(x, tuple(s))
+
+
+def _sum_to(v, nb: int, target: tuple):
+    """Sum ``v`` (shape ``lead + s``, ``len(lead) == nb``) down to ``lead + target``: undoes broadcasting."""
+    vs = shape(v)
+    want = vs[:nb] + tuple(target)
+    if vs == want:
+        return v
+    extra = len(vs) - len(want)
+    axes = tuple(range(nb, nb + extra)) + tuple(
+        nb + extra + i for i, d in enumerate(target) if d == 1 and vs[nb + extra + i] != 1)
+    return _reshape(_red.sum(v, axis=axes), want)
+
+
+def _eye(n):
+    return np.eye(n)
+
+
+def _tril_mask(n, k=0):
+    return np.tri(n, n, k)
+
+
+# ================================================================ matmul
+def _matmul_vjp_a(g, ans, a, b):
+    na, nb = ndim(a), ndim(b)
+    if na == 2 and nb == 2:  # the hot path: g @ B^T, whatever batch axes g carries
+        return matmul_p(g, mT(b))
+    nl = ndim(g) - ndim(ans)
+    if nb == 1:  # outer product of g with b: already lead + a.shape
+        return _reshape(g, shape(g) + (1,)) * b
+    if na == 1:  # a is a row vector: contract g with b over n, then sum the stack axes
+        ga = matmul(b, _reshape(g, shape(g) + (1,)))
+        return _sum_to(_reshape(ga, shape(ga)[:-1]), nl, shape(a))
+    return _sum_to(matmul(g, mT(b)), nl, shape(a))
+
+
+def _matmul_vjp_b(g, ans, a, b):
+    na, nb = ndim(a), ndim(b)
+    if na == 2 and nb == 2:  # A^T @ g
+        return matmul_p(mT(a), g)
+    nl = ndim(g) - ndim(ans)
+    if na == 1:
+        if nb == 1:
+            return _reshape(g, shape(g) + (1,)) * a
+        gs = shape(g)
+        return _reshape(a, (shape(a)[0], 1)) * _reshape(g, gs[:-1] + (1, gs[-1]))
+    if nb == 1:  # b is a column vector
+        gb = matmul(mT(a), _reshape(g, shape(g) + (1,)))
+        return _sum_to(_reshape(gb, shape(gb)[:-1]), nl, shape(b))
+    return _sum_to(matmul(mT(a), g), nl, shape(b))
+
+
+def _matmul_jvp_a(t, ans, a, b):
+    na, nb = ndim(a), ndim(b)
+    if na >= 2 and nb >= 2:
+        return matmul(lift(t, a, ans), b)
+    if na == 1 and nb >= 2:  # promote the tangent row vector so it broadcasts over b's stack
+        lead = _lead(t, a)
+        r = matmul(_reshape(t, lead + (1,) * (nb - 1) + shape(a)), b)
+        return _reshape(r, lead + shape(ans))
+    return matmul(t, b)  # b is 1-D: contract t's last axis
+
+
+def _matmul_jvp_b(t, ans, a, b):
+    na, nb = ndim(a), ndim(b)
+    if na >= 2 and nb >= 2:
+        return matmul(a, lift(t, b, ans))
+    if nb == 1:
+        if na == 1:
+            return matmul(t, a)
+        lead = _lead(t, b)
+        r = matmul(a, _reshape(t, lead + (1,) * (na - 2) + shape(b) + (1,)))
+        return _reshape(r, lead + shape(ans))
+    return matmul(a, t)  # a is 1-D: it broadcasts over t's batch and stack axes
+
+
+matmul_p = Primitive("matmul", np.matmul, doc="a @ b (NumPy matmul: 1-D operands, stacked matrices)")
+matmul_p.defvjp(_matmul_vjp_a, _matmul_vjp_b)
+matmul_p.defjvp(_matmul_jvp_a, _matmul_jvp_b)
+
+
+@implements(np.matmul, np.linalg.matmul)
+def matmul(a, b):
+    """``a @ b``. VJP: ``g @ b^T`` and ``a^T @ g``; JVP: ``da @ b + a @ db``.
+
+    1-D operands follow NumPy (a row vector on the left, a column on the right,
+    the added axis removed again); stacks of matrices broadcast.
+    """
+    a, b = _asarray(a), _asarray(b)
+    sa, sb = shape(a), shape(b)
+    if not sa or not sb:
+        raise ValueError(f"matmul: scalar operands are not allowed (shapes {sa} and {sb}); use * instead")
+    kb = sb[-2] if len(sb) >= 2 else sb[0]
+    if sa[-1] != kb:
+        raise ValueError(f"matmul: shapes {sa} and {sb} do not align: the last axis of the first "
+                         f"({sa[-1]}) must equal the {'second-to-last' if len(sb) >= 2 else 'only'} "
+                         f"axis of the second ({kb})")
+    _check_real("matmul", a, b)
+    return matmul_p(a, b)
+
+
+# ---------------------------------------------------------------- products built on matmul
+@implements(np.tensordot, np.linalg.tensordot)
+def tensordot(a, b, axes=2):
+    """Sum over the paired ``axes`` of ``a`` and ``b``: transpose, reshape, one matmul."""
+    a, b = _asarray(a), _asarray(b)
+    sa, sb = shape(a), shape(b)
+    na, nb = len(sa), len(sb)
+    if isinstance(axes, (int, np.integer)):
+        ax_a, ax_b = list(range(na - axes, na)), list(range(axes))
+    else:
+        ax_a, ax_b = axes
+        ax_a = [ax_a] if isinstance(ax_a, (int, np.integer)) else list(ax_a)
+        ax_b = [ax_b] if isinstance(ax_b, (int, np.integer)) else list(ax_b)
+    if len(ax_a) != len(ax_b):
+        raise ValueError(f"tensordot: axes {ax_a} and {ax_b} have different lengths")
+    ax_a = [int(i) % na for i in ax_a] if na else []
+    ax_b = [int(i) % nb for i in ax_b] if nb else []
+    for i, j in zip(ax_a, ax_b, strict=True):
+        if sa[i] != sb[j]:
+            raise ValueError(f"tensordot: shape mismatch for sum: axis {i} of {sa} vs axis {j} of {sb}")
+    free_a = [i for i in range(na) if i not in ax_a]
+    free_b = [j for j in range(nb) if j not in ax_b]
+    k = math.prod(sa[i] for i in ax_a)
+    m = math.prod(sa[i] for i in free_a)
+    n = math.prod(sb[j] for j in free_b)
+    at = _reshape(_shape_ops.transpose(a, free_a + ax_a), (m, k))
+    bt = _reshape(_shape_ops.transpose(b, ax_b + free_b), (k, n))
+    out = matmul(at, bt)
+    return _reshape(out, tuple(sa[i] for i in free_a) + tuple(sb[j] for j in free_b))
+
+
+@implements(np.dot)
+def dot(a, b, out=None):
+    """NumPy's ``dot``: a product for scalars, ``matmul`` for vectors and matrices,
+    ``tensordot(a, b, ([-1], [-2]))`` when ``b`` has more than two axes."""
+    if out is not None:
+        raise TypeError("dot(..., out=...) writes in place; not supported on traced arrays")
+    a, b = _asarray(a), _asarray(b)
+    na, nb = ndim(a), ndim(b)
+    if na == 0 or nb == 0:
+        return a * b
+    if nb >= 3 and na >= 2:
+        return tensordot(a, b, axes=([-1], [-2]))
+    return matmul(a, b)
+
+
+def method_dot(a, b, out=None):
+    return dot(a, b, out=out)
+
+
+@implements(np.vdot)
+def vdot(a, b):
+    """Dot product of the flattened arrays (real input only)."""
+    a, b = _asarray(a), _asarray(b)
+    _check_real("vdot", a, b)
+    return matmul(_shape_ops.ravel(a), _shape_ops.ravel(b))
+
+
+@implements(np.inner)
+def inner(a, b):
+    """Sum over the last axes of ``a`` and ``b``."""
+    a, b = _asarray(a), _asarray(b)
+    if ndim(a) == 0 or ndim(b) == 0:
+        return a * b
+    if ndim(a) == 1 and ndim(b) == 1:
+        return matmul(a, b)
+    return tensordot(a, b, axes=([-1], [-1]))
+
+
+@implements(np.outer, np.linalg.outer)
+def outer(a, b, out=None):
+    """``ravel(a)[:, None] * ravel(b)[None, :]``."""
+    if out is not None:
+        raise TypeError("outer(..., out=...) writes in place; not supported on traced arrays")
+    a, b = _asarray(a), _asarray(b)
+    return _shape_ops.reshape(a, (-1, 1)) * _shape_ops.reshape(b, (1, -1))
+
+
+@implements(np.kron)
+def kron(a, b):
+    """Kronecker product: ``a``'s and ``b``'s axes interleaved, multiplied, then merged."""
+    a, b = _asarray(a), _asarray(b)
+    n = max(ndim(a), ndim(b))
+    sa = (1,) * (n - ndim(a)) + shape(a)
+    sb = (1,) * (n - ndim(b)) + shape(b)
+    ai = _reshape(a, tuple(d for s in sa for d in (s, 1)))
+    bi = _reshape(b, tuple(d for s in sb for d in (1, s)))
+    return _reshape(ai * bi, tuple(x * y for x, y in zip(sa, sb, strict=True)))
+
+
+@implements(np.linalg.multi_dot)
+def multi_dot(arrays, *, out=None):
+    """``arrays[0] @ arrays[1] @ ...`` (evaluated left to right)."""
+    if out is not None:
+        raise TypeError("multi_dot(..., out=...) writes in place; not supported on traced arrays")
+    if len(arrays) < 2:
+        raise ValueError("multi_dot: expecting at least two arrays")
+    r = arrays[0]
+    for x in arrays[1:]:
+        r = matmul(r, x)
+    return r
+
+
+@implements(np.linalg.vecdot, np.vecdot)
+def vecdot(x1, x2, /, *, axis=-1):
+    """``sum(x1 * x2, axis)`` (real input)."""
+    _check_real("vecdot", x1, x2)
+    return _red.sum(x1 * x2, axis=axis)
+
+
+# ================================================================ einsum
+def _subscripts_of_sublists(args):
+    """The string form of NumPy's interleaved ``einsum(op, [0, 1], op, [1, 2], [0, 2])``."""
+    letters = ascii_letters[26:] + ascii_letters[:26]  # 'A'..'Z','a'..'z': sorted like the ints
+
+    def conv(sub):
+        return "".join("..." if s is Ellipsis else letters[int(s)] for s in sub)
+
+    out = None
+    if len(args) % 2:  # a trailing output sublist
+        args, out = args[:-1], args[-1]
+    ops, subs = list(args[0::2]), [conv(s) for s in args[1::2]]
+    return ",".join(subs) + ("" if out is None else "->" + conv(out)), ops
+
+
+def _einsum_normalize(subscripts: str, shapes) -> str:
+    """Explicit subscripts with every ``...`` spelled out as letters: ``'ij,jk->ik'``."""
+    subs = subscripts.replace(" ", "")
+    if "->" in subs:
+        lhs, out = subs.split("->", 1)
+    else:
+        lhs, out = subs, None
+    bad = set(subs) - set(ascii_letters) - set(",.->")
+    if bad:
+        raise ValueError(f"einsum: invalid subscript characters {sorted(bad)} in {subscripts!r}")
+    ins = lhs.split(",")
+    if len(ins) != len(shapes):
+        raise ValueError(f"einsum: {len(ins)} operand subscripts in {subscripts!r} but "
+                         f"{len(shapes)} operands")
+    used = {c for c in subs if c.isalpha()}
+    fresh = [c for c in ascii_letters if c not in used]
+    parts, n_ell = [], 0
+    for i, (s, sh) in enumerate(zip(ins, shapes, strict=True)):
+        if "..." in s:
+            pre, _, post = s.partition("...")
+            n = len(sh) - len(pre) - len(post)
+            if n < 0 or "." in pre + post:
+                raise ValueError(f"einsum: subscripts {s!r} do not fit operand {i} of shape {sh}")
+            n_ell = max(n_ell, n)
+            parts.append((pre, n, post))
+        else:
+            if "." in s or len(s) != len(sh):
+                raise ValueError(f"einsum: operand {i} has {len(sh)} axes but subscripts {s!r} "
+                                 f"name {len(s)}")
+            parts.append((s, 0, ""))
+    ell = "".join(fresh[:n_ell])
+    full = [pre + ell[n_ell - n:] + post for pre, n, post in parts]
+    if out is None:
+        counts = {c: lhs.count(c) for c in used}
+        out = ell + "".join(sorted(c for c, k in counts.items() if k == 1))
+    else:
+        if "..." in out:
+            out = out.replace("...", ell, 1)
+        elif n_ell:
+            raise ValueError("einsum: output has more dimensions than subscripts given, but no '...' "
+                             "ellipsis in the output to broadcast them")
+        if "." in out:
+            raise ValueError(f"einsum: invalid output subscripts in {subscripts!r}")
+        for c in out:
+            if out.count(c) > 1 or not any(c in s for s in full):
+                raise ValueError(f"einsum: output subscript {c!r} repeated or not in any input")
+    return ",".join(full) + "->" + out
+
+
+def _einsum_impl(*ops, subscripts):
+    big = len(ops) > 2 or any(np.size(o) > 1024 for o in ops)
+    return np.einsum(subscripts, *ops, optimize="greedy" if big else False)
+
+
+def _fresh_letters(subscripts):
+    used = set(subscripts)
+    return iter([c for c in ascii_letters if c not in used])
+
+
+def _einsum_vjp(i, g, ans, *ops, subscripts):
+    """The cotangent of operand ``i`` is an einsum of ``g`` with the other operands onto ``i``'s
+    subscripts. A repeated letter (a diagonal, ``'ii->'``) is renamed and tied back with an
+    identity matrix; a letter summed away only inside operand ``i`` is broadcast with ones."""
+    lhs, out = subscripts.split("->")
+    ins = lhs.split(",")
+    nl = ndim(g) - ndim(ans)
+    fresh = _fresh_letters(subscripts)
+    batch = "".join(next(fresh) for _ in range(nl))
+    sizes = {}
+    for s, o in zip(ins, ops, strict=True):
+        for c, d in zip(s, shape(o), strict=True):
+            sizes[c] = max(sizes.get(c, 1), d)
+    others = [j for j in range(len(ops)) if j != i]
+    present = set(out).union(*[set(ins[j]) for j in others])
+    target, extra_subs, extra_ops, seen = [], [], [], set()
+    for c in ins[i]:
+        if c in seen:
+            f = next(fresh)
+            target.append(f)
+            extra_subs.append(c + f)
+            extra_ops.append(_eye(sizes[c]))
+        else:
+            seen.add(c)
+            target.append(c)
+            if c not in present:
+                extra_subs.append(c)
+                extra_ops.append(np.ones(sizes[c]))
+    new = ",".join([batch + out] + [ins[j] for j in others] + extra_subs) + "->" + batch + "".join(target)
+    r = einsum_p(g, *[ops[j] for j in others], *extra_ops, subscripts=new)
+    return _sum_to(r, nl, shape(ops[i]))
+
+
+def _einsum_jvp(i, t, ans, *ops, subscripts):
+    """Linear in each operand: the same einsum with operand ``i`` replaced by its tangent."""
+    lhs, out = subscripts.split("->")
+    ins = lhs.split(",")
+    fresh = _fresh_letters(subscripts)
+    batch = "".join(next(fresh) for _ in range(ndim(t) - ndim(ops[i])))
+    ins[i] = batch + ins[i]
+    new_ops = list(ops)
+    new_ops[i] = t
+    return einsum_p(*new_ops, subscripts=",".join(ins) + "->" + batch + out)
+
+
+einsum_p = Primitive("einsum", _einsum_impl, doc="einsum with explicit subscripts (no '...')")
+einsum_p.defvjp_argnum(_einsum_vjp)
+einsum_p.defjvp_argnum(_einsum_jvp)
+
+
+@implements(np.einsum)
+def einsum(*operands, out=None, optimize=False, **kwargs):
+    """Einstein summation. ``subscripts`` are normalised to explicit form with ``...``
+    spelled out as letters before recording, so the rules only see letters.
+
+    VJP of operand ``i``: ``einsum(g, other operands -> subscripts of i)``;
+    JVP: the same einsum with operand ``i`` replaced by its tangent.
+    """
+    if out is not None:
+        raise TypeError("einsum(..., out=...) writes in place; not supported on traced arrays")
+    for k, v in kwargs.items():
+        if (k, v) not in (("dtype", None), ("order", "K"), ("casting", "safe")):
+            raise TypeError(f"einsum: unsupported argument {k}={v!r}")
+    if not operands:
+        raise ValueError("einsum: no subscripts given")
+    if isinstance(operands[0], str):
+        subscripts, ops = operands[0], list(operands[1:])
+    else:
+        subscripts, ops = _subscripts_of_sublists(operands)
+    ops = [_asarray(o) for o in ops]
+    _check_real("einsum", *ops)
+    return einsum_p(*ops, subscripts=_einsum_normalize(subscripts, [shape(o) for o in ops]))
+
+
+# ================================================================ trace, diag
+@implements(np.trace)
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    """Sum of the ``offset`` diagonal over ``axis1`` and ``axis2``: the diagonal, then a sum."""
+    if out is not None:
+        raise TypeError("trace(..., out=...) writes in place; not supported on traced arrays")
+    a = _asarray(a)
+    if ndim(a) < 2:
+        raise ValueError(f"trace: needs at least 2 axes, got shape {shape(a)}")
+    return _red.sum(_shape_ops.diagonal(a, offset, axis1, axis2), axis=-1)
+
+
+@implements(np.diag)
+def diag(v, k=0):
+    """A 1-D ``v`` -> the matrix with ``v`` on diagonal ``k``; a 2-D ``v`` -> its diagonal ``k``."""
+    v = _asarray(v)
+    s = shape(v)
+    if len(s) == 2:
+        return _shape_ops.diagonal(v, k, 0, 1)
+    if len(s) != 1:
+        raise ValueError(f"diag: input must be 1-D or 2-D, got shape {s}")
+    n = s[0] + abs(k)
+    idx = (np.arange(s[0]) + max(-k, 0), np.arange(s[0]) + max(k, 0))
+    return _shape_ops.scatter_add_p(v, idx=idx, shape=(n, n))
+
+
+# ================================================================ inv, solve, det, slogdet
+inv_p = Primitive("inv", np.linalg.inv, doc="matrix inverse")
+inv_p.defvjp(lambda g, ans, a: -matmul(mT(ans), matmul(g, mT(ans))))
+inv_p.defjvp(lambda t, ans, a: -matmul(ans, matmul(t, ans)))
+
+
+@implements(np.linalg.inv)
+def inv(a):
+    """``A^{-1}``. VJP: ``-A^{-T} g A^{-T}``; JVP: ``-A^{-1} dA A^{-1}``."""
+    a = _asarray(a)
+    _check_square("inv", a)
+    _check_real("inv", a)
+    return inv_p(a)
+
+
+def _solve_vjp_a(g, ans, a, b):
+    gb = solve(mT(a), g)
+    return _sum_to(-matmul(gb, mT(ans)), ndim(g) - ndim(ans), shape(a))
+
+
+solve_p = Primitive("solve", np.linalg.solve, doc="solve(a, b) for a stack of matrices b (..., n, k)")
+solve_p.defvjp(_solve_vjp_a,
+               lambda g, ans, a, b: _sum_to(solve(mT(a), g), ndim(g) - ndim(ans), shape(b)))
+solve_p.defjvp(lambda t, ans, a, b: -solve(a, matmul(lift(t, a, ans), ans)),
+               lambda t, ans, a, b: solve(a, lift(t, b, ans)))
+
+
+@implements(np.linalg.solve)
+def solve(a, b):
+    """``x = A^{-1} b``. VJP: ``gb = A^{-T} g``, ``ga = -gb x^T``; JVP: ``A^{-1} (db - dA x)``.
+
+    As in NumPy 2, ``b`` is a vector only when it is 1-D; otherwise a (stack of)
+    matrices ``(..., n, k)``. Stacks broadcast.
+    """
+    a, b = _asarray(a), _asarray(b)
+    _check_square("solve", a)
+    _check_real("solve", a, b)
+    n = shape(a)[-1]
+    sb = shape(b)
+    if len(sb) == 1:
+        if sb[0] != n:
+            raise ValueError(f"solve: a has shape {shape(a)} but b has shape {sb}")
+        x = solve_p(a, _reshape(b, (n, 1)))
+        return _reshape(x, shape(x)[:-1])
+    if len(sb) == 0 or sb[-2] != n:
+        raise ValueError(f"solve: a has shape {shape(a)} but b has shape {sb}; b must be (n,) or (..., n, k)")
+    return solve_p(a, b)
+
+
+def _expand2(x):
+    return _reshape(x, shape(x) + (1, 1))
+
+
+def _trace_inv_times(a, t):
+    """``tr(A^{-1} dA)`` over the last two axes, batch-polymorphic: ``sum(A^{-T} * dA)``."""
+    return _red.sum(mT(inv(a)) * t, axis=(-2, -1))
+
+
+det_p = Primitive("det", np.linalg.det, doc="determinant")
+det_p.defvjp(lambda g, ans, a: _expand2(g * ans) * mT(inv(a)))
+det_p.defjvp(lambda t, ans, a: ans * _trace_inv_times(a, t))
+
+
+@implements(np.linalg.det)
+def det(a):
+    """``det A``. VJP: ``g det(A) A^{-T}``; JVP: ``det(A) tr(A^{-1} dA)`` (A nonsingular)."""
+    a = _asarray(a)
+    _check_square("det", a)
+    _check_real("det", a)
+    return det_p(a)
+
+
+def _slogdet_vjp(g, ans, a):
+    g_sign, g_log = g
+    if g_log is None:  # only the sign was used; it is locally constant
+        return np.zeros(_lead(g_sign, ans[0]) + shape(a))
+    return _expand2(g_log) * mT(inv(a))
+
+
+slogdet_p = Primitive("slogdet", lambda a: tuple(np.linalg.slogdet(a)), multiple_results=True,
+                      doc="(sign, log|det|); the sign is piecewise constant")
+slogdet_p.defvjp(_slogdet_vjp)
+slogdet_p.defjvp(lambda t, ans, a: (None, _trace_inv_times(a, t)))
+
+
+@implements(np.linalg.slogdet)
+def slogdet(a):
+    """``(sign, log|det A|)``. VJP of the log: ``g A^{-T}``; JVP: ``tr(A^{-1} dA)``; the sign is constant."""
+    a = _asarray(a)
+    _check_square("slogdet", a)
+    _check_real("slogdet", a)
+    return SlogdetResult(*slogdet_p(a))
+
+
+# ================================================================ triangular solves
+def _tri_mask(n, lower, unit):
+    m = _tril_mask(n, -1 if unit else 0)
+    return m if lower else m.T
+
+
+def _op(x, trans):
+    return mT(x) if trans else x
+
+
+def _solve_tri_vjp_a(g, ans, a, b, trans, lower, unit):
+    gb = solve_triangular_p(a, g, trans=not trans, lower=lower, unit=unit)
+    ga = _op(-matmul(gb, mT(ans)), trans) * _tri_mask(shape(a)[-1], lower, unit)
+    return _sum_to(ga, ndim(g) - ndim(ans), shape(a))
+
+
+def _solve_tri_jvp_a(t, ans, a, b, trans, lower, unit):
+    dop = _op(lift(t, a, ans) * _tri_mask(shape(a)[-1], lower, unit), trans)
+    return -solve_triangular_p(a, matmul(dop, ans), trans=trans, lower=lower, unit=unit)
+
+
+def _solve_tri_impl(a, b, trans, lower, unit):
+    n = a.shape[-1]
+    if n > 64:  # LAPACK trtrs: O(n^2 k), worth its per-call overhead (SciPy loops over stacks)
+        import scipy.linalg as _sla  # imported here: importing scipy.linalg costs ~0.5 s
+
+        return _sla.solve_triangular(a, b, trans=int(trans), lower=lower, unit_diagonal=unit,
+                                     check_finite=False)
+    # Small systems: NumPy's batched LU on the triangle is far cheaper than SciPy's per-matrix
+    # trtrs call (whose threaded BLAS start-up dominates tiny solves), and it broadcasts stacks.
+    t = np.tril(a, -1 if unit else 0) if lower else np.triu(a, 1 if unit else 0)
+    if unit:
+        t = t + np.eye(n)
+    return np.linalg.solve(t.swapaxes(-1, -2) if trans else t, b)
+
+
+solve_triangular_p = Primitive("solve_triangular", _solve_tri_impl,
+                               doc="op(A)^{-1} b for triangular A, b of shape (..., n, k)")
+solve_triangular_p.defvjp(
+    _solve_tri_vjp_a,
+    lambda g, ans, a, b, trans, lower, unit: _sum_to(
+        solve_triangular_p(a, g, trans=not trans, lower=lower, unit=unit), ndim(g) - ndim(ans), shape(b)))
+solve_triangular_p.defjvp(
+    _solve_tri_jvp_a,
+    lambda t, ans, a, b, trans, lower, unit: solve_triangular_p(
+        a, lift(t, b, ans), trans=trans, lower=lower, unit=unit))
+
+
+def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
+                     check_finite=True):
+    """``x = op(A)^{-1} b`` with ``A`` triangular (``scipy.linalg.solve_triangular``), ``op`` = identity
+    or transpose (``trans`` 0/'N' or 1/'T'). Only the named triangle of ``a`` is read, and so only
+    it gets a gradient. VJP: ``gb = op(A)^{-T} g``, ``gA = tri(-op(gb x^T))``. Stacks broadcast.
+    """
+    a, b = _asarray(a), _asarray(b)
+    _check_square("solve_triangular", a)
+    _check_real("solve_triangular", a, b)
+    codes = {0: False, 1: True, 2: True, "N": False, "T": True, "C": True}
+    if trans not in codes:
+        raise ValueError(f"solve_triangular: trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}")
+    params = dict(trans=codes[trans], lower=bool(lower), unit=bool(unit_diagonal))
+    n = shape(a)[-1]
+    sb = shape(b)
+    if len(sb) == 1:
+        if sb[0] != n:
+            raise ValueError(f"solve_triangular: a has shape {shape(a)} but b has shape {sb}")
+        x = solve_triangular_p(a, _reshape(b, (n, 1)), **params)
+        return _reshape(x, shape(x)[:-1])
+    if len(sb) == 0 or sb[-2] != n:
+        raise ValueError(f"solve_triangular: a has shape {shape(a)} but b has shape {sb}")
+    return solve_triangular_p(a, b, **params)
+
+
+# ================================================================ cholesky, eigh
+def _sym_from_lower(t):
+    """The symmetric matrix that NumPy's LAPACK calls actually see: the lower triangle mirrored."""
+    n = shape(t)[-1]
+    low = t * _tril_mask(n, -1)
+    return low + mT(low) + t * _eye(n)
+
+
+def _fold_lower(s):
+    """Adjoint of ``_sym_from_lower``: ``tril(s + s^T, -1) + diag(s)``."""
+    n = shape(s)[-1]
+    return (s + mT(s)) * _tril_mask(n, -1) + s * _eye(n)
+
+
+def _phi(x):
+    """Lower triangle with the diagonal halved (Murray 2016)."""
+    n = shape(x)[-1]
+    return x * (_tril_mask(n, -1) + 0.5 * _eye(n))
+
+
+def _cholesky_vjp(g, ans, a):
+    """``S = L^{-T} Phi(L^T g) L^{-1}``, folded onto the lower triangle that was read."""
+    p = _phi(matmul(mT(ans), g))
+    y = solve_triangular_p(ans, p, trans=True, lower=True, unit=False)  # L^{-T} P
+    s = mT(solve_triangular_p(ans, mT(y), trans=True, lower=True, unit=False))  # (L^{-T} P) L^{-1}
+    return _fold_lower(s)
+
+
+def _cholesky_jvp(t, ans, a):
+    """``dL = L Phi(L^{-1} dS L^{-T})`` with ``dS`` the symmetric tangent built from tril(dA)."""
+    z = solve_triangular_p(ans, _sym_from_lower(t), trans=False, lower=True, unit=False)
+    x = mT(solve_triangular_p(ans, mT(z), trans=False, lower=True, unit=False))
+    return matmul(ans, _phi(x))
+
+
+cholesky_p = Primitive("cholesky", np.linalg.cholesky, doc="lower Cholesky factor L, A = L L^T")
+cholesky_p.defvjp(_cholesky_vjp)
+cholesky_p.defjvp(_cholesky_jvp)
+
+
+@implements(np.linalg.cholesky)
+def cholesky(a, /, *, upper=False):
+    """Cholesky factor of a symmetric positive definite ``A = L L^T`` (``upper``: ``L^T``).
+
+    Only the lower (``upper``: the upper) triangle of ``a`` is read, as in NumPy; see the module notes on
+    what that means for the gradient. JVP: ``dL = L Phi(L^{-1} dA L^{-T})``.
+    """
+    a = _asarray(a)
+    _check_square("cholesky", a)
+    _check_real("cholesky", a)
+    if upper:  # NumPy then reads the upper triangle: U = chol(A^T)^T
+        return mT(cholesky_p(mT(a)))
+    return cholesky_p(a)
+
+
+def _eig_gap_inverse(w):
+    """``F[i, j] = 1 / (w_j - w_i)`` off the diagonal, 0 on it (distinct eigenvalues assumed)."""
+    n = shape(w)[-1]
+    eye = _eye(n).astype(bool)
+    diff = _reshape(w, shape(w)[:-1] + (1, n)) - _reshape(w, shape(w) + (1,))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _ew.where(eye, 0.0, 1.0 / _ew.where(eye, 1.0, diff))
+
+
+def _eigh_vjp(g, ans, a):
+    w, v = ans
+    gw, gv = g
+    inner = 0.0
+    if gw is not None:
+        inner = _reshape(gw, shape(gw) + (1,)) * _eye(shape(w)[-1])
+    if gv is not None:  # skipped when only eigenvalues are used: then repeated eigenvalues are fine
+        inner = inner + _eig_gap_inverse(w) * matmul(mT(v), gv)
+    return _fold_lower(matmul(v, matmul(inner, mT(v))))
+
+
+def _eigh_jvp(t, ans, a):
+    w, v = ans
+    n = shape(w)[-1]
+    m = matmul(mT(v), matmul(_sym_from_lower(t), v))
+    dw = _shape_ops.getitem(m, (Ellipsis, np.arange(n), np.arange(n)))
+    return dw, matmul(v, _eig_gap_inverse(w) * m)
+
+
+eigh_p = Primitive("eigh", lambda a: tuple(np.linalg.eigh(a)), multiple_results=True,
+                   doc="eigenvalues (ascending) and eigenvectors of a symmetric matrix")
+eigh_p.defvjp(_eigh_vjp)
+eigh_p.defjvp(_eigh_jvp)
+
+
+@implements(np.linalg.eigh)
+def eigh(a, UPLO="L"):
+    """``A = V diag(w) V^T`` for symmetric ``A`` (the ``UPLO`` triangle is read).
+
+    With ``M = V^T dA V`` and ``F_ij = 1 / (w_j - w_i)`` (0 on the diagonal):
+    ``dw = diag(M)``, ``dV = V (F * M)``; VJP ``V (diag(gw) + F * V^T gV) V^T``.
+    Eigenvector derivatives assume **distinct eigenvalues** (they are undefined
+    otherwise and come out inf/nan); eigenvalue-only use (``eigvalsh``) needs no
+    such assumption at first order. Each eigenvector's sign is whatever LAPACK
+    returns, so prefer functions of ``V`` that do not depend on it.
+    """
+    a = _asarray(a)
+    _check_square("eigh", a)
+    _check_real("eigh", a)
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    return EighResult(*eigh_p(mT(a) if UPLO == "U" else a))
+
+
+@implements(np.linalg.eigvalsh)
+def eigvalsh(a, UPLO="L"):
+    """Eigenvalues of a symmetric matrix; VJP ``V diag(g) V^T``."""
+    return eigh(a, UPLO)[0]
+
+
+# ================================================================ norms and powers
+def _safe_sqrt(s):
+    """``sqrt(s)`` whose derivative at ``s == 0`` is taken as 0 (the norm's subgradient at 0)."""
+    zero = unbox_all(s) == 0
+    if not np.any(zero):
+        return _ew.sqrt(s)
+    return _ew.where(zero, 0.0, _ew.sqrt(_ew.where(zero, 1.0, s)))
+
+
+def _extreme(x, axis, keepdims, largest):
+    """max/min over ``axis``; tied extremes share the gradient."""
+    return (_red.max if largest else _red.min)(x, axis=axis, keepdims=keepdims)
+
+
+def _drop_axes(x, axes):
+    """Remove the (size-1) negative ``axes`` of ``x``."""
+    s = shape(x)
+    return _reshape(x, tuple(d for i, d in enumerate(s) if i - len(s) not in axes))
+
+
+def _vector_norm(x, ord, axis, keepdims):
+    if ord is None or ord == 2:
+        return _safe_sqrt(_red.sum(x * x, axis=axis, keepdims=keepdims))
+    if ord == np.inf:
+        return _extreme(_ew.absolute(x), axis, keepdims, True)
+    if ord == -np.inf:
+        return _extreme(_ew.absolute(x), axis, keepdims, False)
+    if ord == 0:
+        return _red.sum((unbox_all(x) != 0).astype(float), axis=axis, keepdims=keepdims)
+    if ord == 1:
+        return _red.sum(_ew.absolute(x), axis=axis, keepdims=keepdims)
+    if isinstance(ord, str):
+        raise ValueError(f"norm: invalid norm order {ord!r} for vectors")
+    s = _red.sum(_ew.absolute(x) ** ord, axis=axis, keepdims=keepdims)
+    return s ** (1.0 / ord)
+
+
+def _matrix_norm(x, ord, axes, keepdims):
+    r, c = axes
+    if ord is None or ord == "fro":
+        return _safe_sqrt(_red.sum(x * x, axis=axes, keepdims=keepdims))
+    if ord in (1, -1, np.inf, -np.inf):
+        inner_axis, outer_axis = (r, c) if ord in (1, -1) else (c, r)
+        s = _red.sum(_ew.absolute(x), axis=(inner_axis,), keepdims=True)
+        out = _extreme(s, (outer_axis,), True, ord > 0)
+        return out if keepdims else _drop_axes(out, axes)
+    if ord == 2:  # largest singular value: sqrt of the top eigenvalue of the smaller Gram matrix
+        xm = _shape_ops.moveaxis(x, (r, c), (-2, -1))
+        rows, cols = shape(xm)[-2:]
+        w = eigvalsh(matmul(xm, mT(xm)) if rows <= cols else matmul(mT(xm), xm))
+        out = _safe_sqrt(_ew.maximum(_shape_ops.getitem(w, (Ellipsis, -1)), 0.0))
+        if keepdims:
+            nd = ndim(x)
+            out = _shape_ops.expand_dims(out, tuple(sorted(a % nd for a in axes)))
+        return out
+    if ord in (-2, "nuc"):
+        raise NotImplementedError(f"norm(ord={ord!r}) needs a singular value decomposition, "
+                                  "which chainrule does not differentiate yet")
+    raise ValueError(f"norm: invalid norm order {ord!r} for matrices")
+
+
+def _norm_axes(axis, nd):
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -nd <= a < nd:
+            raise np.exceptions.AxisError(a, nd)
+        out.append(int(a) - nd if a >= 0 else int(a))
+    if len(set(out)) != len(out):
+        raise ValueError(f"norm: duplicate axes {axis}")
+    return tuple(out)
+
+
+@implements(np.linalg.norm)
+def norm(x, ord=None, axis=None, keepdims=False):
+    """Vector and matrix norms with NumPy's ``ord``/``axis``/``keepdims`` semantics.
+
+    2-norm / Frobenius: ``sqrt(sum x^2)``, gradient ``x / ||x||`` (0 at ``x = 0``);
+    1-norm ``sum |x|``; inf-norm ``max |x|`` (gradient shared among ties); matrix 1/inf
+    norms are max column/row sums; matrix ``ord=2`` is the largest singular value,
+    computed from ``eigvalsh(X^T X)``. ``ord=-2`` and ``'nuc'`` are not supported.
+    """
+    x = _asarray(x)
+    _check_real("norm", x)
+    nd = ndim(x)
+    if axis is None:
+        if ord is None:
+            out = _safe_sqrt(_red.sum(x * x))
+            return _reshape(out, (1,) * nd) if keepdims else out
+        if nd == 1:
+            axis = (-1,)
+        elif nd == 2:
+            axis = (-2, -1)
+        else:
+            raise ValueError("norm: improper number of dimensions to norm (give axis)")
+    axes = _norm_axes(axis, nd)
+    if len(axes) == 1:
+        return _vector_norm(x, ord, axes, keepdims)
+    if len(axes) == 2:
+        return _matrix_norm(x, ord, axes, keepdims)
+    raise ValueError("norm: improper number of dimensions to norm")
+
+
+@implements(np.linalg.vector_norm)
+def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
+    """NumPy 2's ``vector_norm``: ``axis=None`` flattens."""
+    x = _asarray(x)
+    if axis is None:
+        out = norm(_shape_ops.ravel(x), ord=ord)
+        return _reshape(out, (1,) * ndim(x)) if keepdims else out
+    return norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+
+@implements(np.linalg.matrix_norm)
+def matrix_norm(x, /, *, keepdims=False, ord="fro"):
+    """NumPy 2's ``matrix_norm`` over the last two axes."""
+    return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+@implements(np.linalg.matrix_power)
+def matrix_power(a, n):
+    """``A^n`` by repeated squaring (``n < 0`` inverts first; ``n == 0`` is the identity)."""
+    a = _asarray(a)
+    _check_square("matrix_power", a)
+    if not isinstance(n, (int, np.integer)):
+        raise TypeError(f"matrix_power: exponent must be an integer, got {n!r}")
+    if n == 0:
+        return np.broadcast_to(_eye(shape(a)[-1]), shape(a)).copy()
+    if n < 0:
+        a, n = inv(a), -n
+    result = None
+    while n:
+        if n & 1:
+            result = a if result is None else matmul(result, a)
+        n >>= 1
+        if n:
+            a = matmul(a, a)
+    return result
+
+
+@implements(np.linalg.matrix_transpose)
+def matrix_transpose(x, /):
+    return mT(_asarray(x))
+
+
+@implements(np.linalg.trace)
+def linalg_trace(x, /, *, offset=0, dtype=None):
+    """NumPy 2's ``linalg.trace``: over the last two axes."""
+    return trace(x, offset=offset, axis1=-2, axis2=-1)
+
+
+@implements(np.linalg.diagonal)
+def linalg_diagonal(x, /, *, offset=0):
+    """NumPy 2's ``linalg.diagonal``: over the last two axes."""
+    return _shape_ops.diagonal(_asarray(x), offset, -2, -1)
+
+
+__all__ = ["matmul", "dot", "method_dot", "vdot", "inner", "outer", "tensordot", "einsum", "kron",
+           "trace", "diag"]

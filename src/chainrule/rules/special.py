@@ -1,3 +1,164 @@
-"""(being written)"""
+"""Special functions (``scipy.special``): elementwise primitives, one line each, and the
+stable composites ``logsumexp``, ``softmax`` and ``log_softmax``.
+
+SciPy's special functions are NumPy ufuncs, so registering them here makes plain
+``scipy.special.erf(x)`` on a traced ``x`` record chainrule's ``erf``. ``polygamma``,
+``logsumexp``, ``softmax`` and ``log_softmax`` are plain Python functions in SciPy
+(they convert their input to an ndarray), so on traced values call them from
+``chainrule.scipy.special``.
+
+Each derivative is written with chainrule's own ops, so every function here
+differentiates to any order (``gammaln -> digamma -> polygamma(1) -> polygamma(2) ...``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.special as _sc
+
+from ..core.primitive import Box, unbox_all
+from . import reductions as _red
+from . import shape as _shape_ops
+from ._util import elementwise, shape
+from .elementwise import absolute, exp, log, log1p, where
+
+_2_SQRTPI = 2.0 / math.sqrt(math.pi)
+_SQRTPI_2 = math.sqrt(math.pi) / 2.0
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+
+#              name        scipy ufunc      d/dx (ans, x)
+expit = elementwise("expit", _sc.expit, lambda a, x: a * (1.0 - a), doc="1 / (1 + exp(-x))")
+log_expit = elementwise("log_expit", _sc.log_expit, lambda a, x: expit(-x), doc="log expit(x), stably")
+logit = elementwise("logit", _sc.logit, lambda a, x: 1.0 / (x * (1.0 - x)), doc="log(x / (1 - x))")
+erf = elementwise("erf", _sc.erf, lambda a, x: _2_SQRTPI * exp(-x * x))
+erfc = elementwise("erfc", _sc.erfc, lambda a, x: -_2_SQRTPI * exp(-x * x))
+erfcx = elementwise("erfcx", _sc.erfcx, lambda a, x: 2.0 * x * a - _2_SQRTPI,
+                    doc="exp(x^2) erfc(x)")
+erfinv = elementwise("erfinv", _sc.erfinv, lambda a, x: _SQRTPI_2 * exp(a * a))
+erfcinv = elementwise("erfcinv", _sc.erfcinv, lambda a, x: -_SQRTPI_2 * exp(a * a))
+ndtr = elementwise("ndtr", _sc.ndtr, lambda a, x: _INV_SQRT_2PI * exp(-0.5 * x * x),
+                   doc="standard normal CDF")
+log_ndtr = elementwise("log_ndtr", _sc.log_ndtr, lambda a, x: _INV_SQRT_2PI * exp(-0.5 * x * x - a),
+                       doc="log of the normal CDF; derivative pdf/cdf formed in log space (no 0/0)")
+ndtri = elementwise("ndtri", _sc.ndtri, lambda a, x: _SQRT_2PI * exp(0.5 * a * a),
+                    doc="inverse of the normal CDF")
+gamma = elementwise("gamma", _sc.gamma, lambda a, x: a * digamma(x))
+gammaln = elementwise("gammaln", _sc.gammaln, lambda a, x: digamma(x), doc="log |Gamma(x)|")
+digamma = elementwise("digamma", _sc.digamma, lambda a, x: polygamma(1, x), doc="psi(x) = Gamma'/Gamma")
+psi = digamma
+entr = elementwise("entr", _sc.entr, lambda a, x: -(log(x) + 1.0), doc="-x log x")
+# xlogy(0, y) = 0 for every y: the double where keeps d/dy at x = 0 an exact 0 (not 0/0).
+xlogy = elementwise("xlogy", _sc.xlogy, lambda a, x, y: log(y),
+                    lambda a, x, y: x / where(x == 0, 1.0, y), doc="x log y, 0 where x == 0")
+xlog1py = elementwise("xlog1py", _sc.xlog1py, lambda a, x, y: log1p(y),
+                      lambda a, x, y: x / where(x == 0, 1.0, 1.0 + y), doc="x log(1 + y), 0 where x == 0")
+_polygamma = elementwise("polygamma", _sc.polygamma, None, lambda a, n, x: polygamma(n + 1, x),
+                         doc="polygamma(n, x), n a constant integer")
+
+
+def polygamma(n, x):
+    """The ``n``-th derivative of digamma; ``n`` is a constant non-negative integer (array)."""
+    if isinstance(n, Box):
+        raise TypeError("polygamma: the order n must be a constant integer, not a traced value")
+    n_arr = np.asarray(n)
+    if not (np.issubdtype(n_arr.dtype, np.integer) or np.all(n_arr == np.round(n_arr))):
+        raise ValueError(f"polygamma: the order n must be integer-valued, got {n!r}")
+    return _polygamma(n, x)
+
+
+# ---------------------------------------------------------------- stable composites
+def _axes(axis, nd):
+    return _red.normalize_axis(axis, nd)
+
+
+def _shift(a, axes, b=None):
+    """The max over ``axes`` as a constant (0 where not finite): exp(a - shift) never overflows.
+
+    logsumexp and softmax do not depend on the shift, so treating it as a constant leaves
+    every derivative exact. With weights ``b`` only entries where ``b != 0`` count.
+    """
+    av = np.asarray(unbox_all(a), dtype=float)
+    if b is not None:
+        bv = unbox_all(b)
+        av, bv = np.broadcast_arrays(av, bv)
+        av = np.where(bv != 0, av, -np.inf)
+    m = np.max(av, axis=axes, keepdims=True) if av.size else np.zeros(av.shape)
+    return np.where(np.isfinite(m), m, 0.0)
+
+
+def _drop(x, axes):
+    s = shape(x)
+    return _shape_ops.reshape(x, tuple(d for i, d in enumerate(s) if i - len(s) not in axes))
+
+
+def _check_real(name, *xs):
+    for x in xs:
+        dt = getattr(x, "dtype", None)
+        if dt is not None and dt.kind == "c":
+            raise NotImplementedError(f"{name}: complex input (dtype {dt}) is not supported by chainrule")
+
+
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+    """``log sum_k b_k exp(a_k)`` as ``m + log sum_k b_k exp(a_k - m)``, ``m = max a`` a constant.
+
+    The gradient is exactly ``b exp(a - logsumexp)`` (the softmax); finite for inputs
+    of any magnitude. SciPy's signature; with ``return_sign`` the result is
+    ``(log|s|, sign(s))`` and the sign is a constant.
+    """
+    a = a if isinstance(a, (Box, np.ndarray)) else np.asarray(a, dtype=float)
+    _check_real("logsumexp", a, b)
+    if b is not None:
+        b = b if isinstance(b, (Box, np.ndarray)) else np.asarray(b, dtype=float)
+        a_bc = np.broadcast_shapes(shape(a), shape(b))
+        if a_bc != shape(a):
+            a = _shape_ops.broadcast_to(a, a_bc)
+    axes = _axes(axis, len(shape(a)))
+    m = _shift(a, axes, b)
+    if b is None:
+        e = exp(a - m)
+    elif isinstance(b, Box):  # b_k exp(a_k - m), also at b_k = 0: d/db_k = exp(a_k - lse) is needed there
+        e = b * exp(a - m)
+    else:  # constant weights: entries with b_k = 0 drop out exactly (no overflow, no 0 * inf)
+        keep = unbox_all(b) != 0
+        e = where(keep, b * exp(where(keep, a - m, 0.0)), 0.0)
+    s = _red.sum(e, axis=axes, keepdims=True)
+    if return_sign:
+        sign = np.sign(unbox_all(s))
+        out = log(absolute(s)) + m
+    else:
+        out = log(s) + m
+    if not keepdims:
+        out = _drop(out, axes)
+        if return_sign:
+            sign = np.reshape(sign, shape(out))
+    return (out, sign) if return_sign else out
+
+
+def softmax(x, axis=None):
+    """``exp(x - m) / sum exp(x - m)`` over ``axis`` (SciPy's default ``None``: all entries)."""
+    x = x if isinstance(x, (Box, np.ndarray)) else np.asarray(x, dtype=float)
+    _check_real("softmax", x)
+    axes = _axes(axis, len(shape(x)))
+    e = exp(x - _shift(x, axes))
+    return e / _red.sum(e, axis=axes, keepdims=True)
+
+
+def log_softmax(x, axis=None):
+    """``x - logsumexp(x, axis, keepdims=True)``, written as ``(x - m) - log sum exp(x - m)``."""
+    x = x if isinstance(x, (Box, np.ndarray)) else np.asarray(x, dtype=float)
+    _check_real("log_softmax", x)
+    axes = _axes(axis, len(shape(x)))
+    z = x - _shift(x, axes)
+    return z - log(_red.sum(exp(z), axis=axes, keepdims=True))
+
+
+# Names for ``chainrule.scipy.special``. NumPy itself has none of these, so nothing is
+# star-exported into ``chainrule.numpy``.
+SCIPY_SPECIAL = ["expit", "log_expit", "logit", "erf", "erfc", "erfcx", "erfinv", "erfcinv", "ndtr",
+                 "log_ndtr", "ndtri", "gamma", "gammaln", "digamma", "psi", "polygamma", "entr", "xlogy",
+                 "xlog1py", "logsumexp", "softmax", "log_softmax"]
 
 __all__: list[str] = []
