@@ -1,6 +1,7 @@
 """chainrule: exact derivatives of NumPy programs by backpropagation, shown as it happens."""
 
 from . import numpy  # noqa: F401  (installs the traced-array operators)
+from . import optimize  # noqa: F401
 from . import scipy  # noqa: F401
 from .core.curvature import *  # noqa: F403
 from .core.pytree import tree_flatten, tree_leaves, tree_map, tree_unflatten
