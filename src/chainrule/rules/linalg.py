@@ -99,7 +99,7 @@ def _tril_mask(n, k=0):
 # ================================================================ matmul
 def _matmul_vjp_a(g, ans, a, b):
     na, nb = ndim(a), ndim(b)
-    if na == 2 and nb == 2:  # the hot path: g @ B^T, whatever batch axes g carries
+    if nb == 2 and na <= 2:  # the hot path: g @ B^T, whatever batch axes g carries (a 1-D too)
         return matmul_p(g, mT(b))
     nl = ndim(g) - ndim(ans)
     if nb == 1:  # outer product of g with b: already lead + a.shape
@@ -130,6 +130,8 @@ def _matmul_jvp_a(t, ans, a, b):
     na, nb = ndim(a), ndim(b)
     if na >= 2 and nb >= 2:
         return matmul(lift(t, a, ans), b)
+    if na == 1 and nb == 2:  # a row vector times one matrix: batch rows are just more rows
+        return matmul_p(t, b)
     if na == 1 and nb >= 2:  # promote the tangent row vector so it broadcasts over b's stack
         lead = _lead(t, a)
         r = matmul(_reshape(t, lead + (1,) * (nb - 1) + shape(a)), b)
