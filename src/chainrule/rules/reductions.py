@@ -1,16 +1,29 @@
-"""Reductions. ``axis`` is normalised to a tuple of *negative* axes before the primitive
-is recorded, so the same params address the same data axes whatever batch axes a
-cotangent or tangent carries in front.
+"""Reductions and scans. ``axis`` is normalised to a tuple of *negative* axes (one negative
+int for scans) before the primitive is recorded, so the same params address the same data
+axes whatever batch axes a cotangent or tangent carries in front.
+
+Primitives here: sum, max, min, prod, cumsum, cumprod. Everything else (mean, var, std, average,
+ptp, median, cumprod, ...) is a composite of these and of the shape ops.
+
+* ``max``/``min``: the derivative is the indicator of the extremal elements; ties share it
+  evenly (as in JAX), so ``d max([1, 3, 3]) = [0, 1/2, 1/2]``.
+* ``prod``: ``d prod(x) / dx_i = prod_{j != i} x_j``. Where no product vanishes this is
+  ``prod(x) / x_i``; otherwise (a zero, or underflow) it is computed exactly as
+  (exclusive prefix product) * (exclusive suffix product), which only multiplies, so it is
+  right at zeros and to every order.
+* ``cumprod``: where every partial product is a normal number it is a primitive with
+  ``d y_i / d x_k = y_i / x_k`` (k <= i); otherwise (a zero, or underflow) it is recorded as a
+  Hillis-Steele scan of multiplications (log2 n steps), exact at zeros and to every order.
 """
 
 from __future__ import annotations
 
-import builtins
 import math
 
 import numpy as np
 
-from ..core.primitive import Primitive, implements
+from ..core.errors import InPlaceError
+from ..core.primitive import Box, Primitive, implements, unbox_all
 from . import shape as _shape_ops
 
 
@@ -21,17 +34,46 @@ def _shape(x) -> tuple:
         return ()
 
 
+def _is_int(a) -> bool:
+    return isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
+
+
 def normalize_axis(axis, ndim: int) -> tuple:
-    """``None``/int/tuple -> sorted tuple of negative axes."""
+    """``None``/int/tuple -> sorted tuple of negative axes.
+
+    Raises ``AxisError`` for an axis out of range, ``ValueError`` for a repeated axis and
+    ``TypeError`` for a non-integer axis. A 0-d array accepts ``axis=0``/``-1`` (as NumPy
+    does) and reduces nothing.
+    """
     if axis is None:
         return tuple(range(-ndim, 0))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if _is_int(axis) and ndim == 0 and axis in (0, -1):
+        return ()
+    if _is_int(axis):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"axis must be an integer or a tuple of integers, got {axis!r}")
     out = []
     for a in axes:
-        if not -ndim <= a < builtins.max(ndim, 1):
-            raise np.exceptions.AxisError(a, ndim)
-        out.append(a - ndim if a >= 0 else a)
+        if not _is_int(a):
+            raise TypeError(f"axis must be an integer or a tuple of integers, got {a!r}")
+        if not -ndim <= a < ndim:
+            raise np.exceptions.AxisError(int(a), ndim)
+        out.append(int(a) - ndim if a >= 0 else int(a))
+    if len(set(out)) != len(out):
+        raise ValueError(f"duplicate value in 'axis': {axis!r}")
     return tuple(sorted(out))
+
+
+def normalize_axis1(axis, ndim: int) -> int:
+    """One integer axis -> a negative int (``AxisError`` when out of range)."""
+    if not _is_int(axis):
+        raise TypeError(f"axis must be an integer, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(int(axis), ndim)
+    return int(axis) - ndim if axis >= 0 else int(axis)
 
 
 def keepdims_shape(x_shape: tuple, axes: tuple) -> tuple:
@@ -49,6 +91,25 @@ def expand_to_input(g, ans, x, axes, keepdims):
     return _shape_ops.broadcast_to(g, lead + xs)
 
 
+def _asarray(x):
+    """Lists holding traced values become one traced array; other non-arrays become arrays."""
+    return _shape_ops.asarray(x)
+
+
+def _cast(r, dtype):
+    """Apply a reduction's ``dtype=`` to its result (an integer dtype makes it a constant)."""
+    return r if dtype is None else _shape_ops.astype(r, dtype)
+
+
+def _reject(out, kwargs, name):
+    if out is not None:
+        raise InPlaceError(f"{name}(..., out=...) writes in place; not supported on traced arrays")
+    if kwargs.get("where", True) is True:
+        kwargs.pop("where", None)
+    if kwargs:
+        raise TypeError(f"{name}() got unsupported arguments {sorted(kwargs)}")
+
+
 # ---------------------------------------------------------------- sum
 sum_p = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
                   doc="sum over axes (negative); linear")
@@ -57,29 +118,330 @@ sum_p.defjvp(lambda t, ans, x, axis, keepdims: sum_p(t, axis=axis, keepdims=keep
 
 
 @implements(np.sum)
-def sum(x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):  # noqa: A001
+def sum(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, **kwargs):  # noqa: A001
     """Sum of elements over ``axis``."""
     _reject(out, kwargs, "sum")
+    x = _asarray(x)
     axes = normalize_axis(axis, len(_shape(x)))
-    return sum_p(x, axis=axes, keepdims=bool(keepdims))
+    r = sum_p(x, axis=axes, keepdims=bool(keepdims))
+    return _cast(r if initial is None else r + initial, dtype)
 
 
 @implements(np.mean)
 def mean(x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
     """mean = sum / n."""
     _reject(out, kwargs, "mean")
+    x = _asarray(x)
     axes = normalize_axis(axis, len(_shape(x)))
     n = math.prod(_shape(x)[a] for a in axes)
-    return sum_p(x, axis=axes, keepdims=bool(keepdims)) / n
+    return _cast(sum_p(x, axis=axes, keepdims=bool(keepdims)) / n, dtype)
 
 
-def _reject(out, kwargs, name):
-    if out is not None:
-        from ..core.errors import InPlaceError
-        raise InPlaceError(f"{name}(..., out=...) writes in place; not supported on traced arrays")
-    kwargs.pop("where", None) if kwargs.get("where", True) is True else None
-    if kwargs:
-        raise TypeError(f"{name}() got unsupported arguments {sorted(kwargs)}")
+# ---------------------------------------------------------------- max / min
+def _tie_weights(ans, x, axis, keepdims):
+    """Constant weights: 1/k on each of the k elements equal to the extremum, 0 elsewhere.
+
+    Computed on values: the indicator is piecewise constant, so it carries no derivative.
+    """
+    xv = np.asarray(unbox_all(x))
+    a = np.asarray(unbox_all(ans))
+    if not keepdims:
+        a = a.reshape(keepdims_shape(xv.shape, axis))
+    mask = (xv == a) | (np.isnan(xv) & np.isnan(a))
+    dtype = np.result_type(xv, np.float32)
+    return (mask / np.sum(mask, axis=axis, keepdims=True)).astype(dtype, copy=False)
 
 
-__all__ = ["sum", "mean", "normalize_axis"]
+def _extremum(name, fn):
+    p = Primitive(name, lambda x, axis, keepdims: fn(x, axis=axis, keepdims=keepdims),
+                  doc=f"{name} over axes (negative); ties share the derivative evenly")
+    p.defvjp(lambda g, ans, x, axis, keepdims:
+             expand_to_input(g, ans, x, axis, keepdims) * _tie_weights(ans, x, axis, keepdims))
+    p.defjvp(lambda t, ans, x, axis, keepdims:
+             sum_p(t * _tie_weights(ans, x, axis, keepdims), axis=axis, keepdims=keepdims))
+    return p
+
+
+max_p = _extremum("max", np.max)
+min_p = _extremum("min", np.min)
+
+
+@implements(np.max, np.amax)
+def max(x, axis=None, out=None, keepdims=False, initial=None, **kwargs):  # noqa: A001
+    """Largest element over ``axis``; tied maxima share the gradient evenly."""
+    _reject(out, kwargs, "max")
+    x = _asarray(x)
+    r = max_p(x, axis=normalize_axis(axis, len(_shape(x))), keepdims=bool(keepdims))
+    if initial is not None:
+        from .elementwise import maximum
+        r = maximum(r, initial)
+    return r
+
+
+@implements(np.min, np.amin)
+def min(x, axis=None, out=None, keepdims=False, initial=None, **kwargs):  # noqa: A001
+    """Smallest element over ``axis``; tied minima share the gradient evenly."""
+    _reject(out, kwargs, "min")
+    x = _asarray(x)
+    r = min_p(x, axis=normalize_axis(axis, len(_shape(x))), keepdims=bool(keepdims))
+    if initial is not None:
+        from .elementwise import minimum
+        r = minimum(r, initial)
+    return r
+
+
+amax, amin = max, min
+
+
+@implements(np.ptp)
+def ptp(x, axis=None, out=None, keepdims=False):
+    """Peak to peak: max - min."""
+    _reject(out, {}, "ptp")
+    return max(x, axis=axis, keepdims=keepdims) - min(x, axis=axis, keepdims=keepdims)
+
+
+# ---------------------------------------------------------------- prod
+def _scan_multiply(x, axis: int, exclusive: bool = False):
+    """Inclusive (or exclusive) cumulative product along negative ``axis`` by doubling.
+
+    Step k multiplies each entry by the entry k places before it (ones shifted in), so
+    after ceil(log2 n) steps entry i holds x_0 ... x_i. Only multiplications: exact at
+    zeros and differentiable to any order.
+    """
+    n = _shape(x)[axis]
+    dtype = np.result_type(unbox_all(x), np.float32)
+
+    def shifted(y, k):  # y moved k places along axis, ones shifted in
+        ys = _shape(y)
+        ax = len(ys) + axis
+        head = np.ones(ys[:ax] + (k,) + ys[ax + 1:], dtype=dtype)
+        return _shape_ops.concatenate([head, _shape_ops.slice_axis(y, axis, 0, n - k)], axis=axis)
+
+    y = x
+    k = 1
+    while k < n:
+        y = y * shifted(y, k)
+        k *= 2
+    return shifted(y, 1) if exclusive and n > 0 else y
+
+
+def _products_of_others(x, axis):
+    """``prod_{j != i} x_j`` over the reduced axes, for every element ``i`` (exact)."""
+    xs = _shape(x)
+    n = len(xs)
+    red = [a + n for a in axis]
+    keep = [i for i in range(n) if i not in red]
+    perm = keep + red
+    y = _shape_ops.transpose(x, perm)
+    y = _shape_ops.reshape(y, tuple(xs[i] for i in keep) + (-1,))
+    before = _scan_multiply(y, -1, exclusive=True)
+    after = _shape_ops.flip(_scan_multiply(_shape_ops.flip(y, -1), -1, exclusive=True), -1)
+    o = _shape_ops.reshape(before * after, tuple(xs[i] for i in perm))
+    return _shape_ops.transpose(o, tuple(np.argsort(perm)))
+
+
+def _prod_partials(ans, x, axis, keepdims):
+    if _all_normal(unbox_all(ans)):
+        # No factor is zero and nothing underflowed: prod_{j != i} x_j == prod(x) / x_i on a
+        # neighbourhood, so this cheaper form is exact at every order too.
+        full = ans if keepdims else _shape_ops.reshape(ans, keepdims_shape(_shape(x), axis))
+        return full / x
+    return _products_of_others(x, axis)
+
+
+prod_p = Primitive("prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
+                   doc="product over axes (negative); d/dx_i = product of the other factors")
+prod_p.defvjp(lambda g, ans, x, axis, keepdims:
+              expand_to_input(g, ans, x, axis, keepdims) * _prod_partials(ans, x, axis, keepdims))
+prod_p.defjvp(lambda t, ans, x, axis, keepdims:
+              sum_p(t * _prod_partials(ans, x, axis, keepdims), axis=axis, keepdims=keepdims))
+
+
+@implements(np.prod)
+def prod(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, **kwargs):
+    """Product of elements over ``axis`` (gradient exact with zeros in ``x``)."""
+    _reject(out, kwargs, "prod")
+    x = _asarray(x)
+    r = prod_p(x, axis=normalize_axis(axis, len(_shape(x))), keepdims=bool(keepdims))
+    return _cast(r if initial is None else r * initial, dtype)
+
+
+# ---------------------------------------------------------------- cumulative sums and products
+cumsum_p = Primitive("cumsum", lambda x, axis: np.cumsum(x, axis=axis),
+                     doc="cumulative sum along one negative axis; linear, VJP is the reversed cumsum")
+cumsum_p.defvjp(lambda g, ans, x, axis: _shape_ops.flip(cumsum_p(_shape_ops.flip(g, axis), axis=axis), axis))
+cumsum_p.defjvp(lambda t, ans, x, axis: cumsum_p(t, axis=axis))
+
+
+@implements(np.cumsum)
+def cumsum(x, axis=None, dtype=None, out=None):
+    """Cumulative sum along ``axis`` (``None``: of the flattened array)."""
+    _reject(out, {}, "cumsum")
+    x = _asarray(x)
+    if axis is None:
+        x, axis = _shape_ops.ravel(x), 0
+    if len(_shape(x)) == 0:
+        x = _shape_ops.reshape(x, (1,))
+    return _cast(cumsum_p(x, axis=normalize_axis1(axis, len(_shape(x)))), dtype)
+
+
+def _all_normal(a) -> bool:
+    """No zero, no inf/nan, nothing subnormal: then ``prod_{j != k} x_j == prod / x_k`` holds
+    (on a neighbourhood, so at every order) and costs one division."""
+    a = np.asarray(a)
+    return bool(np.all(np.isfinite(a)) and np.all(np.abs(a) >= np.finfo(a.dtype).tiny))
+
+
+# Used only where every partial product is normal (see ``cumprod``); otherwise the exact scan.
+cumprod_p = Primitive("cumprod", lambda x, axis: np.cumprod(x, axis=axis),
+                      doc="cumulative product along one negative axis, recorded where no partial "
+                          "product is zero; d y_i / d x_k = y_i / x_k for k <= i")
+cumprod_p.defvjp(lambda g, ans, x, axis: _shape_ops.flip(
+    cumsum_p(_shape_ops.flip(g * ans, axis), axis=axis), axis) / x)
+cumprod_p.defjvp(lambda t, ans, x, axis: ans * cumsum_p(t / x, axis=axis))
+
+
+@implements(np.cumprod)
+def cumprod(x, axis=None, dtype=None, out=None):
+    """Cumulative product along ``axis`` (``None``: flattened); exact gradient with zeros."""
+    _reject(out, {}, "cumprod")
+    x = _asarray(x)
+    if axis is None:
+        x, axis = _shape_ops.ravel(x), 0
+    if len(_shape(x)) == 0:
+        x = _shape_ops.reshape(x, (1,))
+    axis = normalize_axis1(axis, len(_shape(x)))
+    if not isinstance(x, Box):
+        return np.cumprod(x, axis=axis, dtype=dtype)
+    if _all_normal(np.cumprod(unbox_all(x), axis=axis)):
+        return _cast(cumprod_p(x, axis=axis), dtype)
+    return _cast(_scan_multiply(x, axis), dtype)
+
+
+@implements(np.cumulative_sum)
+def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    """NumPy 2's ``cumulative_sum`` (``axis`` may be omitted only for 1-d input)."""
+    return _cumulative(cumsum, 0.0, x, axis, dtype, out, include_initial)
+
+
+@implements(np.cumulative_prod)
+def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    """NumPy 2's ``cumulative_prod``."""
+    return _cumulative(cumprod, 1.0, x, axis, dtype, out, include_initial)
+
+
+def _cumulative(fn, first, x, axis, dtype, out, include_initial):
+    x = _asarray(x)
+    if axis is None:
+        if len(_shape(x)) > 1:
+            raise ValueError("axis must be specified for arrays with more than one dimension")
+        axis = 0
+    r = fn(x, axis=axis, dtype=dtype, out=out)
+    if include_initial:
+        ax = normalize_axis1(axis, len(_shape(r)))
+        rs = _shape(r)
+        head = np.full(rs[:len(rs) + ax] + (1,) + rs[len(rs) + ax + 1:], first,
+                       dtype=np.result_type(unbox_all(r)))
+        r = _shape_ops.concatenate([head, r], axis=ax)
+    return r
+
+
+# ---------------------------------------------------------------- statistics (composites)
+def _ddof(ddof, correction):
+    if correction is not None and correction is not np._NoValue:
+        if ddof != 0:
+            raise ValueError("ddof and correction can't be provided simultaneously")
+        return correction
+    return ddof
+
+
+@implements(np.var)
+def var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None,
+        correction=None):
+    """Variance: sum((x - mean)^2) / (n - ddof)."""
+    _reject(out, {"where": where}, "var")
+    if mean is not None:
+        raise TypeError("var(..., mean=...) is not supported on traced arrays")
+    x = _asarray(x)
+    axes = normalize_axis(axis, len(_shape(x)))
+    n = math.prod(_shape(x)[a] for a in axes)
+    d = x - sum_p(x, axis=axes, keepdims=True) / n
+    return _cast(sum_p(d * d, axis=axes, keepdims=bool(keepdims)) / (n - _ddof(ddof, correction)), dtype)
+
+
+@implements(np.std)
+def std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None,
+        correction=None):
+    """Standard deviation: sqrt(var). Its derivative is infinite where the variance is 0."""
+    from .elementwise import sqrt
+    return sqrt(var(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where,
+                    mean=mean, correction=correction))
+
+
+@implements(np.average)
+def average(x, axis=None, weights=None, returned=False, *, keepdims=False):
+    """Weighted mean sum(w x) / sum(w); 1-d ``weights`` run along a single ``axis``."""
+    x = _asarray(x)
+    if weights is None:
+        r = mean(x, axis=axis, keepdims=keepdims)
+        if not returned:
+            return r
+        axes = normalize_axis(axis, len(_shape(x)))
+        n = float(math.prod(_shape(x)[a] for a in axes))
+        return r, np.broadcast_to(n, _shape(unbox_all(r)))
+    w = _asarray(weights)
+    xs, ws = _shape(x), _shape(w)
+    if xs != ws:
+        if axis is None:
+            raise TypeError("axis must be specified when shapes of a and weights differ")
+        if len(ws) != 1:
+            raise TypeError("1D weights expected when shapes of a and weights differ")
+        ax = normalize_axis1(axis, len(xs))
+        if ws[0] != xs[ax]:
+            raise ValueError("length of weights differs from that of the array along axis")
+        w = _shape_ops.reshape(w, (ws[0],) + (1,) * (-ax - 1))
+    axes = normalize_axis(axis, len(xs))
+    wsum = sum(_shape_ops.broadcast_to(w, xs), axis=axes, keepdims=keepdims)
+    r = sum(x * w, axis=axes, keepdims=keepdims) / wsum
+    return (r, wsum) if returned else r
+
+
+@implements(np.median)
+def median(x, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """Median: the middle of the sorted values (mean of the two middle ones for even n)."""
+    _reject(out, {}, "median")
+    x = _asarray(x)
+    xs = _shape(x)
+    axes = normalize_axis(axis, len(xs))
+    nd = len(xs)
+    keep = [i for i in range(nd) if i - nd not in axes]
+    y = _shape_ops.transpose(x, keep + [a + nd for a in axes])
+    y = _shape_ops.reshape(y, tuple(xs[i] for i in keep) + (-1,))
+    y = _shape_ops.sort(y, axis=-1)
+    n = _shape(y)[-1]
+    r = mean(y[..., (n - 1) // 2:n // 2 + 1], axis=-1)
+    if keepdims:
+        r = _shape_ops.reshape(r, keepdims_shape(xs, axes))
+    return r
+
+
+@implements(np.nansum)
+def nansum(x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    """Sum treating NaN as zero (NaN entries get zero gradient)."""
+    from .elementwise import isnan, where
+    x = _asarray(x)
+    return sum(where(isnan(x), 0.0, x), axis=axis, out=out, keepdims=keepdims, **kwargs)
+
+
+@implements(np.nanmean)
+def nanmean(x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    """Mean over the non-NaN entries."""
+    from .elementwise import isnan
+    x = _asarray(x)
+    count = np.sum(~isnan(x), axis=axis, keepdims=keepdims)
+    return nansum(x, axis=axis, out=out, keepdims=keepdims, **kwargs) / count
+
+
+__all__ = ["sum", "mean", "max", "min", "amax", "amin", "ptp", "prod", "cumsum", "cumprod",
+           "cumulative_sum", "cumulative_prod", "var", "std", "average", "median", "nansum",
+           "nanmean", "normalize_axis"]

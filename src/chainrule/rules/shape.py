@@ -1,9 +1,16 @@
-"""Shape and indexing primitives. All are linear: the JVP is the op itself (applied
-behind the batch axes) and the VJP is its transpose.
+"""Shape and indexing. All are linear: the JVP is the op itself (applied behind the batch
+axes) and the VJP is its transpose.
 
-Primitives here: reshape, broadcast_to, transpose, getitem and its transpose
-scatter_add, concatenate, pad. Everything else (moveaxis, squeeze, stack, split,
-take, repeat, tile, flip, roll, sort, ...) is a composite of these and needs no rule.
+Primitives here: reshape, broadcast_to, transpose, getitem and its transpose scatter_add,
+concatenate (variable arity; VJP slices), astype (float casts). Everything else is a composite
+of these and needs no rule:
+
+* padding is ``scatter_add`` into zeros (constant mode) or a ``take`` with a NumPy-computed
+  index map (edge, reflect, symmetric, wrap);
+* stack/hstack/vstack/append/roll are concatenations; split/flip/diff are slices;
+* take/take_along_axis/repeat/sort/diagonal are fancy indexing (repeated indices accumulate
+  in the VJP, as ``np.add.at`` does); tile is a reshape of a broadcast;
+* triu/tril multiply by a constant mask (``where``).
 """
 
 from __future__ import annotations
@@ -13,7 +20,9 @@ import math
 
 import numpy as np
 
-from ..core.primitive import Primitive, implements, unbox_all
+from ..core.errors import InPlaceError
+from ..core.primitive import Box, Primitive, implements, unbox_all
+from . import constants as _constants
 from . import reductions as _reductions
 
 
@@ -45,9 +54,17 @@ def reshape(x, shape=None, order="C", *, newshape=None):
     shape = newshape if shape is None else shape
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
     old = _shape(x)
+    size = math.prod(old)
+    if shape.count(-1) > 1 or builtins.any(s < -1 for s in shape):
+        raise ValueError(f"invalid shape {shape} for reshape: at most one -1 and no other "
+                         "negative sizes")
     if -1 in shape:
         known = math.prod(s for s in shape if s != -1)
-        shape = tuple(math.prod(old) // known if s == -1 else s for s in shape)
+        if known == 0 or size % known:
+            raise ValueError(f"cannot reshape array of size {size} into shape {shape}")
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    if math.prod(shape) != size:
+        raise ValueError(f"cannot reshape array of size {size} (shape {old}) into shape {shape}")
     if shape == old:
         return x
     return reshape_p(x, shape=shape)
@@ -101,6 +118,14 @@ def broadcast_to(x, shape):
 
 
 # ---------------------------------------------------------------- transpose
+def _positive_axes(axes, n) -> tuple:
+    """Axes in ``[0, n)``; ``AxisError`` out of range, ``ValueError`` when repeated."""
+    out = tuple(_reductions.normalize_axis1(a, n) + n for a in axes)
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axis in {tuple(axes)}")
+    return out
+
+
 def _batched_axes(nb, axes):
     return tuple(range(nb)) + tuple(nb + a for a in axes)
 
@@ -116,7 +141,9 @@ transpose_p.defjvp(lambda t, ans, x, axes: transpose_p(
 @implements(np.transpose)
 def transpose(x, axes=None):
     n = len(_shape(x))
-    axes = tuple(range(n))[::-1] if axes is None else tuple(a % n for a in axes)
+    axes = tuple(range(n))[::-1] if axes is None else _positive_axes(axes, n)
+    if len(axes) != n:
+        raise ValueError(f"axes {axes} don't match array of {n} dimensions")
     if axes == tuple(range(n)):
         return x
     return transpose_p(x, axes=axes)
@@ -131,10 +158,12 @@ def method_transpose(x, *axes):
 @implements(np.moveaxis)
 def moveaxis(x, source, destination):
     n = len(_shape(x))
-    src = [s % n for s in np.atleast_1d(source).tolist()]
-    dst = [d % n for d in np.atleast_1d(destination).tolist()]
+    src = list(_positive_axes(np.atleast_1d(source).tolist(), n))
+    dst = list(_positive_axes(np.atleast_1d(destination).tolist(), n))
+    if len(src) != len(dst):
+        raise ValueError("`source` and `destination` arguments must have the same number of elements")
     order = [i for i in range(n) if i not in src]
-    for d, s in sorted(zip(dst, src)):
+    for d, s in sorted(zip(dst, src, strict=True)):
         order.insert(d, s)
     return transpose(x, order)
 
@@ -142,6 +171,7 @@ def moveaxis(x, source, destination):
 @implements(np.swapaxes)
 def swapaxes(x, axis1, axis2):
     axes = list(range(len(_shape(x))))
+    axis1, axis2 = _positive_axes((axis1,), len(axes))[0], _positive_axes((axis2,), len(axes))[0]
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, axes)
 
@@ -151,7 +181,7 @@ def expand_dims(x, axis):
     shape = list(_shape(x))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     n = len(shape) + len(axes)
-    for a in sorted(a % n for a in axes):
+    for a in sorted(_positive_axes(axes, n)):
         shape.insert(a, 1)
     return reshape(x, tuple(shape))
 
@@ -162,7 +192,7 @@ def squeeze(x, axis=None):
     if axis is None:
         axes = {i for i, d in enumerate(shape) if d == 1}
     else:
-        axes = {a % len(shape) for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis)}
+        axes = set(_positive_axes((axis,) if isinstance(axis, (int, np.integer)) else axis, len(shape)))
         for a in axes:
             if shape[a] != 1:
                 raise ValueError(f"cannot select an axis to squeeze out which has size not equal "
@@ -196,7 +226,7 @@ def _has_int_array(idx) -> bool:
 
 
 def _scatter_add_impl(g, idx, shape):
-    z = np.zeros(shape, dtype=np.result_type(g, np.float64))
+    z = np.zeros(shape, dtype=np.result_type(np.asarray(g).dtype, np.float32))
     if _has_int_array(idx):
         np.add.at(z, idx, g)
     else:
@@ -249,13 +279,665 @@ def at_add(x, key, values):
 def at_set(x, key, values):
     """Functional ``x[key] = values``: a new array; the old entries get no gradient."""
     idx = normalize_index(key, len(_shape(x)))
+    from .elementwise import where
     mask = np.zeros(_shape(x), dtype=bool)
     mask[idx] = True
     target = getitem_p(np.zeros(_shape(x)), idx=idx)
     values = broadcast_to(values, _shape(target))
-    return x * ~mask + scatter_add_p(values, idx=idx, shape=_shape(x))
+    # where, not x * ~mask: an overwritten inf or nan must not leak into the result.
+    return where(mask, 0.0, x) + scatter_add_p(values, idx=idx, shape=_shape(x))
+
+
+def scatter_add(values, key, shape):
+    """``zeros(shape)`` with ``values`` added at ``key`` (repeated indices accumulate)."""
+    shape = tuple(shape)
+    return scatter_add_p(values, idx=normalize_index(key, len(shape)), shape=shape)
+
+
+
+def _axis_key(axis: int, k) -> tuple:
+    """An index applying ``k`` to negative ``axis`` and leaving every other axis whole.
+
+    Written from the end (``Ellipsis`` first) so leading batch axes pass through.
+    """
+    return (Ellipsis, k) + (slice(None),) * (-axis - 1)
+
+
+def slice_axis(x, axis: int, start=None, stop=None, step=None):
+    """``x[..., start:stop:step, :, ...]`` along negative ``axis``."""
+    return getitem(x, _axis_key(axis, slice(start, stop, step)))
+
+
+def _neg_axis(axis, ndim) -> int:
+    return _reductions.normalize_axis1(axis, ndim)
+
+
+# ---------------------------------------------------------------- building arrays
+def _contains_box(obj) -> bool:
+    if isinstance(obj, Box):
+        return True
+    if isinstance(obj, (list, tuple)):
+        return builtins.any(_contains_box(o) for o in obj)
+    return False
+
+
+def _build(obj):
+    if isinstance(obj, Box):
+        return obj
+    if isinstance(obj, (list, tuple)) and _contains_box(obj):
+        return stack([_build(o) for o in obj], axis=0)
+    return np.asarray(obj)
+
+
+def array(obj, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, like=None):
+    """``np.array`` that accepts traced values anywhere in nested lists (``array([x, y])``).
+
+    Nested sequences holding traced values are stacked (so the result stays traced);
+    anything else is handed to NumPy.
+    """
+    if not _contains_box(obj):
+        return np.array(obj, dtype=dtype, copy=copy, order=order, subok=subok, ndmin=ndmin)
+    x = _build(obj)
+    if dtype is not None:
+        x = astype(x, dtype)
+    nd = len(_shape(x))
+    if ndmin > nd:
+        x = reshape(x, (1,) * (ndmin - nd) + _shape(x))
+    return x
+
+
+def asarray(a, dtype=None, order=None, *, copy=None, like=None):
+    """``np.asarray`` that passes traced arrays through and stacks lists holding them."""
+    if isinstance(a, np.ndarray) and dtype is None:
+        return a
+    if not _contains_box(a):
+        return np.asarray(a, dtype=dtype, order=order, copy=copy)
+    x = _build(a)
+    return x if dtype is None else astype(x, dtype)
+
+
+asanyarray = asarray
+
+astype_p = Primitive("astype", lambda x, dtype: np.asarray(x).astype(dtype),
+                     doc="cast between float dtypes; VJP casts the cotangent back")
+astype_p.defvjp(lambda g, ans, x, dtype: astype_p(g, dtype=np.asarray(unbox_all(x)).dtype))
+astype_p.defjvp(lambda t, ans, x, dtype: astype_p(t, dtype=dtype))
+
+
+@implements(np.astype)
+def astype(x, dtype, /, *, copy=True, device=None):
+    """Cast ``x``. A float cast stays traced; an integer or bool cast is a constant."""
+    if not isinstance(x, Box):
+        return np.asarray(x).astype(dtype, copy=copy)
+    dtype = np.dtype(dtype)
+    value = np.asarray(unbox_all(x))
+    if np.issubdtype(dtype, np.complexfloating):
+        raise NotImplementedError(f"astype({dtype}) of a traced array: complex values are not "
+                                  "supported yet by chainrule")
+    if not np.issubdtype(dtype, np.floating):
+        return value.astype(dtype)  # integers and booleans carry no derivative
+    if dtype == value.dtype:
+        return x
+    return astype_p(x, dtype=dtype)
+
+
+def method_astype(x, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    """``x.astype(float)`` keeps tracing; ``x.astype(int)`` gives a plain (constant) array."""
+    return astype(x, dtype)
+
+
+@implements(np.copy)
+def copy(a, order="K", subok=False):
+    """A traced value is never written in place, so its copy is itself."""
+    return a if isinstance(a, Box) else np.copy(a, order=order, subok=subok)
+
+
+def method_copy(x, order="C"):
+    return x
+
+
+# Methods of traced arrays that are constants (so they work before or without the
+# chainrule.numpy namespace re-exporting rules.constants).
+method_argmax = _constants.argmax
+method_argmin = _constants.argmin
+method_argsort = _constants.argsort
+method_nonzero = _constants.nonzero
+method_all = _constants.all
+method_any = _constants.any
+
+
+def _reject_complex(x, name):
+    v = unbox_all(x)
+    dt = v.dtype if hasattr(v, "dtype") else np.result_type(v)
+    if np.issubdtype(dt, np.complexfloating):
+        raise NotImplementedError(f"{name} of a complex traced array is not supported yet")
+
+
+@implements(np.conjugate)
+def conj(x):
+    """Complex conjugate; the identity on real arrays."""
+    if not isinstance(x, Box):
+        return np.conjugate(x)
+    _reject_complex(x, "conj")
+    return x
+
+
+conjugate = conj
+
+
+@implements(np.real)
+def real(val):
+    """Real part; the identity on real arrays."""
+    if not isinstance(val, Box):
+        return np.real(val)
+    _reject_complex(val, "real")
+    return val
+
+
+@implements(np.imag)
+def imag(val):
+    """Imaginary part of a real array: zeros (a constant)."""
+    if isinstance(val, Box):
+        _reject_complex(val, "imag")
+    return np.imag(unbox_all(val))
+
+
+def _in_place(np_fn, hint):
+    def reject(*args, **kwargs):
+        raise InPlaceError(f"numpy.{np_fn.__name__} writes into an array in place, which a traced "
+                           f"array does not allow (the tape still needs the old value); {hint}")
+    implements(np_fn)(reject)
+
+
+_in_place(np.put, "use chainrule.numpy.at_set(x, index, values)")
+_in_place(np.put_along_axis, "use chainrule.numpy.at_set with the matching index")
+_in_place(np.place, "use chainrule.numpy.where(mask, values, x)")
+_in_place(np.putmask, "use chainrule.numpy.where(mask, values, x)")
+_in_place(np.copyto, "build the new array with chainrule.numpy.where or concatenate")
+_in_place(np.fill_diagonal, "add a diagonal built with chainrule.numpy.at_set instead")
+
+
+# ---------------------------------------------------------------- concatenate and friends
+def _concat_vjp(argnum, g, ans, *xs, axis):
+    start = builtins.sum(_shape(x)[axis] for x in xs[:argnum])
+    return slice_axis(g, axis, start, start + _shape(xs[argnum])[axis])
+
+
+def _concat_jvp(argnum, t, ans, *xs, axis):
+    # t placed into zeros shaped like the output: one allocation, however many arguments
+    lead = _lead(t, xs[argnum])
+    start = builtins.sum(_shape(x)[axis] for x in xs[:argnum])
+    key = _axis_key(axis, slice(start, start + _shape(xs[argnum])[axis]))
+    return scatter_add_p(t, idx=normalize_index(key, len(_shape(t))), shape=lead + _shape(ans))
+
+
+concatenate_p = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
+                          doc="concatenate(*xs, axis) along one negative axis; VJP slices g apart")
+concatenate_p.defvjp_argnum(_concat_vjp)
+concatenate_p.defjvp_argnum(_concat_jvp)
+
+
+@implements(np.concatenate)
+def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    """Join arrays along an existing axis (``axis=None``: of the flattened arrays)."""
+    if out is not None:
+        raise InPlaceError("concatenate(..., out=...) writes in place; not supported on traced arrays")
+    xs = [asarray(a) for a in arrays]
+    if not xs:
+        raise ValueError("need at least one array to concatenate")
+    if axis is None:
+        xs, axis = [ravel(x) for x in xs], 0
+    nd = len(_shape(xs[0]))
+    if nd == 0:
+        raise ValueError("zero-dimensional arrays cannot be concatenated")
+    for x in xs:
+        if len(_shape(x)) != nd:
+            raise ValueError(f"all the input arrays must have same number of dimensions, got "
+                             f"shapes {[_shape(x) for x in xs]}")
+    r = concatenate_p(*xs, axis=_neg_axis(axis, nd))
+    return r if dtype is None else astype(r, dtype)
+
+
+@implements(np.stack)
+def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    """Join same-shaped arrays along a new axis."""
+    xs = [asarray(a) for a in arrays]
+    if not xs:
+        raise ValueError("need at least one array to stack")
+    shapes = {_shape(x) for x in xs}
+    if len(shapes) != 1:
+        raise ValueError(f"all input arrays must have the same shape, got {[_shape(x) for x in xs]}")
+    ax = _neg_axis(axis, len(_shape(xs[0])) + 1)
+    return concatenate([expand_dims(x, ax) for x in xs], axis=ax, out=out, dtype=dtype)
+
+
+@implements(np.hstack)
+def hstack(tup, *, dtype=None, casting="same_kind"):
+    xs = atleast_1d(*tup)
+    xs = [xs] if not isinstance(xs, tuple) else list(xs)
+    return concatenate(xs, axis=0 if len(_shape(xs[0])) == 1 else 1, dtype=dtype)
+
+
+@implements(np.vstack)
+def vstack(tup, *, dtype=None, casting="same_kind"):
+    xs = atleast_2d(*tup)
+    return concatenate(list(xs) if isinstance(xs, tuple) else [xs], axis=0, dtype=dtype)
+
+
+@implements(np.dstack)
+def dstack(tup):
+    xs = atleast_3d(*tup)
+    return concatenate(list(xs) if isinstance(xs, tuple) else [xs], axis=2)
+
+
+@implements(np.column_stack)
+def column_stack(tup):
+    """Stack 1-d arrays as columns of a 2-d array (2-d arrays are joined as they are)."""
+    cols = []
+    for a in tup:
+        a = asarray(a)
+        if len(_shape(a)) < 2:
+            a = reshape(a, (-1, 1))
+        cols.append(a)
+    return concatenate(cols, axis=1)
+
+
+@implements(np.append)
+def append(arr, values, axis=None):
+    arr, values = asarray(arr), asarray(values)
+    if axis is None:
+        return concatenate([ravel(arr), ravel(values)], axis=0)
+    return concatenate([arr, values], axis=axis)
+
+
+# ---------------------------------------------------------------- splitting
+def _split_points(n, indices_or_sections, equal):
+    if isinstance(indices_or_sections, (int, np.integer)):
+        sections = int(indices_or_sections)
+        if sections <= 0:
+            raise ValueError("number sections must be larger than 0")
+        if equal and n % sections:
+            raise ValueError("array split does not result in an equal division")
+        each, extra = divmod(n, sections)
+        sizes = [each + 1] * extra + [each] * (sections - extra)
+        return list(np.cumsum([0] + sizes))
+    return [0] + [int(i) for i in np.asarray(unbox_all(indices_or_sections)).ravel()] + [n]
+
+
+def _split(ary, indices_or_sections, axis, equal):
+    x = asarray(ary)
+    ax = _neg_axis(axis, len(_shape(x)))
+    pts = _split_points(_shape(x)[ax], indices_or_sections, equal)
+    return [slice_axis(x, ax, a, b) for a, b in zip(pts[:-1], pts[1:], strict=True)]
+
+
+@implements(np.split)
+def split(ary, indices_or_sections, axis=0):
+    """Split into equal sections, or at the given indices; a list of views."""
+    return _split(ary, indices_or_sections, axis, equal=True)
+
+
+@implements(np.array_split)
+def array_split(ary, indices_or_sections, axis=0):
+    """Like ``split``, but sections may differ in size by one."""
+    return _split(ary, indices_or_sections, axis, equal=False)
+
+
+@implements(np.hsplit)
+def hsplit(ary, indices_or_sections):
+    return split(ary, indices_or_sections, axis=1 if len(_shape(ary)) > 1 else 0)
+
+
+@implements(np.vsplit)
+def vsplit(ary, indices_or_sections):
+    if len(_shape(ary)) < 2:
+        raise ValueError("vsplit only works on arrays of 2 or more dimensions")
+    return split(ary, indices_or_sections, axis=0)
+
+
+@implements(np.dsplit)
+def dsplit(ary, indices_or_sections):
+    if len(_shape(ary)) < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return split(ary, indices_or_sections, axis=2)
+
+
+# ---------------------------------------------------------------- gathers
+@implements(np.take)
+def take(a, indices, axis=None, out=None, mode="raise"):
+    """Elements of ``a`` at ``indices`` along ``axis`` (``None``: of the flattened array)."""
+    if out is not None:
+        raise InPlaceError("take(..., out=...) writes in place; not supported on traced arrays")
+    x = asarray(a)
+    if axis is None:
+        x, axis = ravel(x), 0
+    nd = len(_shape(x))
+    ax = _neg_axis(axis, nd) + nd
+    n = _shape(x)[ax]
+    idx = np.asarray(unbox_all(indices))
+    if not (np.issubdtype(idx.dtype, np.integer) or idx.size == 0):
+        raise IndexError(f"take indices must be integers, got dtype {idx.dtype}")
+    idx = idx.astype(np.intp)
+    if mode == "wrap":
+        idx = np.mod(idx, n)
+    elif mode == "clip":
+        idx = np.clip(idx, 0, n - 1)
+    elif mode != "raise":
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap', got {mode!r}")
+    return getitem(x, (slice(None),) * ax + (idx,))
+
+
+@implements(np.take_along_axis)
+def take_along_axis(arr, indices, axis=-1):
+    """``arr`` gathered with ``indices`` along ``axis``, the other axes matched elementwise."""
+    x = asarray(arr)
+    idx = np.asarray(unbox_all(indices))
+    if axis is None:
+        if idx.ndim != 1:
+            raise ValueError("when axis=None, `indices` must have a single dimension.")
+        x, axis = ravel(x), 0
+    nd = len(_shape(x))
+    if idx.ndim != nd:
+        raise ValueError(f"`indices` and `arr` must have the same number of dimensions "
+                         f"({idx.ndim} vs {nd})")
+    ax = _neg_axis(axis, nd) + nd
+    key = []
+    for d, n in enumerate(_shape(x)):
+        if d == ax:
+            key.append(idx)
+        else:
+            key.append(np.arange(n).reshape((1,) * d + (n,) + (1,) * (nd - d - 1)))
+    return getitem(x, tuple(key))
+
+
+@implements(np.repeat)
+def repeat(a, repeats, axis=None):
+    """Repeat each element ``repeats`` times along ``axis`` (a gather; the VJP sums the copies)."""
+    x = asarray(a)
+    if axis is None:
+        x, axis = ravel(x), 0
+    ax = _neg_axis(axis, len(_shape(x)))
+    idx = np.repeat(np.arange(_shape(x)[ax]), np.asarray(unbox_all(repeats)))
+    return take(x, idx, axis=ax)
+
+
+@implements(np.tile)
+def tile(A, reps):
+    """Repeat the whole array ``reps`` times per axis: a reshaped broadcast (VJP sums the tiles)."""
+    x = asarray(A)
+    reps = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(int(r) for r in reps)
+    xs = _shape(x)
+    d = builtins.max(len(reps), len(xs))
+    xs = (1,) * (d - len(xs)) + xs
+    reps = (1,) * (d - len(reps)) + reps
+    x = reshape(x, tuple(v for s in xs for v in (1, s)))
+    x = broadcast_to(x, tuple(v for r, s in zip(reps, xs, strict=True) for v in (r, s)))
+    return reshape(x, tuple(r * s for r, s in zip(reps, xs, strict=True)))
+
+
+@implements(np.pad)
+def pad(array, pad_width, mode="constant", **kwargs):
+    """Pad an array. ``constant`` (any ``constant_values``), ``edge``, ``reflect``,
+    ``symmetric`` and ``wrap`` are supported; ``empty`` pads with zeros.
+
+    Constant padding is ``scatter_add`` into zeros (its VJP crops); the other modes gather
+    with an index map that NumPy itself computes, ``np.pad(arange(n), ...)``.
+    """
+    x = asarray(array)
+    xs = _shape(x)
+    nd = len(xs)
+    if callable(mode):
+        raise NotImplementedError("pad with a callable mode is not supported on traced arrays")
+    pw = np.asarray(unbox_all(pad_width))
+    if not np.issubdtype(pw.dtype, np.integer):
+        raise TypeError("`pad_width` must be of integral type.")
+    pw = np.broadcast_to(pw, (nd, 2)).tolist() if nd else []
+    if builtins.any(v < 0 for p in pw for v in p):
+        raise ValueError("index can't contain negative values")
+    if mode in ("constant", "empty"):
+        cv = kwargs.pop("constant_values", 0)
+        if kwargs:
+            raise TypeError(f"unsupported keyword arguments for mode {mode!r}: {sorted(kwargs)}")
+        out_shape = tuple(n + b + a for n, (b, a) in zip(xs, pw, strict=True))
+        if out_shape == xs:
+            return x
+        inner = tuple(slice(b, b + n) for n, (b, _) in zip(xs, pw, strict=True))
+        y = scatter_add_p(x, idx=inner, shape=out_shape)
+        if mode == "empty":
+            return y
+        if isinstance(cv, Box):
+            if _shape(cv) != ():
+                raise NotImplementedError("traced constant_values must be a scalar")
+            return y + cv * np.pad(np.zeros(xs), pw, mode="constant", constant_values=1.0)
+        if np.any(np.asarray(cv) != 0):
+            y = y + np.pad(np.zeros(xs), pw, mode="constant", constant_values=cv)
+        return y
+    if mode not in ("edge", "reflect", "symmetric", "wrap"):
+        raise NotImplementedError(f"pad mode {mode!r} is not supported on traced arrays "
+                                  "(supported: constant, empty, edge, reflect, symmetric, wrap)")
+    if kwargs.pop("reflect_type", "even") != "even":
+        raise NotImplementedError("pad with reflect_type='odd' is not supported on traced arrays")
+    if kwargs:
+        raise TypeError(f"unsupported keyword arguments for mode {mode!r}: {sorted(kwargs)}")
+    for d, (n, (b, a)) in enumerate(zip(xs, pw, strict=True)):
+        if b or a:
+            x = take(x, np.pad(np.arange(n), (b, a), mode=mode), axis=d)
+    return x
+
+
+# ---------------------------------------------------------------- reordering
+@implements(np.flip)
+def flip(m, axis=None):
+    """Reverse the order of elements along ``axis`` (``None``: all axes); negative-step slices."""
+    x = asarray(m)
+    axes = _reductions.normalize_axis(axis, len(_shape(x)))
+    if not axes:
+        return x
+    tail = [slice(None)] * -axes[0]
+    for a in axes:
+        tail[a] = slice(None, None, -1)
+    return getitem(x, (Ellipsis,) + tuple(tail))
+
+
+@implements(np.fliplr)
+def fliplr(m):
+    if len(_shape(m)) < 2:
+        raise ValueError("Input must be >= 2-d.")
+    return flip(m, 1)
+
+
+@implements(np.flipud)
+def flipud(m):
+    if len(_shape(m)) < 1:
+        raise ValueError("Input must be >= 1-d.")
+    return flip(m, 0)
+
+
+@implements(np.rot90)
+def rot90(m, k=1, axes=(0, 1)):
+    """Rotate by 90 degrees ``k`` times in the plane of ``axes`` (flips and a transpose)."""
+    x = asarray(m)
+    nd = len(_shape(x))
+    axes = tuple(axes)
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    a0, a1 = (_neg_axis(a, nd) + nd for a in axes)
+    if a0 == a1:
+        raise ValueError("Axes must be different.")
+    k %= 4
+    if k == 0:
+        return x
+    if k == 2:
+        return flip(flip(x, a0), a1)
+    perm = list(range(nd))
+    perm[a0], perm[a1] = perm[a1], perm[a0]
+    return transpose(flip(x, a1), perm) if k == 1 else flip(transpose(x, perm), a1)
+
+
+@implements(np.roll)
+def roll(a, shift, axis=None):
+    """Roll elements along ``axis``: two slices concatenated in swapped order."""
+    x = asarray(a)
+    if axis is None:
+        return reshape(roll(ravel(x), shift, 0), _shape(x))
+    shifts = np.atleast_1d(np.asarray(unbox_all(shift)))
+    axes = np.atleast_1d(np.asarray(axis))
+    shifts, axes = np.broadcast_arrays(shifts, axes)
+    nd = len(_shape(x))
+    total = {}
+    for s, ax in zip(shifts.tolist(), axes.tolist(), strict=True):
+        ax = _neg_axis(ax, nd)
+        total[ax] = total.get(ax, 0) + s
+    for ax, s in total.items():
+        n = _shape(x)[ax]
+        s = s % n if n else 0
+        if s:
+            x = concatenate([slice_axis(x, ax, n - s, n), slice_axis(x, ax, 0, n - s)], axis=ax)
+    return x
+
+
+@implements(np.sort)
+def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    """Sorted copy: argsort of the values (a constant), then a gather along ``axis``."""
+    if order is not None:
+        raise NotImplementedError("sort(order=...) (structured arrays) is not supported")
+    x = asarray(a)
+    if axis is None:
+        x, axis = ravel(x), -1
+    if not isinstance(x, Box):
+        return np.sort(x, axis=axis, kind=kind, stable=stable)
+    idx = np.argsort(unbox_all(x), axis=axis, kind=kind, stable=stable)
+    return take_along_axis(x, idx, axis)
+
+
+def method_sort(x, axis=-1, kind=None, order=None, *, stable=None):
+    raise InPlaceError("x.sort() sorts in place, which a traced array does not allow (the tape "
+                       "still needs the old order); use y = np.sort(x) instead")
+
+
+@implements(np.diff)
+def diff(a, n=1, axis=-1, prepend=None, append=None):
+    """n-th forward difference along ``axis``: x[1:] - x[:-1], repeated."""
+    x = asarray(a)
+    if n < 0:
+        raise ValueError(f"order must be non-negative but got {n!r}")
+    if n == 0:
+        return x
+    nd = len(_shape(x))
+    if nd == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    ax = _neg_axis(axis, nd)
+    def edge(e):
+        e = asarray(e)
+        if len(_shape(e)) == 0:
+            shp = list(_shape(x))
+            shp[ax] = 1
+            e = broadcast_to(e, tuple(shp))
+        return e
+
+    parts = ([] if prepend is None else [edge(prepend)]) + [x] + ([] if append is None else [edge(append)])
+    if len(parts) > 1:
+        x = concatenate(parts, axis=ax)
+    for _ in range(n):
+        x = slice_axis(x, ax, 1, None) - slice_axis(x, ax, None, -1)
+    return x
+
+
+# ---------------------------------------------------------------- diagonals and triangles
+@implements(np.diagonal)
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """The ``offset`` diagonal over ``axis1``/``axis2``, appended as the last axis (a gather)."""
+    x = asarray(a)
+    nd = len(_shape(x))
+    if nd < 2:
+        raise ValueError("diag requires an array of at least two dimensions")
+    a1, a2 = _neg_axis(axis1, nd), _neg_axis(axis2, nd)
+    if a1 == a2:
+        raise ValueError("axis1 and axis2 cannot be the same")
+    y = moveaxis(x, (a1, a2), (-2, -1))
+    n1, n2 = _shape(y)[-2:]
+    offset = int(offset)
+    if offset >= 0:
+        k = builtins.max(0, builtins.min(n1, n2 - offset))
+        rows, cols = np.arange(k), np.arange(k) + offset
+    else:
+        k = builtins.max(0, builtins.min(n1 + offset, n2))
+        rows, cols = np.arange(k) - offset, np.arange(k)
+    return getitem(y, (Ellipsis, rows, cols))
+
+
+def _triangle(m, k, lower):
+    from .elementwise import where
+    x = asarray(m)
+    xs = _shape(x)
+    if len(xs) == 0:
+        raise ValueError("tril/triu need an array of at least one dimension")
+    rows, cols = xs[-2:] if len(xs) >= 2 else (xs[-1], xs[-1])
+    mask = np.tri(rows, cols, k=k if lower else k - 1, dtype=bool)
+    return where(mask, x, 0.0) if lower else where(mask, 0.0, x)
+
+
+@implements(np.tril)
+def tril(m, k=0):
+    """Lower triangle (entries above the ``k``-th diagonal set to zero)."""
+    return _triangle(m, k, lower=True)
+
+
+@implements(np.triu)
+def triu(m, k=0):
+    """Upper triangle (entries below the ``k``-th diagonal set to zero)."""
+    return _triangle(m, k, lower=False)
+
+
+# ---------------------------------------------------------------- dimensions
+def _atleast(arys, fn):
+    res = [fn(asarray(a)) for a in arys]
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+@implements(np.atleast_1d)
+def atleast_1d(*arys):
+    return _atleast(arys, lambda x: x if len(_shape(x)) >= 1 else reshape(x, (1,)))
+
+
+@implements(np.atleast_2d)
+def atleast_2d(*arys):
+    def two(x):
+        nd = len(_shape(x))
+        return x if nd >= 2 else reshape(x, (1,) * (2 - nd) + _shape(x))
+    return _atleast(arys, two)
+
+
+@implements(np.atleast_3d)
+def atleast_3d(*arys):
+    def three(x):
+        s = _shape(x)
+        if len(s) == 0:
+            return reshape(x, (1, 1, 1))
+        if len(s) == 1:
+            return reshape(x, (1,) + s + (1,))
+        if len(s) == 2:
+            return reshape(x, s + (1,))
+        return x
+    return _atleast(arys, three)
+
+
+@implements(np.broadcast_arrays)
+def broadcast_arrays(*args, subok=False):
+    xs = [asarray(a) for a in args]
+    shape = np.broadcast_shapes(*[_shape(x) for x in xs])
+    return tuple(broadcast_to(x, shape) for x in xs)
 
 
 __all__ = ["reshape", "method_reshape", "ravel", "flatten", "broadcast_to", "transpose",
            "method_transpose", "moveaxis", "swapaxes", "expand_dims", "squeeze", "getitem",
-           "at_add", "at_set", "normalize_index"]
+           "at_add", "at_set", "scatter_add", "normalize_index",
+           "array", "asarray", "asanyarray", "astype", "method_astype", "copy", "method_copy",
+           "conj", "conjugate", "real", "imag", "method_argmax", "method_argmin", "method_argsort",
+           "method_nonzero", "method_all", "method_any",
+           "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack", "append",
+           "split", "array_split", "hsplit", "vsplit", "dsplit",
+           "take", "take_along_axis", "repeat", "tile", "pad",
+           "flip", "fliplr", "flipud", "rot90", "roll", "sort", "method_sort", "diff",
+           "diagonal", "tril", "triu", "atleast_1d", "atleast_2d", "atleast_3d",
+           "broadcast_arrays"]

@@ -1,0 +1,110 @@
+"""Functions whose result carries no derivative: indices, shapes, counts, comparisons of whole
+arrays, and arrays shaped like an input (``zeros_like``).
+
+Each runs NumPy on the *values* of its arguments (traced arrays are unboxed wherever they sit:
+positional, keyword, or inside lists) and returns a plain value. They are registered for
+NumPy dispatch, so ``np.argmax(x)`` on a traced ``x`` works and records nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.errors import NoRuleError
+from ..core.primitive import Box, implements, unbox_all
+
+
+def _values(obj):
+    """``obj`` with every traced array replaced by its value (through lists, tuples, dicts)."""
+    if isinstance(obj, Box):
+        return unbox_all(obj)
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_values(o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: _values(v) for k, v in obj.items()}
+    return obj
+
+
+def _constant(np_fn):
+    def fn(*args, **kwargs):
+        return np_fn(*_values(args), **_values(kwargs))
+
+    fn.__name__ = fn.__qualname__ = np_fn.__name__
+    fn.__doc__ = (f"``numpy.{np_fn.__name__}`` of the values; a constant (no derivative flows "
+                  "through it).")
+    implements(np_fn)(fn)
+    return fn
+
+
+# indices and orderings
+argmax = _constant(np.argmax)
+argmin = _constant(np.argmin)
+argsort = _constant(np.argsort)
+argpartition = _constant(np.argpartition)
+lexsort = _constant(np.lexsort)
+argwhere = _constant(np.argwhere)
+nonzero = _constant(np.nonzero)
+flatnonzero = _constant(np.flatnonzero)
+searchsorted = _constant(np.searchsorted)
+digitize = _constant(np.digitize)
+
+# shapes and types
+shape = _constant(np.shape)
+ndim = _constant(np.ndim)
+size = _constant(np.size)
+result_type = _constant(np.result_type)
+iscomplexobj = _constant(np.iscomplexobj)
+isrealobj = _constant(np.isrealobj)
+iscomplex = _constant(np.iscomplex)
+isreal = _constant(np.isreal)
+
+# whole-array tests and counts
+isclose = _constant(np.isclose)
+allclose = _constant(np.allclose)
+array_equal = _constant(np.array_equal)
+array_equiv = _constant(np.array_equiv)
+count_nonzero = _constant(np.count_nonzero)
+any = _constant(np.any)  # noqa: A001 - mirrors numpy.any
+all = _constant(np.all)  # noqa: A001 - mirrors numpy.all
+
+# sets
+unique = _constant(np.unique)
+unique_values = _constant(np.unique_values)
+unique_counts = _constant(np.unique_counts)
+unique_inverse = _constant(np.unique_inverse)
+unique_all = _constant(np.unique_all)
+
+# arrays shaped like an input
+zeros_like = _constant(np.zeros_like)
+ones_like = _constant(np.ones_like)
+empty_like = _constant(np.empty_like)
+
+
+@implements(np.full_like)
+def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, **kwargs):
+    """An array shaped like ``a`` filled with ``fill_value``; traced only if ``fill_value`` is."""
+    value = np.full_like(unbox_all(a), unbox_all(fill_value), dtype=dtype, order=order, subok=subok,
+                         shape=shape, **kwargs)
+    if not isinstance(fill_value, Box):
+        return value
+    if dtype is not None and not np.issubdtype(np.dtype(dtype), np.floating):
+        return value
+    from .shape import broadcast_to
+    return broadcast_to(fill_value, value.shape) + np.zeros_like(value)
+
+
+@implements(np.bincount)
+def bincount(x, weights=None, minlength=0):
+    """Counts of each value in ``x`` (a constant); traced ``weights`` are not supported."""
+    if isinstance(weights, Box):
+        raise NoRuleError("bincount with traced weights has no derivative rule; use "
+                          "chainrule.numpy.at_add(zeros(n), x, weights) instead")
+    return np.bincount(unbox_all(x), weights=weights, minlength=minlength)
+
+
+__all__ = ["argmax", "argmin", "argsort", "argpartition", "lexsort", "argwhere", "nonzero",
+           "flatnonzero", "searchsorted", "digitize", "shape", "ndim", "size", "result_type",
+           "iscomplexobj", "isrealobj", "iscomplex", "isreal", "isclose", "allclose",
+           "array_equal", "array_equiv", "count_nonzero", "any", "all", "unique",
+           "unique_values", "unique_counts", "unique_inverse", "unique_all", "zeros_like",
+           "ones_like", "empty_like", "full_like", "bincount"]
