@@ -55,6 +55,7 @@ class ReverseLinearization:
         self.out_nodes = []
         self.out_values = []
         for o in out_leaves:
+            o = _lower(o, trace)
             if type(o) is ReverseBox and o._trace is trace:
                 self.out_nodes.append(o._node)
                 self.out_values.append(o._value)
@@ -115,6 +116,7 @@ def push_forward(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bo
     out_leaves, out_def = tree_flatten(out)
     vals, tans = [], []
     for o in out_leaves:
+        o = _lower(o, trace)
         if type(o) is ForwardBox and o._trace is trace:
             vals.append(o._value)
             tans.append(o._tangent)
@@ -130,9 +132,21 @@ def _split_aux(out):
     return out
 
 
+def _lower(x, trace):
+    """Unwrap boxes of *higher* levels (a Tensor front-end wrapping a traced value) down to ``trace``.
+
+    A function may return a value that another front-end wraps around this trace's box;
+    reading straight through those wrappers keeps its derivative instead of a silent zero.
+    """
+    while isinstance(x, Box) and x._trace is not trace and x._trace.level > trace.level:
+        x = x._value
+    return x
+
+
 def _strip(tree, trace):
     """Aux data leaves the transform as values, not as boxes of a finished trace."""
     leaves, td = tree_flatten(tree)
+    leaves = [_lower(x, trace) for x in leaves]
     return tree_unflatten(td, [x._value if isinstance(x, Box) and x._trace is trace else x
                                for x in leaves])
 

@@ -1,3 +1,1026 @@
-"""(being written)"""
+"""``chainrule.Tensor``: a PyTorch/micrograd-style front-end on the same tape as ``grad``.
 
-__all__: list[str] = []
+A :class:`Tensor` wraps an array. Every operation on it calls a function of
+``chainrule.numpy`` / ``chainrule.scipy.special`` (NumPy's own functions dispatch to
+the same tables), so nothing is differentiated twice: this module writes no
+derivative rule.
+
+How the recording works
+-----------------------
+* One **eager graph** per connected computation: an :class:`EagerTrace`, which is a
+  core :class:`~chainrule.core.trace.ReverseTrace` (the Wengert list) plus the
+  leaves it has seen. The first recorded operation on leaves opens a new graph.
+* A **leaf** with ``requires_grad`` holds a plain array. When it is first used in
+  a graph it is boxed there as an input (``trace.new_input``); the graph remembers
+  which leaf owns that input node so that ``backward`` can add into ``leaf.grad``.
+  A parameter used in many iterations is simply boxed once in each iteration's graph.
+* An **intermediate** Tensor holds the :class:`~chainrule.core.trace.ReverseBox`
+  the primitive returned (its value and its node on the tape).
+* ``backward`` seeds the output node and calls ``trace.backward`` once: no
+  recursion and no topological sort, the tape is already in execution order.
+* Tensors from two graphs combined: the graphs are merged. Node ids come from one
+  counter shared by all eager graphs, so both tapes are sorted by creation and a
+  merge of the two sorted lists is again in execution order.
+* Without ``retain_graph`` the records a backward pass walked are dropped from the
+  tape (their saved values are freed) and their nodes marked *freed*; a later
+  backward that needs one of them raises :class:`GraphError` (never a silent zero).
+
+Dispatch: a Tensor is itself a :class:`~chainrule.core.primitive.Box` whose "trace"
+is the front-end, at a level above every transform, so ``bind`` hands every
+primitive call with a Tensor argument to the front-end first. Every chainrule
+function therefore accepts Tensors, and NumPy's functions reach the same code
+through ``__array_ufunc__`` / ``__array_function__``.
+
+Levels: an eager graph is always the innermost transform. Functional transforms
+(``chainrule.grad``...) box values at lower levels; when a graph meets a value
+boxed at a higher level than its own, the graph takes a fresh, higher level.
+So Tensor code inside a function given to ``chainrule.grad`` is differentiated by
+``grad`` as usual (``.value`` hands the traced array to it), and even a
+``.backward()`` inside such a function gives ``.grad`` values that ``grad`` can
+differentiate again.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import heapq
+import itertools
+import math
+import numbers
+
+import numpy as np
+
+from .. import numpy as cnp
+from ..core import trace as _trace_module
+from ..core.errors import ChainruleError, InPlaceError, TracerEscapeError
+from ..core.primitive import Box, unbox_all
+from ..core.trace import ReverseBox, ReverseTrace
+from ..core.transforms import check_differentiable
+from ..scipy import special as _special
+
+__all__ = ["Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "zero_grad", "GraphError"]
+
+
+class GraphError(ChainruleError, RuntimeError):
+    """``backward`` cannot run: the tensor has no graph, or the graph was already freed."""
+
+
+# ----------------------------------------------------------------------------- grad mode
+_GRAD_ENABLED = contextvars.ContextVar("chainrule_grad_enabled", default=True)
+
+
+def is_grad_enabled() -> bool:
+    """Whether Tensor operations are being recorded in this thread / context."""
+    return _GRAD_ENABLED.get()
+
+
+class _GradMode:
+    """Context manager and decorator that sets the (context-local) grad mode."""
+
+    mode = True
+
+    def __init__(self):
+        self._tokens = []
+
+    def __enter__(self):
+        self._tokens.append(_GRAD_ENABLED.set(self.mode))
+        return self
+
+    def __exit__(self, *exc):
+        _GRAD_ENABLED.reset(self._tokens.pop())
+        return False
+
+    def __call__(self, fn):
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            token = _GRAD_ENABLED.set(mode)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _GRAD_ENABLED.reset(token)
+
+        return wrapped
+
+
+class no_grad(_GradMode):  # noqa: N801 - PyTorch's spelling
+    """``with no_grad():`` (or ``@no_grad()``): Tensor operations are not recorded.
+
+    Context-local (a ``contextvars.ContextVar``): other threads and asyncio tasks
+    are not affected. Functional transforms (``chainrule.grad``) still trace values.
+    """
+
+    mode = False
+
+
+class enable_grad(_GradMode):  # noqa: N801
+    """Turn recording back on inside a ``no_grad`` block."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradMode):  # noqa: N801
+    """``set_grad_enabled(False)`` sets the mode now; used with ``with`` it is restored on exit."""
+
+    def __init__(self, mode: bool):
+        super().__init__()
+        self.mode = bool(mode)
+        self._tokens.append(_GRAD_ENABLED.set(self.mode))
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, fn):
+        while self._tokens:  # as a decorator it only applies while ``fn`` runs
+            _GRAD_ENABLED.reset(self._tokens.pop())
+        return super().__call__(fn)
+
+
+# ----------------------------------------------------------------------------- eager graphs
+# One counter for every eager graph: node ids grow with creation time across graphs,
+# which is what lets two tapes be merged by their node ids.
+_NODE_IDS = itertools.count()
+
+
+class EagerTrace(ReverseTrace):
+    """The tape of one eager graph, and the leaf tensors boxed on it."""
+
+    __slots__ = ("leaf_boxes", "leaves", "freed", "merged_into", "__weakref__")
+
+    def __init__(self):
+        super().__init__()
+        self._nodes = _NODE_IDS
+        self.leaf_boxes = {}  # id(leaf Tensor) -> its input box here (value and node)
+        self.leaves = {}  # input node -> leaf Tensor (a merged graph can hold several per leaf)
+        self.freed = set()  # nodes whose records an earlier backward released
+        self.merged_into = None
+
+    def __repr__(self) -> str:
+        state = f", {len(self.freed)} nodes freed" if self.freed else ""
+        return f"<EagerTrace level={self.level}: {len(self.tape)} records, {len(self.leaves)} leaves{state}>"
+
+
+def _root(trace: EagerTrace) -> EagerTrace:
+    while trace.merged_into is not None:
+        trace = trace.merged_into
+    return trace
+
+
+def _first_node(rec):
+    return rec.out[0] if type(rec.out) is tuple else rec.out
+
+
+def _merge(traces: list) -> EagerTrace:
+    """One graph from several: the highest-level one absorbs the others' tapes and leaves."""
+    dst = max(traces, key=lambda t: t.level)
+    for src in traces:
+        if src is dst:
+            continue
+        dst.tape[:] = list(heapq.merge(dst.tape, src.tape, key=_first_node))
+        for node, leaf in src.leaves.items():
+            dst.leaves[node] = leaf
+        for key, box in src.leaf_boxes.items():
+            dst.leaf_boxes.setdefault(key, ReverseBox(box._value, dst, box._node))
+        dst.freed |= src.freed
+        src.tape, src.leaves, src.leaf_boxes, src.freed = [], {}, {}, set()
+        src.merged_into = dst
+    return dst
+
+
+def _ancestors(tape, seeds):
+    """The nodes and records a backward pass from ``seeds`` reaches (one sweep of the tape)."""
+    live = set(seeds)
+    used = []
+    for rec in reversed(tape):
+        out = rec.out
+        if any(o in live for o in out) if type(out) is tuple else out in live:
+            used.append(rec)
+            live.update(node for _, node in rec.parents)
+    return live, used
+
+
+def _release(trace: EagerTrace, used) -> None:
+    """Drop the walked records (their saved values go with them) and mark their nodes freed."""
+    gone = {id(r) for r in used}
+    trace.tape[:] = [r for r in trace.tape if id(r) not in gone]
+    for rec in used:
+        trace.freed.update(rec.out if type(rec.out) is tuple else (rec.out,))
+    # A leaf's input box may hold an array the leaf has since replaced (an optimizer step);
+    # a later use of the leaf here simply gets a new input node.
+    trace.leaf_boxes.clear()
+
+
+# ----------------------------------------------------------------------------- dispatch
+_CONTAINERS = (list, tuple, dict)
+
+
+def _walk(obj, fn):
+    """Apply ``fn`` to every Tensor in nested lists/tuples/dicts (the argument structure)."""
+    if isinstance(obj, Tensor):
+        return fn(obj)
+    t = type(obj)
+    if t is list or t is tuple:
+        return t([fn(o) if isinstance(o, Tensor) else _walk(o, fn) if type(o) in _CONTAINERS
+                  else o for o in obj])
+    if t is dict:
+        return {k: _walk(v, fn) for k, v in obj.items()}
+    return obj
+
+
+def _scan(obj, tensors: list, level):
+    """Collect the Tensors in ``obj``; return the highest transform level boxing a value there."""
+    if isinstance(obj, Tensor):
+        tensors.append(obj)
+        obj = obj._raw()
+    if isinstance(obj, Box):
+        return obj._trace.level if obj._trace.level > level else level
+    t = type(obj)
+    if t is list or t is tuple:
+        for o in obj:
+            level = _scan(o, tensors, level)
+    elif t is dict:
+        for o in obj.values():
+            level = _scan(o, tensors, level)
+    return level
+
+
+def _stay_innermost(trace: EagerTrace, level) -> None:
+    """Give ``trace`` a fresh, higher level if a value is boxed by a transform above it.
+
+    That happens when a transform (``chainrule.grad``) started after this graph and
+    now traces a value meeting it. The eager graph must stay the innermost
+    interpreter; its older records hold no box of that transform, so relabelling is safe.
+    """
+    if level >= trace.level:
+        trace.level = next(_trace_module._levels)
+
+
+def _graph_for(tensors) -> EagerTrace:
+    root, others = None, []
+    for t in tensors:
+        if t._box is not None:
+            r = t._box._trace
+            if r.merged_into is not None:
+                r = _root(r)
+            if root is None:
+                root = r
+            elif r is not root and all(r is not o for o in others):
+                others.append(r)
+    if root is None:
+        return EagerTrace()
+    return _merge([root, *others]) if others else root
+
+
+def _on_graph(args, kwargs):
+    """Unwrap the Tensors in ``args``/``kwargs``; box the ones that require grad on one graph.
+
+    Returns ``(args, kwargs, trace)``; ``trace`` is None when nothing is recorded.
+    """
+    tensors = []
+    level = _scan(args, tensors, 0)
+    if kwargs:
+        level = _scan(kwargs, tensors, level)
+    if not (_GRAD_ENABLED.get() and any(t._box is not None or t._requires_grad for t in tensors)):
+        return _walk(args, _raw), _walk(kwargs, _raw), None
+    trace = _graph_for(tensors)
+    _stay_innermost(trace, level)
+
+    def box(t):
+        return t._box_on(trace) if t._box is not None or t._requires_grad else t._raw()
+
+    return _walk(args, box), _walk(kwargs, box), trace
+
+
+def _apply(fn, args, kwargs=None, name=None):
+    """Run ``fn`` (a chainrule / NumPy function) on the tensors' values and wrap the result."""
+    args, kwargs, trace = _on_graph(args, kwargs or {})
+    out = fn(*args, **kwargs)
+    return _wrap(out, trace, name or getattr(fn, "__name__", "op"))
+
+
+def _is_float_value(v) -> bool:
+    if isinstance(v, (Box, np.ndarray, np.generic)):
+        return np.issubdtype(v.dtype, np.inexact)
+    return isinstance(v, float)
+
+
+def _wrap(out, trace, name):
+    if type(out) is ReverseBox and isinstance(out._trace, EagerTrace):
+        return Tensor._make(None, box=out, op=name)
+    if type(out) in (list, tuple):
+        return type(out)(_wrap(o, trace, name) for o in out)
+    if _is_float_value(out):
+        return Tensor._make(np.asarray(out) if isinstance(out, float) else out)
+    return out  # integer / boolean results (comparisons, argmax, shapes) stay plain
+
+
+def _raw(t: Tensor):
+    return t._raw()
+
+
+def _np(name: str):
+    """A chainrule.numpy function, looked up when called (rule families land independently)."""
+    return getattr(cnp, name)
+
+
+def _to_value(data, copy: bool, dtype=None):
+    """A Tensor's value from user data: eager history dropped, functional tracing kept."""
+    if isinstance(data, Tensor):
+        value = data.value
+    elif type(data) is ReverseBox and isinstance(data._trace, EagerTrace):
+        value = data._value
+    elif isinstance(data, Box):
+        value = data
+    elif type(data) in (list, tuple) and _holds_box(data):
+        value = cnp.stack([_to_value(d, False) for d in data])
+    else:
+        return np.array(data, dtype=dtype, copy=copy or None)
+    if dtype is not None:
+        value = cnp.astype(value, dtype)
+    elif copy and isinstance(value, np.ndarray):
+        value = value.copy()
+    return value
+
+
+def _holds_box(data) -> bool:
+    if isinstance(data, Box):  # Tensors included
+        return True
+    return type(data) in (list, tuple) and any(_holds_box(d) for d in data)
+
+
+def _dims(axis, dim):
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("give either axis= (NumPy) or dim= (PyTorch), not both")
+        return dim
+    return axis
+
+
+def _keep(keepdims, keepdim):
+    return bool(keepdims or keepdim)
+
+
+def _shape_arg(shape):
+    return shape[0] if len(shape) == 1 and not isinstance(shape[0], numbers.Integral) else shape
+
+
+# ----------------------------------------------------------------------------- Tensor
+class _Frontend:
+    """The "trace" of every Tensor: ``bind`` hands it any primitive call that has a Tensor argument.
+
+    Its level is above every transform's, so a Tensor is always unwrapped first:
+    ``process`` replaces the Tensors by their values (boxed on their eager graph
+    where they require grad) and calls the primitive again. That is why every
+    chainrule function (``chainrule.numpy``, ``chainrule.scipy``, ``chainrule.nn``)
+    and a traced array's operators (``box * t``) accept Tensors and return Tensors.
+    """
+
+    level = math.inf
+
+    def process(self, prim, args, params):
+        return _apply(prim, args, params, name=prim.name)
+
+    def __repr__(self) -> str:
+        return "<chainrule.Tensor front-end>"
+
+
+_FRONTEND = _Frontend()
+
+
+class Tensor(Box):
+    """An array with PyTorch-style reverse-mode autodiff, recorded on chainrule's tape.
+
+    ``Tensor(data, requires_grad=False)`` wraps ``data`` without copying (use
+    :func:`tensor` for a copy). ``data`` may be a value traced by a functional
+    transform (inside ``chainrule.grad``): operations on the Tensor then stay traced.
+
+    A Tensor is a :class:`~chainrule.core.primitive.Box` whose ``_trace`` is the
+    front-end dispatcher and whose ``_value`` is what it wraps: for an intermediate
+    the box on its eager graph (so the usual box-in-box unwrapping finds the node),
+    for a leaf its value.
+    """
+
+    __slots__ = ("_box", "_requires_grad", "_grad", "_op", "__weakref__")
+    __array_priority__ = 1001.0
+    _trace = _FRONTEND
+
+    def __init__(self, data, requires_grad: bool = False):
+        self._grad = None
+        self._requires_grad = False
+        if type(data) is ReverseBox and isinstance(data._trace, EagerTrace):
+            # a value recorded on an eager graph (reached through ``t._value``): keep its history
+            self._value = self._box = data
+            self._op = "wrap"
+            return
+        self._value = _to_value(data, copy=False)
+        self._box = None
+        self._op = None
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _make(cls, value, box=None, op=None):
+        t = cls.__new__(cls)
+        t._value = value if box is None else box
+        t._box = box
+        t._requires_grad = False
+        t._grad = None
+        t._op = op
+        return t
+
+    # -- graph plumbing --
+    def _raw(self):
+        """The value below the eager graph (plain, or boxed by a functional transform)."""
+        return self._value if self._box is None else self._box._value
+
+    def _box_on(self, trace: EagerTrace):
+        box = self._box
+        if box is not None:
+            if box._trace is not trace:  # its graph was merged into ``trace``
+                box = self._box = self._value = ReverseBox(box._value, trace, box._node)
+            return box
+        box = trace.leaf_boxes.get(id(self))
+        if box is None or box._value is not self._value:  # new leaf here, or its data was replaced
+            box = trace.leaf_boxes[id(self)] = trace.new_input(self._value)
+            trace.leaves[box._node] = self
+        return box
+
+    def _graph(self):
+        """The eager graph (an :class:`EagerTrace`) this tensor is on, or None for a leaf."""
+        return None if self._box is None else _root(self._box._trace)
+
+    @property
+    def graph(self):
+        """The eager graph (an :class:`EagerTrace`: its ``tape`` is the Wengert list) or None."""
+        return self._graph()
+
+    def __deepcopy__(self, memo):
+        if self._box is not None:
+            raise GraphError("only leaf tensors can be deep-copied; detach() first")
+        value = self._value.copy() if isinstance(self._value, np.ndarray) else self._value
+        t = Tensor(value, requires_grad=self._requires_grad)
+        if self._grad is not None:
+            t._grad = Tensor._make(np.array(unbox_all(self._grad._value), copy=True))
+        memo[id(self)] = t
+        return t
+
+    # -- autograd attributes --
+    @property
+    def requires_grad(self) -> bool:
+        return self._box is not None or self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool):
+        if self._box is not None:
+            if not flag:
+                raise GraphError("requires_grad can only be changed on leaf tensors; use "
+                                 "t.detach() to get a tensor that does not require grad")
+            return
+        if flag:
+            check_differentiable(self._value, "tensor")
+        self._requires_grad = bool(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._box is None
+
+    @property
+    def grad_fn(self):
+        """The name of the operation that made this tensor (``None`` for a leaf)."""
+        return self._op if self._box is not None else None
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor) of a leaf, or ``None``; set to ``None`` to zero it."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            value = value if isinstance(value, Tensor) else Tensor(value)
+            if value.shape != self.shape:
+                raise ValueError(f"assigned grad has shape {value.shape}, but the tensor has "
+                                 f"shape {self.shape}")
+        self._grad = value
+
+    @property
+    def value(self):
+        """The array a functional transform sees: eager graph stripped, ``grad`` tracing kept."""
+        return self._raw()
+
+    @property
+    def data(self) -> Tensor:
+        """The value as a new tensor outside any graph (``p.data -= lr * p.grad`` updates ``p``)."""
+        return Tensor._make(self._raw())
+
+    @data.setter
+    def data(self, value):
+        if self._box is not None:
+            raise InPlaceError("cannot assign .data of a non-leaf tensor; its value is on the tape")
+        self._value = _to_value(value, copy=False)
+
+    def detach(self) -> Tensor:
+        """The value as a constant: no gradient of any transform (eager or functional) flows back."""
+        return Tensor._make(unbox_all(self._value))
+
+    def clone(self) -> Tensor:
+        return _apply(_np("positive"), (self,), name="clone")
+
+    # -- backward --
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Add d(self)/d(leaf), contracted with ``gradient``, into ``leaf.grad`` for every leaf.
+
+        ``gradient`` defaults to 1 for a one-element tensor and is required otherwise.
+        ``create_graph=True`` records the backward pass itself, so the resulting
+        ``.grad`` can be differentiated again; ``retain_graph`` (default
+        ``create_graph``) keeps the graph for another backward pass; otherwise the
+        records this pass walked are freed. ``inputs`` limits which leaves accumulate.
+        """
+        if not self.requires_grad:
+            raise GraphError("this tensor does not require grad and has no graph: create its "
+                             "inputs with requires_grad=True (outside no_grad) to differentiate")
+        want = None if inputs is None else _leaf_ids(inputs)
+        if retain_graph is None:
+            retain_graph = create_graph
+        if self._box is None:  # a leaf: d self / d self = identity
+            seed, _ = self._seed(gradient, None)
+            if want is None or id(self) in want:
+                self._accumulate(seed, None, create_graph)
+            return
+        trace = self._graph()
+        seed, trace = self._seed(gradient, trace)
+        _stay_innermost(trace, _scan(seed, [], 0))
+        node = self._box_on(trace)._node
+        seeds = {node: seed}
+        live, used = _ancestors(trace.tape, seeds)
+        dead = live & trace.freed
+        if dead:
+            raise GraphError(
+                "trying to backward through part of a graph that an earlier .backward() already "
+                f"freed ({len(dead)} node(s)). Pass retain_graph=True to the first backward if you "
+                "need to go through the graph again, or recompute the forward pass (detach values "
+                "carried over from an earlier iteration).")
+        targets = [(n, leaf) for n, leaf in trace.leaves.items()
+                   if n in live and (want is None or id(leaf) in want)]
+        grads = trace.backward(seeds, [n for n, _ in targets], create_graph=create_graph)
+        if not retain_graph:
+            _release(trace, used)
+        for (_, leaf), g in zip(targets, grads, strict=True):
+            if g is not None:
+                leaf._accumulate(g, trace, create_graph)
+
+    def _seed(self, gradient, trace):
+        if not np.issubdtype(self.dtype, np.inexact):
+            raise TypeError(f"backward needs a floating-point output, got dtype {self.dtype}")
+        if gradient is None:
+            if self.size != 1:
+                raise ValueError(
+                    f"backward() without a gradient needs a one-element output, got shape "
+                    f"{self.shape}: pass gradient= (a cotangent of that shape), or reduce first "
+                    "(e.g. y.sum().backward())")
+            return np.ones(self.shape, dtype=self.dtype), trace
+        if not isinstance(gradient, Tensor):
+            gradient = Tensor(gradient)
+        if gradient.shape != self.shape:
+            raise ValueError(f"gradient has shape {gradient.shape}, but the output has shape "
+                             f"{self.shape}")
+        if not (gradient.requires_grad and _GRAD_ENABLED.get()) or trace is None:
+            return gradient._raw(), trace
+        (_, g), _, trace = _on_graph((self, gradient), {})
+        return g, trace
+
+    def _accumulate(self, g, trace, create_graph):
+        if type(g) is ReverseBox and trace is not None and g._trace is trace:
+            new = Tensor._make(None, box=g, op="backward")
+        else:
+            if isinstance(g, np.ndarray) and g.dtype != self.dtype:
+                g = g.astype(self.dtype)
+            new = Tensor._make(g)
+        if new.shape != self.shape:
+            if new.ndim:
+                raise ValueError(f"internal error: cotangent of shape {new.shape} for a leaf of "
+                                 f"shape {self.shape}")
+            new = _apply(_np("broadcast_to"), (new, self.shape), name="backward")
+        if self._grad is None:
+            self._grad = new
+        else:
+            with set_grad_enabled(create_graph):
+                self._grad = self._grad + new
+
+    # -- metadata --
+    @property
+    def shape(self) -> tuple:
+        return tuple(np.shape(unbox_all(self._value)))
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def dim(self) -> int:
+        return self.ndim
+
+    @property
+    def dtype(self):
+        v = self._value
+        return v.dtype if hasattr(v, "dtype") else np.result_type(v)
+
+    @property
+    def size(self) -> int:
+        """Number of elements (NumPy's ``.size``; PyTorch's ``numel()``)."""
+        return int(np.prod(self.shape))
+
+    def numel(self) -> int:
+        return self.size
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    # -- conversions --
+    def _plain(self, what):
+        v = self._raw()
+        if isinstance(v, Box):
+            raise TracerEscapeError(
+                f"{what} on a Tensor traced by a functional transform (chainrule.grad...) would "
+                "drop that derivative; use .value to keep it traced, or .detach() to drop it")
+        return v
+
+    def numpy(self) -> np.ndarray:
+        """The value as a new ndarray (a copy, detached from the graph)."""
+        return np.array(self._plain(".numpy()"), copy=True)
+
+    def item(self):
+        v = np.asarray(self._plain(".item()"))
+        if v.size != 1:
+            raise ValueError(f"item() needs a one-element tensor, got shape {v.shape}")
+        return v.item()
+
+    def tolist(self):
+        return np.asarray(self._plain(".tolist()")).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        return bool(unbox_all(self._value))
+
+    def __array__(self, dtype=None, copy=None):
+        if self.requires_grad:
+            raise TracerEscapeError(
+                "converting a Tensor that requires grad to a NumPy array would drop its gradient; "
+                "use t.numpy() or t.detach() for the value. To compute with it, use the Tensor's "
+                "methods or NumPy's own functions (np.sum(t), np.tanh(t) are recorded); "
+                "chainrule.numpy functions that convert their argument first end up here")
+        v = np.asarray(self._plain("np.asarray()"), dtype=dtype)
+        return v.copy() if copy else v
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        body = np.array2string(np.asarray(unbox_all(self._value)), separator=", ", prefix="tensor(")
+        extra = ""
+        if self._box is not None:
+            extra = f", grad_fn=<{self._op}>"
+        elif self._requires_grad:
+            extra = ", requires_grad=True"
+        if isinstance(self._raw(), Box):
+            extra += ", traced"
+        return f"tensor({body}{extra})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if spec and self.size == 1:
+            return format(np.asarray(unbox_all(self._value)).item(), spec)
+        return format(str(self), spec)
+
+    # -- NumPy protocols: np.tanh(t), np.sum(t) record the same primitives --
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if kwargs.get("out") is not None:
+            raise InPlaceError(f"numpy.{ufunc.__name__}(..., out=...) with a Tensor writes in "
+                               "place; write `y = op(...)` instead")
+        fn = ufunc if method == "__call__" else getattr(ufunc, method)
+        return _apply(fn, inputs, kwargs, name=ufunc.__name__)
+
+    def __array_function__(self, func, types, args, kwargs):
+        return _apply(func, args, kwargs, name=func.__name__)
+
+    # -- arithmetic --
+    def __add__(self, other):
+        return _apply(_np("add"), (self, other), name="add")
+
+    def __radd__(self, other):
+        return _apply(_np("add"), (other, self), name="add")
+
+    def __sub__(self, other):
+        return _apply(_np("subtract"), (self, other), name="subtract")
+
+    def __rsub__(self, other):
+        return _apply(_np("subtract"), (other, self), name="subtract")
+
+    def __mul__(self, other):
+        return _apply(_np("multiply"), (self, other), name="multiply")
+
+    def __rmul__(self, other):
+        return _apply(_np("multiply"), (other, self), name="multiply")
+
+    def __truediv__(self, other):
+        return _apply(_np("divide"), (self, other), name="divide")
+
+    def __rtruediv__(self, other):
+        return _apply(_np("divide"), (other, self), name="divide")
+
+    def __pow__(self, other):
+        return _apply(_np("power"), (self, other), name="power")
+
+    def __rpow__(self, other):
+        return _apply(_np("power"), (other, self), name="power")
+
+    def __matmul__(self, other):
+        return _apply(_np("matmul"), (self, other), name="matmul")
+
+    def __rmatmul__(self, other):
+        return _apply(_np("matmul"), (other, self), name="matmul")
+
+    def __mod__(self, other):
+        return _apply(_np("mod"), (self, other), name="mod")
+
+    def __rmod__(self, other):
+        return _apply(_np("mod"), (other, self), name="mod")
+
+    def __floordiv__(self, other):
+        return _apply(_np("floor_divide"), (self, other), name="floor_divide")
+
+    def __rfloordiv__(self, other):
+        return _apply(_np("floor_divide"), (other, self), name="floor_divide")
+
+    def __neg__(self):
+        return _apply(_np("negative"), (self,), name="negative")
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _apply(_np("absolute"), (self,), name="absolute")
+
+    # -- comparisons: plain boolean arrays, no gradient --
+    def _compare(self, name, other):
+        a, b = _walk((self, other), lambda t: unbox_all(t._value))
+        return getattr(cnp, name)(a, b)
+
+    def __lt__(self, other):
+        return self._compare("less", other)
+
+    def __le__(self, other):
+        return self._compare("less_equal", other)
+
+    def __gt__(self, other):
+        return self._compare("greater", other)
+
+    def __ge__(self, other):
+        return self._compare("greater_equal", other)
+
+    def __eq__(self, other):
+        return self._compare("equal", other)
+
+    def __ne__(self, other):
+        return self._compare("not_equal", other)
+
+    # -- in place: the tensor object takes the new value; arrays are never overwritten --
+    def _inplace(self, result):
+        result = result if isinstance(result, Tensor) else Tensor._make(result)
+        if result.shape != self.shape:
+            raise ValueError(f"in-place result has shape {result.shape}, but the tensor has "
+                             f"shape {self.shape}")
+        if result._box is not None and self._box is None and self._requires_grad:
+            raise InPlaceError(
+                "in-place operation on a leaf tensor that requires grad: its gradient would be "
+                "meaningless. Update parameters inside `with chainrule.no_grad():` or via "
+                "p.data (p.data -= lr * p.grad)")
+        if self._box is None and result._box is None:
+            self._value = result._value  # a leaf keeps its identity (and its requires_grad)
+        else:
+            self._value, self._box, self._op = result._value, result._box, result._op
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(self + other)
+
+    def __isub__(self, other):
+        return self._inplace(self - other)
+
+    def __imul__(self, other):
+        return self._inplace(self * other)
+
+    def __itruediv__(self, other):
+        return self._inplace(self / other)
+
+    def __ipow__(self, other):
+        return self._inplace(self ** other)
+
+    def __imatmul__(self, other):
+        return self._inplace(self @ other)
+
+    # -- indexing --
+    def __getitem__(self, key):
+        key = _walk(key, lambda t: unbox_all(t._value))  # indices are constants
+        return _apply(_np("getitem"), (self, key), name="getitem")
+
+    def __setitem__(self, key, value):
+        """``x[key] = v`` records ``at_set(x, key, v)``; gradient flows to ``v``, not the old entries."""
+        key = _walk(key, lambda t: unbox_all(t._value))
+        self._inplace(_apply(_np("at_set"), (self, key, value), name="setitem"))
+
+    # -- reductions --
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return _apply(_np("sum"), (self,), {"axis": _dims(axis, dim),
+                                            "keepdims": _keep(keepdims, keepdim)}, name="sum")
+
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return _apply(_np("mean"), (self,), {"axis": _dims(axis, dim),
+                                             "keepdims": _keep(keepdims, keepdim)}, name="mean")
+
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        """Maximum values (NumPy semantics: values only, no indices; see ``argmax``)."""
+        return _apply(_np("max"), (self,), {"axis": _dims(axis, dim),
+                                            "keepdims": _keep(keepdims, keepdim)}, name="max")
+
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return _apply(_np("min"), (self,), {"axis": _dims(axis, dim),
+                                            "keepdims": _keep(keepdims, keepdim)}, name="min")
+
+    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
+        return _apply(_np("prod"), (self,), {"axis": _dims(axis, dim),
+                                             "keepdims": _keep(keepdims, keepdim)}, name="prod")
+
+    def var(self, axis=None, ddof=0, keepdims=False, *, dim=None, keepdim=False):
+        """Variance (NumPy's default ``ddof=0``; PyTorch's default is the unbiased ddof=1)."""
+        return _apply(_np("var"), (self,), {"axis": _dims(axis, dim), "ddof": ddof,
+                                            "keepdims": _keep(keepdims, keepdim)}, name="var")
+
+    def std(self, axis=None, ddof=0, keepdims=False, *, dim=None, keepdim=False):
+        return _apply(_np("std"), (self,), {"axis": _dims(axis, dim), "ddof": ddof,
+                                            "keepdims": _keep(keepdims, keepdim)}, name="std")
+
+    def logsumexp(self, dim=None, keepdim=False):
+        return _apply(_special.logsumexp, (self,), {"axis": dim, "keepdims": keepdim},
+                      name="logsumexp")
+
+    def argmax(self, axis=None, *, dim=None):
+        return np.argmax(unbox_all(self._value), axis=_dims(axis, dim))
+
+    def argmin(self, axis=None, *, dim=None):
+        return np.argmin(unbox_all(self._value), axis=_dims(axis, dim))
+
+    # -- shape --
+    def reshape(self, *shape):
+        return _apply(_np("reshape"), (self, _shape_arg(shape)), name="reshape")
+
+    def view(self, *shape):
+        """Same as ``reshape`` (values are never shared for writing, so a view is a reshape)."""
+        return _apply(_np("reshape"), (self, _shape_arg(shape)), name="view")
+
+    def flatten(self):
+        return self.reshape(-1)
+
+    ravel = flatten
+
+    def squeeze(self, axis=None, *, dim=None):
+        return _apply(_np("squeeze"), (self,), {"axis": _dims(axis, dim)}, name="squeeze")
+
+    def unsqueeze(self, dim):
+        return _apply(_np("expand_dims"), (self, dim), name="unsqueeze")
+
+    expand_dims = unsqueeze
+
+    def transpose(self, dim0=None, dim1=None):
+        """PyTorch's ``transpose(dim0, dim1)`` swaps two axes; with no arguments all axes reverse."""
+        if dim0 is None and dim1 is None:
+            return _apply(_np("transpose"), (self,), name="transpose")
+        if dim0 is None or dim1 is None:
+            raise TypeError("transpose takes two axes to swap (dim0, dim1), or none; "
+                            "use permute(*axes) for a full permutation")
+        return _apply(_np("swapaxes"), (self, dim0, dim1), name="transpose")
+
+    def swapaxes(self, axis1, axis2):
+        return _apply(_np("swapaxes"), (self, axis1, axis2), name="swapaxes")
+
+    def permute(self, *dims):
+        return _apply(_np("transpose"), (self, tuple(_shape_arg(dims))), name="permute")
+
+    @property
+    def T(self):  # noqa: N802 - NumPy/PyTorch name
+        return _apply(_np("transpose"), (self,), name="transpose")
+
+    def expand(self, *shape):
+        return _apply(_np("broadcast_to"), (self, tuple(_shape_arg(shape))), name="expand")
+
+    def astype(self, dtype):
+        return _apply(_np("astype"), (self, dtype), name="astype")
+
+    def to(self, dtype):
+        return self.astype(dtype)
+
+    def float(self):
+        return self.astype(np.float32)
+
+    def double(self):
+        return self.astype(np.float64)
+
+    # -- elementwise --
+    def exp(self):
+        return _apply(_np("exp"), (self,), name="exp")
+
+    def log(self):
+        return _apply(_np("log"), (self,), name="log")
+
+    def sqrt(self):
+        return _apply(_np("sqrt"), (self,), name="sqrt")
+
+    def sin(self):
+        return _apply(_np("sin"), (self,), name="sin")
+
+    def cos(self):
+        return _apply(_np("cos"), (self,), name="cos")
+
+    def tanh(self):
+        return _apply(_np("tanh"), (self,), name="tanh")
+
+    def abs(self):
+        return _apply(_np("absolute"), (self,), name="absolute")
+
+    def square(self):
+        return _apply(_np("square"), (self,), name="square")
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def sigmoid(self):
+        return _apply(_special.expit, (self,), name="sigmoid")
+
+    def relu(self):
+        """max(x, 0) with derivative 0 at 0 (as PyTorch)."""
+        return _apply(_relu, (self,), name="relu")
+
+    def softmax(self, dim=-1):
+        return _apply(_special.softmax, (self,), {"axis": dim}, name="softmax")
+
+    def log_softmax(self, dim=-1):
+        return _apply(_special.log_softmax, (self,), {"axis": dim}, name="log_softmax")
+
+    def clip(self, min=None, max=None):  # noqa: A002 - NumPy/PyTorch names
+        return _apply(_np("clip"), (self, min, max), name="clip")
+
+    clamp = clip
+
+    def matmul(self, other):
+        return self @ other
+
+    def dot(self, other):
+        return _apply(_np("dot"), (self, other), name="dot")
+
+
+def _relu(v):
+    return cnp.where(v > 0, v, 0.0)
+
+
+def _leaf_ids(inputs) -> set:
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for t in inputs:
+        if not isinstance(t, Tensor) or not t.is_leaf:
+            raise ValueError("backward(inputs=...) takes leaf tensors (created with "
+                             "requires_grad=True)")
+    return {id(t) for t in inputs}
+
+
+def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+    """A new leaf tensor with a copy of ``data`` (like ``torch.tensor``).
+
+    A Tensor argument gives its value without its graph; a value traced by
+    ``chainrule.grad`` stays traced. Python floats become float64.
+    """
+    return Tensor(_to_value(data, copy=True, dtype=dtype), requires_grad=requires_grad)
+
+
+def zero_grad(*tensors) -> None:
+    """Set ``.grad = None`` on the given tensors (or on an iterable of them)."""
+    if len(tensors) == 1 and not isinstance(tensors[0], Tensor):
+        tensors = tuple(tensors[0])
+    for t in tensors:
+        t.grad = None
