@@ -1,0 +1,673 @@
+"""``chainrule train`` and ``chainrule predict``: fit a feed-forward network to a table, use it.
+
+    chainrule train                                   # the bundled 8x8 digits, defaults below
+    chainrule train --data houses.csv --target price --hidden 32,16 --epochs 200
+    chainrule predict --model runs/digits-.../model.npz --data new.csv --out predictions.csv
+
+A run folder holds ``model.npz`` (parameters + network + preprocessing; rewritten atomically after
+every epoch, so it always holds the last good parameters), ``metrics.json`` and ``training.png``.
+
+Task: classification (softmax + cross-entropy) unless ``--task regression``, or, with the default
+``--task auto``, when the target column is not class-like: numbers that are not all integers, or
+integers with more than 50 distinct values, are a regression target (sum-of-squares error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+from .main import CLIError
+
+# Defaults chosen on the digits (10 seeds: mean held-out accuracy 98.3%, worst 97.2%), in ~3 s.
+DEFAULTS = {"hidden": "128,128", "activation": "relu", "epochs": 30, "lr": 3e-3, "batch_size": 32,
+            "optimizer": "adam", "schedule": "cosine", "momentum": 0.9, "weight_decay": 3e-3,
+            "test_fraction": 0.2, "seed": 0}
+MAX_CLASSES = 50
+GRADCHECK_EXAMPLES = 4
+DIVERGENCE_FACTOR = 100.0  # a step loss this many times the first one (or non-finite) = diverged
+
+
+# ====================================================================== argument parsing
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show defaults, except the unset ones (None) and off switches."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def register(subparsers) -> None:
+    """Add the ``train`` and ``predict`` subcommands to the ``chainrule`` parser."""
+    t = subparsers.add_parser(
+        "train", help="train a feed-forward network (default: the bundled 8x8 digits)",
+        description="Train a feed-forward network by backpropagation with chainrule. Without "
+                    "--data it learns the bundled 8x8 handwritten digits (1,797 images).",
+        formatter_class=_HelpFormatter)
+    t.add_argument("--data", default="digits",
+                   help="CSV/TSV (optionally .gz) or NPZ file, or 'digits' for the bundled data set")
+    t.add_argument("--target", default=None,
+                   help="target column: a header name or an index (negative counts from the end); "
+                        "default: the last column")
+    t.add_argument("--task", choices=("auto", "classification", "regression"), default="auto",
+                   help="auto: classification unless the target is continuous (non-integer numbers, "
+                        f"or more than {MAX_CLASSES} distinct integers)")
+    t.add_argument("--hidden", default=DEFAULTS["hidden"],
+                   help="hidden layer sizes, comma separated (e.g. 128,64); 'none' for a linear model")
+    t.add_argument("--activation", default=DEFAULTS["activation"],
+                   choices=("tanh", "sigmoid", "relu", "gelu"), help="hidden-unit activation")
+    t.add_argument("--skip", action="store_true",
+                   help="add a skip-layer connection from the input straight to the output layer")
+    t.add_argument("--epochs", type=_positive_int, default=DEFAULTS["epochs"],
+                   help="passes over the training set")
+    t.add_argument("--lr", type=_positive_float, default=DEFAULTS["lr"], help="(initial) learning rate")
+    t.add_argument("--schedule", choices=("cosine", "constant"), default=DEFAULTS["schedule"],
+                   help="learning-rate schedule: cosine decay to 0 over the run, or constant")
+    t.add_argument("--batch-size", type=_positive_int, default=DEFAULTS["batch_size"],
+                   help="examples per gradient step (mini-batch, reshuffled every epoch)")
+    t.add_argument("--optimizer", choices=("adam", "sgd"), default=DEFAULTS["optimizer"],
+                   help="Adam, or SGD with --momentum")
+    t.add_argument("--momentum", type=float, default=DEFAULTS["momentum"], help="SGD momentum")
+    t.add_argument("--weight-decay", type=float, default=DEFAULTS["weight_decay"],
+                   help="lam: the loss is the mean error per example + lam/2 |w|^2 (weights, not biases)")
+    t.add_argument("--test-fraction", type=float, default=DEFAULTS["test_fraction"],
+                   help="share of the data held out for testing")
+    t.add_argument("--seed", type=int, default=DEFAULTS["seed"],
+                   help="seeds the split, the initial weights and the batch order")
+    t.add_argument("--out", default=None,
+                   help="run folder (default: ./runs/<data>-<date>-<time>)")
+    t.add_argument("--no-gradcheck", action="store_true",
+                   help="skip the gradient check against central differences before training")
+    t.add_argument("--no-plot", action="store_true", help="do not write training.png")
+    t.add_argument("--progress", choices=("auto", "rich", "tqdm", "plain", "none"), default="auto",
+                   help="progress display; auto: a bar on a terminal, one line per epoch otherwise")
+    t.add_argument("--blas-threads", type=int, default=1,
+                   help="cap OpenBLAS threads (these matrices are small; on a busy machine extra "
+                        "BLAS threads only contend); 0 leaves BLAS alone")
+    t.set_defaults(func=run_train)
+
+    p = subparsers.add_parser(
+        "predict", help="predict with a model saved by 'chainrule train'",
+        description="Print (or write) the predictions of a trained model for every row of a data "
+                    "file. The file has the training features, optionally plus the target column "
+                    "(then the accuracy or RMSE is reported on stderr).")
+    p.add_argument("--model", required=True, help="model.npz written by 'chainrule train'")
+    p.add_argument("--data", required=True, help="CSV/TSV (optionally .gz) or NPZ file, or 'digits'")
+    p.add_argument("--out", default=None, help="write predictions to this CSV instead of stdout")
+    p.add_argument("--proba", action="store_true",
+                   help="classification: also output the class probabilities")
+    p.set_defaults(func=run_predict)
+
+
+def _positive_int(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {s!r}")
+    return v
+
+
+def _positive_float(s: str) -> float:
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {s!r}") from None
+    if not (v > 0 and math.isfinite(v)):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {s!r}")
+    return v
+
+
+def _parse_hidden(s: str) -> list[int]:
+    s = s.strip().lower()
+    if s in ("", "none", "0"):
+        return []
+    try:
+        sizes = [int(p) for p in s.split(",")]
+    except ValueError:
+        raise CLIError(f"--hidden {s!r}: expected comma-separated layer sizes such as 64 or 128,64") from None
+    if any(n < 1 for n in sizes):
+        raise CLIError(f"--hidden {s!r}: layer sizes must be positive")
+    return sizes
+
+
+# ====================================================================== data preparation
+
+def _read(path: str, target, require_target: bool = True):
+    from .. import nn
+
+    digits = path == "digits"
+    if digits:
+        path = nn.digits_path()
+    try:
+        table = nn.read_table(path, target=target, require_target=require_target)
+    except nn.DataError as e:
+        raise CLIError(str(e)) from None
+    if digits:
+        table.feature_names = [f"pixel {j // 8},{j % 8}" for j in range(table.x.shape[1])]
+        table.target_name = "digit" if table.t is not None else None
+    return table
+
+
+def _decide_task(t, task: str) -> str:
+    import numpy as np
+
+    if t.dtype.kind in "US":
+        if task == "regression":
+            raise CLIError("--task regression needs a numeric target, but the target column holds "
+                           f"text such as {str(t[0])!r}")
+        return "classification"
+    if task != "auto":
+        return task
+    integral = bool(np.all(np.equal(np.mod(t, 1), 0)))
+    return "classification" if integral and len(np.unique(t)) <= MAX_CLASSES else "regression"
+
+
+def _default_run_dir(data: str) -> str:
+    stem = "digits" if data == "digits" else os.path.basename(data).split(".")[0] or "data"
+    base = os.path.join("runs", f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}")
+    path, k = base, 2
+    while os.path.exists(path):
+        path, k = f"{base}-{k}", k + 1
+    return path
+
+
+def _label_list(classes):
+    """Class labels as JSON-able Python values; integral numbers become ints (3.0 -> 3)."""
+    out = [c.item() if hasattr(c, "item") else c for c in classes]
+    if all(isinstance(c, float) and c.is_integer() for c in out):
+        out = [int(c) for c in out]
+    return out
+
+
+# ====================================================================== progress display
+
+class _Progress:
+    """A rich or tqdm bar on a terminal; one plain line per epoch otherwise (pipes, logs, CI)."""
+
+    def __init__(self, mode: str, epochs: int, steps: int):
+        self.epochs, self.steps = epochs, steps
+        self._bar = self._rich = self._task = None
+        if mode == "auto":
+            mode = "rich" if sys.stdout.isatty() else "plain"
+        if mode == "rich":
+            try:
+                from rich.progress import (
+                    BarColumn,
+                    MofNCompleteColumn,
+                    Progress,
+                    TextColumn,
+                    TimeElapsedColumn,
+                )
+                self._rich = Progress(TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(),
+                                      MofNCompleteColumn(), TimeElapsedColumn(),
+                                      TextColumn("{task.fields[stats]}"))
+                self._task = self._rich.add_task("train", total=epochs * steps, epoch=f"1/{epochs}",
+                                                 stats="")
+                self._rich.start()
+            except ImportError:
+                mode = "tqdm"
+        if mode == "tqdm":
+            try:
+                from tqdm import tqdm
+                self._bar = tqdm(total=epochs * steps, unit="step", file=sys.stdout, leave=True)
+            except ImportError:
+                mode = "plain"
+        self.mode = mode
+
+    def step(self, epoch: int, loss: float) -> None:
+        if self._rich is not None:
+            self._rich.update(self._task, advance=1, epoch=f"{epoch}/{self.epochs}",
+                              stats=f"batch loss {loss:.4f}")
+        elif self._bar is not None:
+            self._bar.update(1)
+            self._bar.set_description(f"epoch {epoch}/{self.epochs}", refresh=False)
+
+    def epoch(self, row: dict, metric: str) -> None:
+        text = (f"loss {row['train_loss']:.4f}  test loss {row['test_loss']:.4f}  "
+                f"{metric} {_fmt_metric(row['train_' + metric], metric)}  "
+                f"test {metric} {_fmt_metric(row['test_' + metric], metric)}")
+        short = (f"loss {row['train_loss']:.4f}  test {metric} "
+                 f"{_fmt_metric(row['test_' + metric], metric)}")
+        if self._rich is not None:
+            self._rich.update(self._task, stats=short)
+        elif self._bar is not None:
+            self._bar.set_postfix_str(short)
+        elif self.mode == "plain":
+            print(f"epoch {row['epoch']:>{len(str(self.epochs))}}/{self.epochs}  {text}  "
+                  f"({row['seconds']:.1f} s)", flush=True)
+
+    def close(self) -> None:
+        if self._rich is not None:
+            self._rich.stop()
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _fmt_metric(v: float, metric: str) -> str:
+    return f"{100 * v:.2f}%" if metric == "accuracy" else f"{v:.4g}"
+
+
+# ====================================================================== train
+
+def run_train(args) -> int:
+    import numpy as np
+
+    from .. import nn
+
+    started = time.perf_counter()
+    if args.blas_threads > 0:
+        _limit_blas_threads(args.blas_threads)
+    hidden = _parse_hidden(args.hidden)
+    if not 0 < args.test_fraction < 1:
+        raise CLIError(f"--test-fraction must lie strictly between 0 and 1, got {args.test_fraction}")
+    if args.weight_decay < 0:
+        raise CLIError(f"--weight-decay must be >= 0, got {args.weight_decay}")
+    if args.optimizer == "sgd" and not 0 <= args.momentum < 1:
+        raise CLIError(f"--momentum must lie in [0, 1), got {args.momentum}")
+
+    table = _read(args.data, args.target)
+    if len(table.x) < 2:
+        raise CLIError(f"{table.source}: need at least 2 rows to train and test, found {len(table.x)}")
+    task = _decide_task(table.t, args.task)
+    meta = {"task": task, "data": os.path.abspath(table.source), "feature_names": table.feature_names,
+            "target_name": table.target_name, "target_index": table.target_index,
+            "has_header": table.has_header}
+    if task == "classification":
+        classes, labels = np.unique(table.t, return_inverse=True)
+        if len(classes) < 2:
+            raise CLIError(f"the target column {table.target_name!r} has a single value "
+                           f"({_label_list(classes)[0]!r}); classification needs at least two classes")
+        meta["classes"] = _label_list(classes)
+        counts = np.bincount(labels)
+        stratify = bool(counts.min() >= 2)
+        y_all, n_out = labels.astype(np.int64), len(classes)
+    else:
+        y_all, n_out, stratify = table.t.astype(float)[:, None], 1, False
+    try:
+        x_tr, x_te, y_tr, y_te = nn.train_test_split(table.x, y_all, args.test_fraction,
+                                                     seed=args.seed, stratify=stratify)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    mean, std = nn.fit_standardizer(x_tr)
+    x_tr, x_te = nn.standardize(x_tr, mean, std), nn.standardize(x_te, mean, std)
+    meta.update(x_mean=mean, x_std=std)
+    if task == "regression":
+        t_mean, t_std = nn.fit_standardizer(y_tr)
+        y_tr, y_te = nn.standardize(y_tr, t_mean, t_std), nn.standardize(y_te, t_mean, t_std)
+        meta.update(t_mean=t_mean, t_std=t_std)
+
+    net = nn.mlp(x_tr.shape[1], hidden, n_out, args.activation)
+    if args.skip and hidden:
+        layers = dict(net.layers)
+        layers["out"] = nn.Dense(n_out, None, ("x",) + tuple(layers["out"].inputs))
+        net = nn.Network(layers, input_dim=x_tr.shape[1])
+    params = net.init(args.seed)
+    error = nn.softmax_cross_entropy if task == "classification" else nn.sum_of_squares
+    lam = args.weight_decay
+
+    def loss(p, x, t):
+        """Mean error per example + lam/2 |w|^2 (Bishop's E~ / N with his lambda = N lam)."""
+        e = error(net.apply(p, x), t)
+        return e + nn.l2_penalty(p, lam) if lam else e
+
+    metric = "accuracy" if task == "classification" else "rmse"
+    out_dir = args.out or _default_run_dir(args.data)
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as e:
+        raise CLIError(f"cannot create the run folder {out_dir}: {e.strerror}") from None
+    model_path = os.path.join(out_dir, "model.npz")
+
+    print(f"data: {table.source if args.data != 'digits' else 'bundled 8x8 digits'} - "
+          f"{len(table.x)} rows, {x_tr.shape[1]} features, target {table.target_name!r}; "
+          f"{task}" + (f" into {n_out} classes" if task == "classification" else ""))
+    print(f"split: {len(x_tr)} train / {len(x_te)} test (seed {args.seed}); network "
+          f"{' -> '.join([str(x_tr.shape[1])] + [str(h) for h in hidden] + [str(n_out)])}"
+          f"{' + skip' if args.skip and hidden else ''}, {args.activation}, "
+          f"{net.num_params()} parameters")
+
+    gradcheck = None
+    if not args.no_gradcheck:
+        gradcheck = _gradient_check(loss, params, x_tr, y_tr, args.seed)
+
+    steps = nn.num_batches(len(x_tr), args.batch_size)
+    lr = nn.cosine_decay(args.lr, args.epochs * steps) if args.schedule == "cosine" else args.lr
+    if args.optimizer == "adam":
+        opt = nn.Adam(lr)
+    else:
+        opt = nn.SGD(lr, momentum=args.momentum)
+    state = opt.init(params)
+    evaluate = _evaluator(net, error, task, x_tr, y_tr, x_te, y_te, meta)
+    value_and_grad = _value_and_grad(loss)
+
+    history: list[dict] = []
+    last_good_epoch = 0
+    nn.save(model_path, params, net, _model_meta(meta, 0, args))
+    progress = _Progress(args.progress, args.epochs, steps)
+    first_loss = None
+    diverged = None
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            for epoch in range(1, args.epochs + 1):
+                t0 = time.perf_counter()
+                for step, (xb, tb) in enumerate(nn.batches(x_tr, y_tr, args.batch_size,
+                                                           seed=(args.seed, epoch)), 1):
+                    value, grads = value_and_grad(params, xb, tb)
+                    value = float(value)
+                    if first_loss is None:
+                        first_loss = value
+                    if not _healthy(value, grads, first_loss):
+                        diverged = (epoch, step, value)
+                        break
+                    params, state = opt.update(params, grads, state)
+                    progress.step(epoch, value)
+                if diverged is None:
+                    row = {"epoch": epoch, **evaluate(params), "seconds": time.perf_counter() - t0}
+                    if not all(math.isfinite(v) for v in row.values()) or \
+                            row["train_loss"] > DIVERGENCE_FACTOR * max(first_loss, 1.0):
+                        diverged = (epoch, steps, row["train_loss"])
+                if diverged is not None:
+                    break
+                history.append(row)
+                progress.epoch(row, metric)
+                nn.save(model_path, params, net, _model_meta(meta, epoch, args))
+                last_good_epoch = epoch
+    finally:
+        progress.close()
+
+    wall = time.perf_counter() - started
+    summary = {"status": "diverged" if diverged else "ok", "task": task, "metric": metric,
+               "data": meta["data"], "target": table.target_name, "n_train": len(x_tr),
+               "n_test": len(x_te), "classes": meta.get("classes"), "network": net.to_config(),
+               "num_params": net.num_params(),
+               "optimizer": {"name": args.optimizer, "lr": args.lr, "schedule": args.schedule,
+                             "batch_size": args.batch_size,
+                             **({"momentum": args.momentum} if args.optimizer == "sgd" else {}),
+                             "weight_decay": args.weight_decay},
+               "epochs_requested": args.epochs, "epochs_completed": len(history), "seed": args.seed,
+               "gradcheck_worst_rel_error": gradcheck, "history": history,
+               "final": history[-1] if history else None, "wall_seconds": round(wall, 3),
+               "model": os.path.abspath(model_path), "argv": sys.argv[1:]}
+    if diverged:
+        summary["diverged_at"] = {"epoch": diverged[0], "step": diverged[1], "loss": diverged[2]}
+    _write_json(os.path.join(out_dir, "metrics.json"), summary)
+    plot_note = ""
+    if not args.no_plot and history:
+        plot_note = _plot(os.path.join(out_dir, "training.png"), history, metric)
+
+    if diverged:
+        epoch, step, value = diverged
+        raise CLIError(
+            f"training diverged at epoch {epoch}, step {step}: loss {value:.3g} (first batch "
+            f"{first_loss:.3g}); stopped. {model_path} keeps the last good parameters "
+            f"(epoch {last_good_epoch}); try a smaller --lr (now {args.lr:g})")
+    final = history[-1]
+    print(f"done in {wall:.1f} s: test {metric} {_fmt_metric(final['test_' + metric], metric)}, "
+          f"train {metric} {_fmt_metric(final['train_' + metric], metric)}, test loss "
+          f"{final['test_loss']:.4f}")
+    print(f"run folder: {out_dir}  (model.npz, metrics.json{', training.png' if plot_note == 'ok' else ''})")
+    if plot_note not in ("", "ok"):
+        print(plot_note)
+    return 0
+
+
+_OPENBLAS_SETTERS = ("openblas_set_num_threads", "openblas_set_num_threads64_",
+                     "scipy_openblas_set_num_threads", "scipy_openblas_set_num_threads64_")
+
+
+def _limit_blas_threads(n: int) -> bool:
+    """Cap the BLAS thread pool at ``n`` for this process; returns whether a limit was applied.
+
+    Mini-batch matrices (32 x 128) gain nothing from BLAS threads, and on a loaded 2-core machine
+    OpenBLAS's spinning threads made a 4 s run take 14-45 s. Uses threadpoolctl when installed,
+    otherwise OpenBLAS's own setter found among the loaded libraries (Linux); else does nothing.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        pass
+    else:
+        threadpool_limits(n, user_api="blas")
+        return True
+    import ctypes
+
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f if "openblas" in line.lower()}
+    except OSError:
+        return False
+    done = False
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in _OPENBLAS_SETTERS:
+            setter = getattr(lib, name, None)
+            if setter is not None:
+                setter(ctypes.c_int(n))
+                done = True
+                break
+    return done
+
+
+def _value_and_grad(loss):
+    from ..core.transforms import value_and_grad
+    return value_and_grad(loss)
+
+
+def _healthy(value: float, grads, first_loss: float) -> bool:
+    import numpy as np
+
+    from ..core.pytree import tree_leaves
+
+    if not math.isfinite(value) or value > DIVERGENCE_FACTOR * max(first_loss, 1.0):
+        return False
+    return all(np.all(np.isfinite(g)) for g in tree_leaves(grads))
+
+
+def _gradient_check(loss, params, x, t, seed) -> float:
+    """Reverse-mode gradient vs central differences on a few examples; returns the worst error."""
+    from ..gradcheck import GradCheckError, check_grads
+
+    xb, tb = x[:GRADCHECK_EXAMPLES], t[:GRADCHECK_EXAMPLES]
+    t0 = time.perf_counter()
+    try:
+        report = check_grads(lambda p: loss(p, xb, tb), modes=("rev",), order=1, seed=seed)(params)
+    except GradCheckError as e:
+        detail = " ".join(str(e).split())
+        raise CLIError(f"gradient check failed before training: {detail}") from None
+    print(f"gradient check (reverse mode vs central differences, {len(xb)} examples, "
+          f"{len(report.rows)} parameter arrays): worst relative error {report.worst:.2e} "
+          f"({time.perf_counter() - t0:.2f} s)")
+    return report.worst
+
+
+def _evaluator(net, error, task, x_tr, y_tr, x_te, y_te, meta):
+    """Loss and accuracy (classification) or RMSE in the target's units (regression)."""
+    from .. import nn
+
+    def measure(params, x, y):
+        out = net.apply(params, x)
+        row = {"loss": float(error(out, y))}
+        if task == "classification":
+            row["accuracy"] = nn.accuracy(out, y)
+        else:
+            row["rmse"] = nn.rmse(out * meta["t_std"], y * meta["t_std"])
+        return row
+
+    def evaluate(params):
+        tr, te = measure(params, x_tr, y_tr), measure(params, x_te, y_te)
+        return {**{f"train_{k}": v for k, v in tr.items()}, **{f"test_{k}": v for k, v in te.items()}}
+
+    return evaluate
+
+
+def _model_meta(meta: dict, epoch: int, args) -> dict:
+    return {**meta, "epoch": epoch, "trained_with": "chainrule train",
+            "hyperparameters": {"hidden": args.hidden, "activation": args.activation,
+                                "skip": args.skip, "epochs": args.epochs, "lr": args.lr,
+                                "schedule": args.schedule, "weight_decay": args.weight_decay,
+                                "batch_size": args.batch_size, "optimizer": args.optimizer,
+                                "seed": args.seed}}
+
+
+def _write_json(path: str, obj) -> None:
+    import numpy as np
+
+    def default(o):
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        if isinstance(o, np.generic):
+            return o.item()
+        raise TypeError(type(o).__name__)
+
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2, default=default)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def _plot(path: str, history: list[dict], metric: str) -> str:
+    """Loss and accuracy/RMSE per epoch, written with matplotlib's Agg canvas (no display needed)."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        return "matplotlib is not installed: no training.png (pip install 'chainrule[train]')"
+    epochs = [r["epoch"] for r in history]
+    fig = Figure(figsize=(9, 3.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.plot(epochs, [r["train_loss"] for r in history], "o-", ms=3, label="train")
+    ax1.plot(epochs, [r["test_loss"] for r in history], "s-", ms=3, label="test")
+    ax1.set(xlabel="epoch", ylabel="error per example", title="loss")
+    if all(r["train_loss"] > 0 and r["test_loss"] > 0 for r in history):
+        ax1.set_yscale("log")
+    scale = 100.0 if metric == "accuracy" else 1.0
+    ax2.plot(epochs, [scale * r["train_" + metric] for r in history], "o-", ms=3, label="train")
+    ax2.plot(epochs, [scale * r["test_" + metric] for r in history], "s-", ms=3, label="test")
+    ax2.set(xlabel="epoch", ylabel="accuracy (%)" if metric == "accuracy" else "RMSE", title=metric)
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.savefig(path, dpi=110)
+    return "ok"
+
+
+# ====================================================================== predict
+
+def run_predict(args) -> int:
+    import numpy as np
+
+    from .. import nn
+
+    try:
+        net, params, meta = nn.load_model(args.model)
+    except (nn.ModelFileError, nn.ParamShapeError) as e:
+        raise CLIError(str(e)) from None
+    if net is None or "task" not in meta or "x_mean" not in meta:
+        raise CLIError(f"{args.model} was not written by 'chainrule train' (no network or preprocessing "
+                       "stored); load it from Python with chainrule.nn.load")
+    n_features = len(meta["x_mean"])
+    table = _read_for_prediction(args.data, meta, n_features)
+    x = nn.standardize(table.x, np.asarray(meta["x_mean"]), np.asarray(meta["x_std"]))
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.asarray(net.apply(params, x))
+    lines = []
+    if meta["task"] == "classification":
+        classes = meta["classes"]
+        proba = np.asarray(nn.softmax(out))
+        pred = [classes[i] for i in np.argmax(out, axis=-1)]
+        header = ["prediction"] + ([f"p({_fmt_label(c)})" for c in classes] if args.proba else [])
+        for i, p in enumerate(pred):
+            lines.append([_fmt_label(p)] + ([f"{v:.6g}" for v in proba[i]] if args.proba else []))
+        if table.t is not None:
+            truth = [_parse_label(v, classes) for v in table.t]
+            acc = float(np.mean([a == b for a, b in zip(pred, truth, strict=True)]))
+            print(f"accuracy on the {len(pred)} labelled rows of {table.source}: {100 * acc:.2f}%",
+                  file=sys.stderr)
+    else:
+        values = out[:, 0] * meta["t_std"][0] + meta["t_mean"][0]
+        header = ["prediction"]
+        lines = [[f"{v:.10g}"] for v in values]
+        if table.t is not None:
+            rmse = float(np.sqrt(np.mean((values - np.asarray(table.t, dtype=float)) ** 2)))
+            print(f"RMSE on the {len(values)} rows of {table.source}: {rmse:.6g}", file=sys.stderr)
+    if args.out:
+        try:
+            tmp = args.out + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(",".join(header) + "\n")
+                f.writelines(",".join(r) + "\n" for r in lines)
+            os.replace(tmp, args.out)
+        except OSError as e:
+            raise CLIError(f"cannot write {args.out}: {e.strerror}") from None
+        print(f"wrote {len(lines)} predictions to {args.out}", file=sys.stderr)
+    else:
+        text = (",".join(header) + "\n" if args.proba else "") + "".join(",".join(r) + "\n" for r in lines)
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `chainrule predict ... | head`: the reader has all it wants
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _fmt_label(v) -> str:
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+
+
+def _parse_label(v, classes):
+    if isinstance(v, str) or not classes or isinstance(classes[0], str):
+        return str(v) if classes and isinstance(classes[0], str) else v
+    return float(v)
+
+
+def _read_for_prediction(data: str, meta: dict, n_features: int):
+    """Read features; a file with one extra column has the target too (named or at its index)."""
+    from .. import nn
+
+    path = nn.digits_path() if data == "digits" else data
+    ncol = _count_columns(path)
+    target = None
+    if ncol == n_features + 1:
+        name, index = meta.get("target_name"), meta.get("target_index")
+        target = name if meta.get("has_header") and name else index
+        if target is None:
+            target = name
+    elif ncol is not None and ncol != n_features:
+        raise CLIError(f"{data}: has {ncol} columns, but the model takes {n_features} features "
+                       f"(optionally plus the target column)")
+    table = _read(path, target, require_target=target is not None)
+    if table.x.shape[1] != n_features:
+        raise CLIError(f"{data}: has {table.x.shape[1]} feature columns, but the model takes {n_features}")
+    return table
+
+
+def _count_columns(path: str):
+    """Number of fields in the first CSV row (None for NPZ: read and checked afterwards)."""
+    import csv
+    import gzip
+
+    if path.lower().endswith(".npz") or not os.path.isfile(path):
+        return None
+    try:
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8", newline="") as f:
+            delim = "\t" if ".tsv" in path.lower() else ","
+            for row in csv.reader(f, delimiter=delim):
+                if row and any(c.strip() for c in row):
+                    return len(row)
+    except (OSError, UnicodeDecodeError, csv.Error, EOFError):
+        return None  # read_table reports the problem
+    return None

@@ -1,0 +1,78 @@
+"""Activation functions h(a), written with chainrule's own ops so they differentiate to any order.
+
+Each takes pre-activations ``a`` (any shape; ``softmax`` normalises over the last axis) and works
+on plain arrays and traced arrays alike.
+"""
+
+from __future__ import annotations
+
+from .. import numpy as cnp
+from ..core.primitive import unbox_all
+from ..scipy import special as _special
+
+
+def identity(a):
+    """h(a) = a (output units of regression networks and logits of classifiers)."""
+    return a
+
+
+def tanh(a):
+    """h(a) = tanh(a); h' = 1 - h^2."""
+    return cnp.tanh(a)
+
+
+def sigmoid(a):
+    """Logistic sigmoid sigma(a) = 1 / (1 + exp(-a)) = (1 + tanh(a / 2)) / 2; h' = sigma (1 - sigma).
+
+    The tanh form never overflows, at any a.
+    """
+    return 0.5 * (1.0 + cnp.tanh(0.5 * a))
+
+
+def relu(a):
+    """h(a) = max(a, 0); h'(0) is taken as 0."""
+    return cnp.where(a > 0, a, 0.0)
+
+
+def gelu(a):
+    """GELU (Hendrycks & Gimpel 2016), the exact form: h(a) = a Phi(a), Phi the standard normal CDF.
+
+    h'(a) = Phi(a) + a phi(a).
+    """
+    return a * _special.ndtr(a)
+
+
+def stop_gradient(x):
+    """The value of ``x`` as a constant: no transform differentiates through it."""
+    return unbox_all(x)
+
+
+def logsumexp(a, axis=-1, keepdims=False):
+    """ln sum_k exp(a_k) over ``axis`` (default: the last, the class axis), shifted by max_k a_k so
+    nothing overflows; its gradient is the softmax. (``chainrule.scipy.special.logsumexp``.)"""
+    return _special.logsumexp(a, axis=axis, keepdims=keepdims)
+
+
+def softmax(a, axis=-1):
+    """y_k = exp(a_k) / sum_j exp(a_j) over ``axis`` (default: the last), computed as
+    exp(a_k - m) / sum_j exp(a_j - m), m = max_j a_j. (``chainrule.scipy.special.softmax``.)"""
+    return _special.softmax(a, axis=axis)
+
+
+ACTIVATIONS = {
+    "identity": identity, "linear": identity, "tanh": tanh, "sigmoid": sigmoid, "logistic": sigmoid,
+    "relu": relu, "gelu": gelu, "softmax": softmax,
+}
+
+
+def get_activation(name):
+    """The activation called ``name`` (``None`` means identity); a clear error for unknown names."""
+    if name is None:
+        return identity
+    if callable(name):
+        return name
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown activation {name!r}; choose one of "
+                         f"{', '.join(sorted(ACTIVATIONS))}") from None
