@@ -1,14 +1,23 @@
 """chainrule: exact derivatives of NumPy programs by backpropagation, shown as it happens."""
 
-from . import numpy  # noqa: F401  (installs the traced-array operators)
-from . import optimize  # noqa: F401
-from . import scipy  # noqa: F401
+from . import (  # noqa: F401
+           numpy,  # noqa: F401  (installs the traced-array operators)
+           optimize,
+           scipy,
+)
 from .core.curvature import *  # noqa: F403
+from .core.curvature import __all__ as _curvature_all
 from .core.pytree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 from .core.transforms import grad, jvp, value_and_grad, vjp
 from .extend import primitive, stop_gradient
 from .frontends.tensor import *  # noqa: F403
+from .frontends.tensor import __all__ as _tensor_all
 from .gradcheck import GradCheckError, check_grads
 from .viz import *  # noqa: F403
+from .viz import __all__ as _viz_all
 
 __version__ = "0.1.0"
+
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "check_grads", "GradCheckError", "primitive",
+           "stop_gradient", "tree_flatten", "tree_unflatten", "tree_map", "tree_leaves",
+           *_curvature_all, *_tensor_all, *_viz_all]

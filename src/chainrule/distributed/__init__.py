@@ -29,7 +29,8 @@ def _require_dask():
         import dask
         import dask.array as da
     except ModuleNotFoundError:  # pragma: no cover - exercised only without the extra
-        raise ModuleNotFoundError("chainrule.distributed needs Dask: pip install 'chainrule[distributed]'") from None
+        raise ModuleNotFoundError(
+            "chainrule.distributed needs Dask: pip install 'chainrule[distributed]'") from None
     return dask, da
 
 
