@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -186,7 +187,7 @@ def test_progress_falls_back_without_rich_or_tqdm(monkeypatch, capsys):
 
     monkeypatch.setitem(sys.modules, "rich.progress", None)  # import fails
     p = cli_train._Progress("rich", epochs=1, steps=2)
-    assert p.mode == "tqdm"
+    assert p.mode == ("tqdm" if importlib.util.find_spec("tqdm") else "plain")
     p.close()
     monkeypatch.setitem(sys.modules, "tqdm", None)
     p = cli_train._Progress("rich", epochs=1, steps=2)
