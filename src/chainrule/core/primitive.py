@@ -52,17 +52,31 @@ class Primitive:
     argument, ``None`` marking an argument that is never differentiated (an index,
     a condition). ``defvjp_argnum(rule)`` takes one rule ``rule(argnum, g, ans, *args)``
     for primitives with a variable number of arguments. The same holds for JVPs.
+
+    ``saves`` declares which values the rules (VJP and JVP) read: argument positions
+    and/or ``"ans"``, e.g. ``("ans",)`` for tanh (``1 - ans**2``), ``(0, 1)`` for a
+    product, ``()`` for a linear op that needs only shapes. A trace that keeps only
+    residuals (``ReverseTrace(keep_values=False)``) then drops every other value from
+    its records, so the tape holds what the backward pass needs, like PyTorch's saved
+    tensors. ``None`` (the default) means "all of them".
     """
 
     __slots__ = ("name", "impl", "differentiable", "multiple_results", "_vjps", "_jvps",
-                 "_vjp_argnum", "_jvp_argnum", "doc")
+                 "_vjp_argnum", "_jvp_argnum", "doc", "saves")
 
     def __init__(self, name: str, impl, *, differentiable: bool = True,
-                 multiple_results: bool = False, doc: str | None = None):
+                 multiple_results: bool = False, doc: str | None = None, saves=None):
         self.name = name
         self.impl = impl
         self.differentiable = differentiable
         self.multiple_results = multiple_results
+        if saves is not None:
+            saves = frozenset(saves)
+            bad = [s for s in saves if s != "ans" and not (type(s) is int and s >= 0)]
+            if bad:
+                raise ValueError(f"{name}: saves must hold argument positions (int >= 0) and/or "
+                                 f"'ans', got {sorted(map(repr, bad))}")
+        self.saves = saves
         self._vjps: tuple = ()
         self._jvps: tuple = ()
         self._vjp_argnum = None

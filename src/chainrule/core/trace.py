@@ -15,11 +15,12 @@ no recursion and no topological sort: the tape is already in execution order.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
 from .errors import InPlaceError, NoRuleError, TracerEscapeError
-from .primitive import FUNCTIONS, UFUNCS, Box, bind
+from .primitive import FUNCTIONS, UFUNCS, Box, Primitive, bind
 
 _levels = itertools.count(1)
 
@@ -41,13 +42,83 @@ class Record:
         return f"Record({self.prim.name}, parents={self.parents}, out={self.out})"
 
 
-class ReverseTrace:
-    __slots__ = ("level", "tape", "_nodes")
+class Shaped:
+    """What a record keeps of a value its rules never read: the shape and dtype only.
 
-    def __init__(self):
+    A lean trace (``ReverseTrace(keep_values=False)``) stores these in place of the
+    arrays a primitive does not list in ``saves``, so the tape does not keep them
+    alive. Reading the value (arithmetic, ``np.asarray``, comparison) raises: the
+    primitive's ``saves`` declaration is then wrong.
+    """
+
+    __slots__ = ("shape", "dtype", "prim", "which")
+
+    def __init__(self, shape, dtype, prim=None, which="ans"):
+        self.shape = shape
+        self.dtype = dtype
+        self.prim = prim  # the primitive whose record this sits in, and which value it was
+        self.which = which
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of unsized object")
+        return self.shape[0]
+
+    def __repr__(self) -> str:
+        return f"Shaped({self.shape}, {self.dtype})"
+
+    def _not_saved(self, *args, **kwargs):
+        name = getattr(self.prim, "name", "?")
+        what = f"the output of {name}" if self.which == "ans" else f"argument {self.which} of {name}"
+        raise TypeError(f"{what} was not kept on this lean tape, only its shape and dtype: a rule "
+                        "that reads it must be listed in its primitive's `saves`, and code that "
+                        "reads record values needs ReverseTrace(keep_values=True)")
+
+    __array__ = __bool__ = __eq__ = __ne__ = __float__ = __getitem__ = __iter__ = _not_saved
+    __hash__ = object.__hash__
+
+
+_ndarray = np.ndarray
+
+
+def _residuals(prim, args: list, ans):
+    """Reduce, in place, the arrays of a record that its rules never read to shape and dtype."""
+    saves = prim.saves
+    for i, a in enumerate(args):
+        if type(a) is _ndarray and i not in saves:
+            args[i] = Shaped(a.shape, a.dtype, prim, i)
+    if "ans" in saves:
+        return args, ans
+    if prim.multiple_results:
+        return args, tuple(Shaped(a.shape, a.dtype, prim) if type(a) is _ndarray else a for a in ans)
+    return args, (Shaped(ans.shape, ans.dtype, prim) if type(ans) is _ndarray else ans)
+
+
+class ReverseTrace:
+    """The Wengert list of one reverse-mode transform.
+
+    ``keep_values=False`` makes a lean tape: each record keeps only the values its
+    primitive declares in ``Primitive.saves`` (undeclared primitives keep all), the
+    rest as :class:`Shaped`. Gradients are the same; the glass box and the per-record
+    checks of ``check_grads`` want every value and use the default.
+    """
+
+    __slots__ = ("level", "tape", "_nodes", "keep_values", "_released")
+
+    def __init__(self, keep_values: bool = True):
         self.level = next(_levels)
         self.tape: list[Record] = []
         self._nodes = itertools.count()
+        self.keep_values = keep_values
+        self._released = False
 
     def new_input(self, value) -> ReverseBox:
         return ReverseBox(value, self, next(self._nodes))
@@ -55,22 +126,30 @@ class ReverseTrace:
     def process(self, prim, args, params):
         vals = list(args)
         parents = []
+        nested = False  # a value still boxed by an outer (lower-level) trace
         for i, a in enumerate(args):
             if type(a) is ReverseBox and a._trace is self:
-                vals[i] = a._value
                 parents.append((i, a._node))
-        ans = bind(prim, vals, params)
+                a = vals[i] = a._value
+            if isinstance(a, Box):
+                nested = True
+        ans = bind(prim, vals, params) if nested else prim.impl(*vals, **params)
         nodes = self._nodes
         if prim.multiple_results:
             out = tuple(next(nodes) for _ in ans)
-            result = tuple(ReverseBox(v, self, n) for v, n in zip(ans, out))
+            result = tuple(ReverseBox(v, self, n) for v, n in zip(ans, out, strict=True))
         else:
             out = next(nodes)
             result = ReverseBox(ans, self, out)
-        self.tape.append(Record(prim, vals, params, ans, tuple(parents), out))
+        if self.keep_values or prim.saves is None:
+            self.tape.append(Record(prim, vals, params, ans, tuple(parents), out))
+        else:  # a lean tape: keep only what the rules read
+            vals, kept = _residuals(prim, vals, ans)
+            self.tape.append(Record(prim, vals, params, kept, tuple(parents), out))
         return result
 
-    def backward(self, seeds: dict, wanted, create_graph: bool = False) -> list:
+    def backward(self, seeds: dict, wanted, create_graph: bool = False,
+                 release: bool = False) -> list:
         """Chain rule over the tape: ``seeds`` maps output node -> cotangent.
 
         Returns the accumulated cotangent (or ``None``, a symbolic zero) of each
@@ -80,24 +159,56 @@ class ReverseTrace:
         With ``create_graph`` the rules see the primal values as boxes of this same
         trace, so the backward pass is itself recorded on the tape and can be
         differentiated again (PyTorch's ``create_graph=True``).
+
+        With ``release`` the tape is consumed: each record is dropped once its rules
+        have run, so its saved values are freed as the pass goes (PyTorch's default,
+        ``retain_graph=False``). A later backward on this trace raises.
         """
+        if self._released:
+            raise RuntimeError("this tape was released by an earlier backward(release=True); "
+                               "trace the function again (or do not release) to pull again")
+        if release and create_graph:
+            raise ValueError("backward(create_graph=True) records onto the tape; it cannot release it")
         ct = dict(seeds)
-        tape = self.tape[:] if create_graph else self.tape
-        for rec in reversed(tape):
-            if type(rec.out) is tuple:
-                g = tuple(ct.pop(o, None) for o in rec.out)
+        pop = ct.pop
+        get = ct.get
+        if release:
+            self._released = True
+            tape = _consume(self.tape)
+        else:
+            tape = reversed(self.tape[:] if create_graph else self.tape)
+        for rec in tape:
+            out = rec.out
+            if type(out) is tuple:
+                g = tuple(pop(o, None) for o in out)
                 if all(x is None for x in g):
                     continue
             else:
-                g = ct.pop(rec.out, None)
-                if g is None:
+                g = pop(out, None)
+                if g is None:  # symbolic zero: this record does not lead to the outputs
                     continue
-            vjp = rec.prim.vjp
-            args, ans = (self._reboxed(rec) if create_graph else (rec.args, rec.ans))
+            if create_graph:
+                args, ans = self._reboxed(rec)
+            else:
+                args = rec.args
+                ans = rec.ans
+            prim = rec.prim
+            params = rec.params
+            # The per-argument rule is called here directly (one frame less than prim.vjp);
+            # prim.vjp handles variable-arity rules and raises the missing-rule error.
+            rules = prim._vjps if prim._vjp_argnum is None else ()
             for argnum, node in rec.parents:
-                contribution = vjp(argnum, g, ans, args, rec.params)
-                prev = ct.get(node)
-                ct[node] = contribution if prev is None else prev + contribution
+                prev = get(node)
+                if prev is not None:
+                    # Fan-out adds up. The new contribution is an unnamed temporary here, so
+                    # NumPy can add into its buffer instead of allocating a third array.
+                    ct[node] = prev + prim.vjp(argnum, g, ans, args, params)
+                    continue
+                rule = rules[argnum] if argnum < len(rules) else None
+                if rule is None:
+                    ct[node] = prim.vjp(argnum, g, ans, args, params)
+                else:
+                    ct[node] = rule(g, ans, *args, **params)
         return [ct.get(n) for n in wanted]
 
 
@@ -107,10 +218,17 @@ class ReverseTrace:
         for argnum, node in rec.parents:
             args[argnum] = ReverseBox(args[argnum], self, node)
         if type(rec.out) is tuple:
-            ans = tuple(ReverseBox(v, self, n) for v, n in zip(rec.ans, rec.out))
+            ans = tuple(ReverseBox(v, self, n) for v, n in zip(rec.ans, rec.out, strict=True))
         else:
             ans = ReverseBox(rec.ans, self, rec.out)
         return args, ans
+
+
+def _consume(tape: list):
+    """The records of ``tape`` from the last, each removed before the next is handed out."""
+    pop = tape.pop
+    while tape:
+        yield pop()
 
 
 class ForwardTrace:
@@ -125,23 +243,28 @@ class ForwardTrace:
     def process(self, prim, args, params):
         vals = list(args)
         tangents = []
+        nested = False
         for i, a in enumerate(args):
             if type(a) is ForwardBox and a._trace is self:
-                vals[i] = a._value
                 tangents.append((i, a._tangent))
-        ans = bind(prim, vals, params)
+                a = vals[i] = a._value
+            if isinstance(a, Box):
+                nested = True
+        ans = bind(prim, vals, params) if nested else prim.impl(*vals, **params)
         t_out = None
+        rules = prim._jvps if prim._jvp_argnum is None else ()  # called directly, as in backward
         for i, t in tangents:
-            c = prim.jvp(i, t, ans, vals, params)
             if t_out is None:
-                t_out = c
+                rule = rules[i] if i < len(rules) else None
+                t_out = prim.jvp(i, t, ans, vals, params) if rule is None else rule(t, ans, *vals, **params)
             elif prim.multiple_results:
-                t_out = tuple(_add_maybe(a, b) for a, b in zip(t_out, c))
-            else:
-                t_out = t_out + c
+                c = prim.jvp(i, t, ans, vals, params)
+                t_out = tuple(_add_maybe(a, b) for a, b in zip(t_out, c, strict=True))
+            else:  # the new term is an unnamed temporary, so NumPy can add into its buffer
+                t_out = t_out + prim.jvp(i, t, ans, vals, params)
         if prim.multiple_results:
             t_out = t_out or (None,) * len(ans)
-            return tuple(v if t is None else ForwardBox(v, self, t) for v, t in zip(ans, t_out))
+            return tuple(v if t is None else ForwardBox(v, self, t) for v, t in zip(ans, t_out, strict=True))
         return ans if t_out is None else ForwardBox(ans, self, t_out)
 
 
@@ -311,16 +434,35 @@ def _missing(name):
     return op
 
 
+def _method(fn, reflected=False):
+    """``fn`` as a traced-array method or operator.
+
+    A primitive becomes a plain function that binds it directly: no bound-method
+    object per call and one frame less than calling the primitive.
+    """
+    if not isinstance(fn, Primitive):
+        return (lambda self, other: fn(other, self)) if reflected else fn
+    prim = fn
+    if reflected:
+        return lambda self, other: bind(prim, (other, self), {})
+
+    def method(*args, **params):
+        return bind(prim, args, params)
+    method.__name__ = method.__qualname__ = prim.name
+    method.__doc__ = prim.doc
+    return method
+
+
 def install_operators(namespace) -> None:
     """Give traced arrays NumPy's operators and methods, from the chainrule.numpy namespace."""
     for dunder, name in OPERATORS.items():
-        setattr(TracedArray, dunder, getattr(namespace, name, None) or _missing(name))
+        setattr(TracedArray, dunder, _method(getattr(namespace, name, None) or _missing(name)))
     for dunder, name in REFLECTED.items():
         fn = getattr(namespace, name, None) or _missing(name)
-        setattr(TracedArray, dunder, lambda self, other, fn=fn: fn(other, self))
+        setattr(TracedArray, dunder, _method(fn, reflected=True))
     for name in METHODS:
         fn = getattr(namespace, "method_" + name, None) or getattr(namespace, name, None)
         if fn is not None:
-            setattr(TracedArray, name, fn)
+            setattr(TracedArray, name, _method(fn))
     TracedArray.T = property(namespace.transpose)
     TracedArray.__hash__ = lambda self: id(self)

@@ -14,14 +14,12 @@ from . import shape as _shape_ops
 
 
 def shape(x) -> tuple:
-    try:
-        return x.shape
-    except AttributeError:
-        return ()
+    # getattr with a default: a Python scalar costs no raised-and-caught AttributeError
+    return getattr(x, "shape", ())
 
 
 def ndim(x) -> int:
-    return len(shape(x))
+    return len(getattr(x, "shape", ()))
 
 
 def nbatch(g, ans) -> int:
@@ -31,11 +29,11 @@ def nbatch(g, ans) -> int:
 
 def unbroadcast(g, x, ans):
     """Sum ``g`` (shape ``batch + ans.shape``) down to ``batch + x.shape``: the VJP of broadcasting."""
-    gs = shape(g)
-    xs = shape(x)
+    gs = getattr(g, "shape", ())
+    xs = getattr(x, "shape", ())
     if gs == xs:
         return g
-    nb = len(gs) - ndim(ans)
+    nb = len(gs) - len(getattr(ans, "shape", ()))
     target = gs[:nb] + xs
     if gs == target:
         return g
@@ -47,9 +45,9 @@ def unbroadcast(g, x, ans):
 
 def lift(t, x, ans):
     """Reshape a tangent ``batch + x.shape`` to ``batch + (1,...) + x.shape`` so it broadcasts like ``x``."""
-    ts = shape(t)
-    xn = ndim(x)
-    an = ndim(ans)
+    ts = getattr(t, "shape", ())
+    xn = len(getattr(x, "shape", ()))
+    an = len(getattr(ans, "shape", ()))
     if len(ts) == xn or xn == an:
         return t
     nb = len(ts) - xn
@@ -58,17 +56,21 @@ def lift(t, x, ans):
 
 def fill(c, t, x, ans):
     """Broadcast a tangent contribution to the full ``batch + ans.shape``."""
-    want = shape(t)[: ndim(t) - ndim(x)] + shape(ans)
-    return c if shape(c) == want else _shape_ops.broadcast_to(c, want)
+    ts = getattr(t, "shape", ())
+    want = ts[: len(ts) - len(getattr(x, "shape", ()))] + getattr(ans, "shape", ())
+    return c if getattr(c, "shape", ()) == want else _shape_ops.broadcast_to(c, want)
 
 
-def elementwise(name: str, fn, *derivatives, doc: str | None = None) -> Primitive:
+def elementwise(name: str, fn, *derivatives, doc: str | None = None, impl=None,
+                saves=None) -> Primitive:
     """An elementwise primitive from its partial derivatives ``d_i(ans, *args)``.
 
     One derivative serves both modes (PyTorch's ``auto_element_wise``):
-    VJP ``unbroadcast(g * d_i)``, JVP ``lift(t) * d_i``.
+    VJP ``unbroadcast(g * d_i)``, JVP ``lift(t) * d_i``. ``fn`` is the NumPy function
+    dispatched to this primitive; ``impl`` (default ``fn``) computes it. ``saves`` lists
+    what the derivatives read (see ``Primitive``): argument positions and/or ``"ans"``.
     """
-    prim = Primitive(name, fn, doc=doc)
+    prim = Primitive(name, fn if impl is None else impl, doc=doc, saves=saves)
     if len(derivatives) == 1:
         (d,) = derivatives
         prim.defvjp(lambda g, ans, x, **kw: g * d(ans, x, **kw))

@@ -8,6 +8,7 @@ Broadcasting is undone in the VJP by summing (``unbroadcast``).
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -16,96 +17,121 @@ from ._util import constant_op, elementwise, fill, lift, unbroadcast
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
+# ``saves=``: the values the rules read (Primitive.saves); a lean tape keeps only these
+ANS = "ans"
+A, X, XY = (ANS,), (0,), (0, 1)
+
+
+def _scalar_fast(ufunc, op):
+    """``ufunc(x, y)``, computed with NumPy's scalar arithmetic when both are float scalars.
+
+    A ufunc call on two Python floats costs about 1.5 us; ``np.float64(x) op y`` gives the
+    same float64 result, type and floating-point error handling (inf, not ZeroDivisionError)
+    in a tenth of that. This is what keeps per-operation overhead low on scalar programs.
+    """
+    def impl(x, y):
+        tx = type(x)
+        ty = type(y)
+        if tx in _SCALARS and ty in _SCALARS and (tx is not int or ty is not int):
+            return op(_f64(x), y)
+        return ufunc(x, y)
+    impl.__name__ = ufunc.__name__
+    return impl
+
+
+_f64 = np.float64
+_SCALARS = frozenset({float, int, np.float64})  # int + int stays on the ufunc (an int64 result)
 
 # --- linear arithmetic: written out, so the common case multiplies by nothing ---
-add = Primitive("add", np.add, doc="x + y")
+add = Primitive("add", _scalar_fast(np.add, operator.add), doc="x + y", saves=())
 add.defvjp(lambda g, ans, x, y: unbroadcast(g, x, ans),
            lambda g, ans, x, y: unbroadcast(g, y, ans))
 add.defjvp(lambda t, ans, x, y: fill(lift(t, x, ans), t, x, ans),
            lambda t, ans, x, y: fill(lift(t, y, ans), t, y, ans))
 implements(np.add)(add)
 
-subtract = Primitive("subtract", np.subtract, doc="x - y")
+subtract = Primitive("subtract", _scalar_fast(np.subtract, operator.sub), doc="x - y", saves=())
 subtract.defvjp(lambda g, ans, x, y: unbroadcast(g, x, ans),
-                lambda g, ans, x, y: unbroadcast(-g, y, ans))
+                lambda g, ans, x, y: -unbroadcast(g, y, ans))  # negate after summing: smaller
 subtract.defjvp(lambda t, ans, x, y: fill(lift(t, x, ans), t, x, ans),
                 lambda t, ans, x, y: fill(-lift(t, y, ans), t, y, ans))
 implements(np.subtract)(subtract)
 
-negative = Primitive("negative", np.negative, doc="-x")
+negative = Primitive("negative", np.negative, doc="-x", saves=())
 negative.defvjp(lambda g, ans, x: -g)
 negative.defjvp(lambda t, ans, x: -t)
 implements(np.negative)(negative)
 
-positive = Primitive("positive", np.positive, doc="+x")
+positive = Primitive("positive", np.positive, doc="+x", saves=())
 positive.defvjp(lambda g, ans, x: g)
 positive.defjvp(lambda t, ans, x: t)
 implements(np.positive)(positive)
 
 #                    name           numpy          d/dx (ans, x, [y])                d/dy
-multiply = elementwise("multiply", np.multiply, lambda a, x, y: y, lambda a, x, y: x, doc="x * y")
+multiply = elementwise("multiply", np.multiply, lambda a, x, y: y, lambda a, x, y: x, doc="x * y",
+                      impl=_scalar_fast(np.multiply, operator.mul), saves=XY)
 divide = elementwise("divide", np.divide, lambda a, x, y: 1.0 / y, lambda a, x, y: -a / y,
-                     doc="x / y")
+                     doc="x / y", impl=_scalar_fast(np.divide, operator.truediv), saves=(1, ANS))
 true_divide = divide
 power = elementwise("power", np.power,
                     lambda a, x, y: y * x ** (y - 1),
                     lambda a, x, y: a * log(where(x == 0, 1.0, x)),
-                    doc="x ** y; d/dy = x**y log x (taken as 0 where x == 0)")
+                    doc="x ** y; d/dy = x**y log x (taken as 0 where x == 0)", saves=(0, 1, ANS))
 maximum = elementwise("maximum", np.maximum,
                       lambda a, x, y: (x > y) + 0.5 * (x == y),
                       lambda a, x, y: (y > x) + 0.5 * (x == y),
-                      doc="elementwise max; a tie sends half the gradient to each side")
+                      doc="elementwise max; a tie sends half the gradient to each side", saves=XY)
 minimum = elementwise("minimum", np.minimum,
                       lambda a, x, y: (x < y) + 0.5 * (x == y),
                       lambda a, x, y: (y < x) + 0.5 * (x == y),
-                      doc="elementwise min; a tie sends half the gradient to each side")
+                      doc="elementwise min; a tie sends half the gradient to each side", saves=XY)
 fmax = elementwise("fmax", np.fmax, lambda a, x, y: (x > y) + 0.5 * (x == y),
-                   lambda a, x, y: (y > x) + 0.5 * (x == y))
+                   lambda a, x, y: (y > x) + 0.5 * (x == y), saves=XY)
 fmin = elementwise("fmin", np.fmin, lambda a, x, y: (x < y) + 0.5 * (x == y),
-                   lambda a, x, y: (y < x) + 0.5 * (x == y))
+                   lambda a, x, y: (y < x) + 0.5 * (x == y), saves=XY)
 arctan2 = elementwise("arctan2", np.arctan2, lambda a, y, x: x / (x * x + y * y),
-                      lambda a, y, x: -y / (x * x + y * y), doc="atan2(y, x)")
-hypot = elementwise("hypot", np.hypot, lambda a, x, y: x / a, lambda a, x, y: y / a)
+                      lambda a, y, x: -y / (x * x + y * y), doc="atan2(y, x)", saves=XY)
+hypot = elementwise("hypot", np.hypot, lambda a, x, y: x / a, lambda a, x, y: y / a, saves=(0, 1, ANS))
 logaddexp = elementwise("logaddexp", np.logaddexp, lambda a, x, y: exp(x - a),
-                        lambda a, x, y: exp(y - a), doc="log(exp(x) + exp(y)), stably")
+                        lambda a, x, y: exp(y - a), doc="log(exp(x) + exp(y)), stably", saves=(0, 1, ANS))
 logaddexp2 = elementwise("logaddexp2", np.logaddexp2, lambda a, x, y: exp2(x - a),
-                         lambda a, x, y: exp2(y - a))
+                         lambda a, x, y: exp2(y - a), saves=(0, 1, ANS))
 mod = elementwise("mod", np.mod, lambda a, x, y: 1.0, lambda a, x, y: -floor(x / y),
-                  doc="x mod y (Python's sign convention)")
+                  doc="x mod y (Python's sign convention)", saves=XY)
 remainder = mod
-fmod = elementwise("fmod", np.fmod, lambda a, x, y: 1.0, lambda a, x, y: -trunc(x / y))
-copysign = elementwise("copysign", np.copysign, lambda a, x, y: sign(x) * sign(a), None)
+fmod = elementwise("fmod", np.fmod, lambda a, x, y: 1.0, lambda a, x, y: -trunc(x / y), saves=XY)
+copysign = elementwise("copysign", np.copysign, lambda a, x, y: sign(x) * sign(a), None, saves=(0, ANS))
 
 # --- unary ---
-exp = elementwise("exp", np.exp, lambda a, x: a)
-exp2 = elementwise("exp2", np.exp2, lambda a, x: a * LN2)
-expm1 = elementwise("expm1", np.expm1, lambda a, x: a + 1.0)
-log = elementwise("log", np.log, lambda a, x: 1.0 / x)
-log2 = elementwise("log2", np.log2, lambda a, x: 1.0 / (x * LN2))
-log10 = elementwise("log10", np.log10, lambda a, x: 1.0 / (x * LN10))
-log1p = elementwise("log1p", np.log1p, lambda a, x: 1.0 / (1.0 + x))
-sqrt = elementwise("sqrt", np.sqrt, lambda a, x: 0.5 / a)
-cbrt = elementwise("cbrt", np.cbrt, lambda a, x: 1.0 / (3.0 * a * a))
-square = elementwise("square", np.square, lambda a, x: 2.0 * x)
-reciprocal = elementwise("reciprocal", np.reciprocal, lambda a, x: -a * a)
-sin = elementwise("sin", np.sin, lambda a, x: cos(x))
-cos = elementwise("cos", np.cos, lambda a, x: -sin(x))
-tan = elementwise("tan", np.tan, lambda a, x: 1.0 + a * a)
-arcsin = elementwise("arcsin", np.arcsin, lambda a, x: 1.0 / sqrt(1.0 - x * x))
-arccos = elementwise("arccos", np.arccos, lambda a, x: -1.0 / sqrt(1.0 - x * x))
-arctan = elementwise("arctan", np.arctan, lambda a, x: 1.0 / (1.0 + x * x))
-sinh = elementwise("sinh", np.sinh, lambda a, x: cosh(x))
-cosh = elementwise("cosh", np.cosh, lambda a, x: sinh(x))
-tanh = elementwise("tanh", np.tanh, lambda a, x: 1.0 - a * a)
-arcsinh = elementwise("arcsinh", np.arcsinh, lambda a, x: 1.0 / sqrt(x * x + 1.0))
-arccosh = elementwise("arccosh", np.arccosh, lambda a, x: 1.0 / sqrt(x * x - 1.0))
-arctanh = elementwise("arctanh", np.arctanh, lambda a, x: 1.0 / (1.0 - x * x))
+exp = elementwise("exp", np.exp, lambda a, x: a, saves=A)
+exp2 = elementwise("exp2", np.exp2, lambda a, x: a * LN2, saves=A)
+expm1 = elementwise("expm1", np.expm1, lambda a, x: a + 1.0, saves=A)
+log = elementwise("log", np.log, lambda a, x: 1.0 / x, saves=X)
+log2 = elementwise("log2", np.log2, lambda a, x: 1.0 / (x * LN2), saves=X)
+log10 = elementwise("log10", np.log10, lambda a, x: 1.0 / (x * LN10), saves=X)
+log1p = elementwise("log1p", np.log1p, lambda a, x: 1.0 / (1.0 + x), saves=X)
+sqrt = elementwise("sqrt", np.sqrt, lambda a, x: 0.5 / a, saves=A)
+cbrt = elementwise("cbrt", np.cbrt, lambda a, x: 1.0 / (3.0 * a * a), saves=A)
+square = elementwise("square", np.square, lambda a, x: 2.0 * x, saves=X)
+reciprocal = elementwise("reciprocal", np.reciprocal, lambda a, x: -a * a, saves=A)
+sin = elementwise("sin", np.sin, lambda a, x: cos(x), saves=X)
+cos = elementwise("cos", np.cos, lambda a, x: -sin(x), saves=X)
+tan = elementwise("tan", np.tan, lambda a, x: 1.0 + a * a, saves=A)
+arcsin = elementwise("arcsin", np.arcsin, lambda a, x: 1.0 / sqrt(1.0 - x * x), saves=X)
+arccos = elementwise("arccos", np.arccos, lambda a, x: -1.0 / sqrt(1.0 - x * x), saves=X)
+arctan = elementwise("arctan", np.arctan, lambda a, x: 1.0 / (1.0 + x * x), saves=X)
+sinh = elementwise("sinh", np.sinh, lambda a, x: cosh(x), saves=X)
+cosh = elementwise("cosh", np.cosh, lambda a, x: sinh(x), saves=X)
+tanh = elementwise("tanh", np.tanh, lambda a, x: 1.0 - a * a, saves=A)
+arcsinh = elementwise("arcsinh", np.arcsinh, lambda a, x: 1.0 / sqrt(x * x + 1.0), saves=X)
+arccosh = elementwise("arccosh", np.arccosh, lambda a, x: 1.0 / sqrt(x * x - 1.0), saves=X)
+arctanh = elementwise("arctanh", np.arctanh, lambda a, x: 1.0 / (1.0 - x * x), saves=X)
 absolute = elementwise("absolute", np.absolute, lambda a, x: sign(x),
-                       doc="|x|; the derivative at 0 is taken as 0 (sign(0))")
+                       doc="|x|; the derivative at 0 is taken as 0 (sign(0))", saves=X)
 abs = absolute  # noqa: A001 - mirrors numpy.abs
-fabs = elementwise("fabs", np.fabs, lambda a, x: sign(x))
-deg2rad = elementwise("deg2rad", np.deg2rad, lambda a, x: math.pi / 180.0)
-rad2deg = elementwise("rad2deg", np.rad2deg, lambda a, x: 180.0 / math.pi)
+fabs = elementwise("fabs", np.fabs, lambda a, x: sign(x), saves=X)
+deg2rad = elementwise("deg2rad", np.deg2rad, lambda a, x: math.pi / 180.0, saves=())
+rad2deg = elementwise("rad2deg", np.rad2deg, lambda a, x: 180.0 / math.pi, saves=())
 radians, degrees = deg2rad, rad2deg
 
 # --- piecewise constant or boolean: no derivative flows through them ---
@@ -134,7 +160,7 @@ around = round
 implements(np.around)(round)
 
 # --- selection ---
-where = Primitive("where", np.where, doc="where(cond, x, y); cond is a constant")
+where = Primitive("where", np.where, doc="where(cond, x, y); cond is a constant", saves=(0,))
 where.defvjp(None,
              lambda g, ans, c, x, y: unbroadcast(where(c, g, 0.0), x, ans),
              lambda g, ans, c, x, y: unbroadcast(where(c, 0.0, g), y, ans))

@@ -1,0 +1,13 @@
+"""Side-by-side benchmarks of chainrule against autograd, PyTorch, JAX, mygrad and micrograd.
+
+Run ``python -m benchmarks --help``; see benchmarks/README.md for the latest table.
+"""
+
+from . import curvature, gmm, memory, mlp, scalar
+from ._harness import Case, Result, Row, Skip, Workload, available, run_workload, table
+
+WORKLOADS = {w.name: w for w in [scalar.WORKLOAD, mlp.WORKLOAD, gmm.WORKLOAD, memory.WORKLOAD,
+                                 *curvature.WORKLOADS]}
+
+__all__ = ["WORKLOADS", "Case", "Result", "Row", "Skip", "Workload", "available", "run_workload",
+           "table"]

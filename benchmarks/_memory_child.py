@@ -1,0 +1,12 @@
+"""Entry point of one memory measurement: ``python -m benchmarks._memory_child TOOL L W B OUT``.
+
+(A module of its own, so that running it does not re-execute ``benchmarks.memory``.)
+"""
+
+import sys
+
+from .memory import child
+
+if __name__ == "__main__":
+    tool, layers, width, batch, out_path = sys.argv[1:6]
+    child(tool, int(layers), int(width), int(batch), out_path)

@@ -1,0 +1,168 @@
+"""Memory: peak resident memory of one gradient of a deep MLP.
+
+A 100-layer tanh MLP (width 256, batch 1024, float64) and the gradient of
+``0.5 * mean(h * h)`` with respect to every weight and bias. Each tool runs in a fresh
+child process: after imports, data and one warm-up gradient, the kernel's peak-RSS mark is
+reset (``/proc/self/clear_refs``) and the table reports how far one gradient raises it
+(``VmHWM`` minus the resident size just before). That counts every allocator (NumPy,
+PyTorch, XLA) the same way; it needs Linux.
+
+The children run with ``MALLOC_MMAP_THRESHOLD_=65536`` (unless set already): glibc then
+returns every freed block over 64 KiB to the kernel at once, so the peak RSS is the
+peak of live memory. With glibc's default (a threshold that grows as blocks are freed)
+freed activations stay in the heap and the RSS peak reflects allocation order more than
+what a library keeps alive (PyTorch's rises from about 210 MiB to 525 MiB here).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+from ._harness import Case, Skip, Workload, available
+
+TOOLS = ("chainrule", "torch", "jax", "autograd", "mygrad")
+
+
+def make_data(layers, width, batch, seed=31337):
+    rng = np.random.default_rng(seed)
+    params = []
+    for _ in range(layers):
+        params += [rng.standard_normal((width, width)) / np.sqrt(width), 0.1 * rng.standard_normal(width)]
+    x = rng.standard_normal((batch, width))
+    return params, x
+
+
+def loss(xp, params, x):
+    h = x
+    for i in range(0, len(params), 2):
+        h = xp.tanh(h @ params[i] + params[i + 1])
+    return 0.5 * xp.mean(h * h)
+
+
+def gradient_fn(tool, params, x):
+    """A function running one value-and-gradient of ``loss`` with ``tool``; returns arrays."""
+    if tool == "chainrule":
+        import chainrule
+        import chainrule.numpy as cnp
+
+        vg = chainrule.value_and_grad(lambda ps: loss(cnp, ps, x))
+        return lambda: (lambda v, g: [v, *g])(*vg(params))
+    if tool == "torch":
+        import torch
+
+        ps = [torch.tensor(p, requires_grad=True) for p in params]
+        tx = torch.tensor(x)
+
+        def run():
+            v = loss(torch, ps, tx)
+            return [v.item(), *[t.numpy() for t in torch.autograd.grad(v, ps)]]
+        return run
+    if tool == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        jax.config.update("jax_enable_x64", True)  # a child process of its own
+        jps = [jnp.asarray(p) for p in params]
+        vg = jax.jit(jax.value_and_grad(lambda ps, x: loss(jnp, ps, x)))
+        jx = jnp.asarray(x)
+
+        def run():
+            v, g = vg(jps, jx)
+            return [np.asarray(v), *[np.asarray(t) for t in g]]
+        return run
+    if tool == "autograd":
+        import autograd
+        import autograd.numpy as anp
+
+        vg = autograd.value_and_grad(lambda ps: loss(anp, ps, x))
+        return lambda: (lambda v, g: [v, *g])(*vg(params))
+    if tool == "mygrad":
+        import mygrad as mg
+
+        def run():
+            ps = [mg.tensor(p) for p in params]
+            v = loss(mg, ps, x)
+            v.backward()
+            return [v.item(), *[p.grad for p in ps]]
+        return run
+    raise ValueError(tool)
+
+
+def _status(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def child(tool: str, layers: int, width: int, batch: int, out_path: str) -> None:
+    """Runs in a fresh process: warm up, reset the peak mark, run once, report."""
+    import gc
+
+    params, x = make_data(layers, width, batch)
+    run = gradient_fn(tool, params, x)
+    run()  # imports, thread pools, caches (and JAX's compile), as for the timings
+    gc.collect()
+    base = _status("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset VmHWM to the current resident size
+    result = run()
+    peak = _status("VmHWM") - base
+    np.savez(out_path, *[np.asarray(r, dtype=np.float64) for r in result])
+    print(json.dumps({"peak": peak}))
+
+
+def _measure(tool, layers, width, batch):
+    if not available(tool):
+        raise Skip(f"{tool} is not installed")
+    if not os.path.exists("/proc/self/clear_refs"):
+        raise Skip("needs Linux /proc (VmHWM reset)")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "result.npz")
+        env = dict(os.environ)
+        env.setdefault("MALLOC_MMAP_THRESHOLD_", "65536")  # peak RSS = peak live memory
+        env["PYTHONPATH"] = os.pathsep.join(
+            [os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+             os.environ.get("PYTHONPATH", "")])
+        proc = subprocess.run([sys.executable, "-m", "benchmarks._memory_child", tool, str(layers),
+                               str(width), str(batch), path],
+                              capture_output=True, text=True, env=env, timeout=900)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{tool} memory child failed:\n{proc.stderr[-3000:]}")
+        peak = json.loads(proc.stdout.strip().splitlines()[-1])["peak"]
+        with np.load(path) as z:
+            arrays = [z[f"arr_{i}"] for i in range(len(z.files))]
+    return peak, arrays
+
+
+def cases(layers, width, batch) -> list[Case]:
+    out = []
+    for tool in TOOLS:
+        case = Case(tool, None)
+
+        def run(case=case):
+            case.measured["peak"], arrays = _measure(case.tool, layers, width, batch)
+            return arrays
+        case.run = run
+        out.append(case)
+    return out
+
+
+WORKLOAD = Workload(
+    name="memory",
+    title="Peak memory: gradient of a {layers}-layer tanh MLP (width {width}, batch {batch})",
+    sizes={"tiny": {"layers": 4, "width": 8, "batch": 5},
+           "full": {"layers": 100, "width": 256, "batch": 1024}},
+    cases=cases,
+    rtol=1e-8,
+    metric="peak",
+    targets=(("peak memory vs PyTorch", "chainrule", "torch", 1.0),),
+    doc=__doc__,
+)

@@ -1,0 +1,193 @@
+"""The benchmark suite at toy sizes: every workload runs, and every installed tool agrees.
+
+No timing is asserted here (speed is measured by ``python -m benchmarks``); these tests
+check that the numbers each tool computes are the same, and that the GMM workload is
+the ADBench objective (its check value and a central-difference check of its gradient).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the benchmarks package sits beside src/, not inside it
+
+import benchmarks  # noqa: E402
+from benchmarks import _harness, gmm, memory  # noqa: E402
+
+GMM_INSTANCE = ROOT.parent / "shared" / "benchmarks" / "gmm_d2_K3_n1.txt"
+TIMED = [name for name in benchmarks.WORKLOADS if name != "memory"]
+
+
+@pytest.mark.parametrize("name", TIMED)
+def test_workload_runs_and_every_installed_tool_agrees(name):
+    w = benchmarks.WORKLOADS[name]
+    for params in w.variants("tiny"):
+        res = _harness.run_workload(w, params, time_it=False)  # raises DisagreementError
+        if res.skipped:
+            pytest.skip(res.skipped)
+        names = [r.name for r in res.rows]
+        assert names[0] == "chainrule"
+        for row in res.rows:
+            if row.note.startswith("skipped"):
+                assert not _harness.available(next(c.tool for c in w.cases(**params)
+                                                   if c.name == row.name))
+            elif row.name != "chainrule":
+                assert row.error is not None and row.error <= w.rtol, row
+
+
+def test_memory_workload_reports_peaks_and_agrees():
+    w = benchmarks.WORKLOADS["memory"]
+    res = _harness.run_workload(w, w.variants("tiny")[0], tools={"torch"})
+    ran = [r for r in res.rows if not r.note.startswith("skipped")]
+    assert ran[0].name == "chainrule"
+    for row in ran:
+        assert isinstance(row.value, int) and row.value >= 0
+
+
+def test_missing_peer_is_skipped_not_an_error(monkeypatch):
+    monkeypatch.setitem(_harness._available, "torch", False)
+    w = benchmarks.WORKLOADS["scalar"]
+    res = _harness.run_workload(w, w.variants("tiny")[0], tools={"torch"}, time_it=False)
+    (torch_row,) = [r for r in res.rows if r.name == "torch"]
+    assert torch_row.note == "skipped: torch is not installed"
+    assert [t[1] for t in res.targets() if "PyTorch" in t[0]] == [None]  # no ratio, no failure
+
+
+def test_disagreement_is_caught():
+    good = _harness.Case("chainrule", lambda: [1.0, np.ones(3)])
+    bad = _harness.Case("other", lambda: [1.0, np.ones(3) * (1 + 1e-6)])
+    with pytest.raises(_harness.DisagreementError, match="other"):
+        _harness.check_agreement({"chainrule": (good, good.run()), "other": (bad, bad.run())},
+                                 rtol=1e-8)
+
+
+def test_command_line_tiny_run(capsys, tmp_path):
+    from benchmarks.__main__ import main
+
+    md = tmp_path / "table.md"
+    assert main(["scalar", "--size", "tiny", "--min-time", "0", "--min-repeats", "1",
+                 "--tools", "micrograd", "--markdown", str(md)]) == 0
+    out = capsys.readouterr().out
+    assert "Scalar graph" in out and "chainrule" in out and "Targets:" in out
+    assert "| chainrule |" in md.read_text()
+
+
+# ---------------------------------------------------------------- the GMM objective itself
+def _instance():
+    if not GMM_INSTANCE.exists():
+        pytest.skip(f"{GMM_INSTANCE} not found")
+    return gmm.load_instance(GMM_INSTANCE)
+
+
+def test_gmm_check_value():
+    import chainrule.numpy as cnp
+    from chainrule.scipy.special import logsumexp
+
+    alphas, means, icf, x, gamma, m = _instance()
+    assert means.shape == (3, 2) and icf.shape == (3, 3) and x.shape == (1, 2)
+    value = gmm.objective(cnp, logsumexp, alphas, means, icf, x, gamma, m)
+    np.testing.assert_allclose(value, gmm.CHECK_VALUE, rtol=1e-14)
+    np.testing.assert_allclose(gmm.objective(np, gmm.np_logsumexp, alphas, means, icf, x, gamma, m),
+                               gmm.CHECK_VALUE, rtol=1e-14)
+
+
+def test_gmm_gradient_matches_central_differences():
+    import chainrule
+    import chainrule.numpy as cnp
+    from chainrule.scipy.special import logsumexp
+
+    alphas, means, icf, x, gamma, m = _instance()
+
+    def f(a, mu, c):
+        return gmm.objective(cnp, logsumexp, a, mu, c, x, gamma, m)
+
+    grads = chainrule.grad(f, argnums=(0, 1, 2))(alphas, means, icf)
+    primals = [alphas, means, icf]
+    eps = 1e-6
+    for k, (p, g) in enumerate(zip(primals, grads, strict=True)):
+        fd = np.zeros_like(p)
+        for i in np.ndindex(p.shape):
+            up = [q.copy() for q in primals]
+            dn = [q.copy() for q in primals]
+            up[k][i] += eps
+            dn[k][i] -= eps
+            fd[i] = (f(*up) - f(*dn)) / (2 * eps)
+        np.testing.assert_allclose(g, fd, rtol=1e-7, atol=1e-8, err_msg=f"argument {k}")
+
+
+def test_gmm_triangular_layout():
+    """l fills the strictly lower part column by column; the diagonal comes from q."""
+    idx = gmm.tri_index(4)
+    v = np.arange(4 + 6 + 1.0)
+    v[-1] = 0.0
+    Q = v[idx]
+    np.testing.assert_array_equal(np.diag(Q), [0, 1, 2, 3])
+    np.testing.assert_array_equal(Q[np.tril_indices(4, -1)], [4, 5, 7, 6, 8, 9])  # row-major read
+    np.testing.assert_array_equal(Q[np.triu_indices(4, 1)], 0)
+
+
+# ---------------------------------------------------------------- the lean tape (memory workload)
+def _pull(f, args, keep_values, release=False):
+    from chainrule.core.trace import ReverseBox, ReverseTrace
+
+    trace = ReverseTrace(keep_values=keep_values)
+    boxes = [trace.new_input(a) for a in args]
+    out = f(*boxes)
+    assert type(out) is ReverseBox
+    grads = trace.backward({out._node: np.ones(np.shape(out._value))}, [b._node for b in boxes],
+                           release=release)
+    return trace, grads
+
+
+def test_lean_tape_keeps_only_declared_values_and_gives_the_same_gradient():
+    import chainrule.numpy as cnp
+    from chainrule.core.trace import Shaped
+
+    params, x = memory.make_data(3, 5, 4)
+
+    def f(*ps):
+        return memory.loss(cnp, list(ps), x)
+
+    _, full = _pull(f, params, keep_values=True)
+    trace, lean = _pull(f, params, keep_values=False)
+    for a, b in zip(full, lean, strict=True):
+        np.testing.assert_array_equal(a, b)
+    by_name = {}
+    for rec in trace.tape:
+        by_name.setdefault(rec.prim.name, rec)
+    assert isinstance(by_name["tanh"].args[0], Shaped)  # tanh's rules read only its output
+    assert not isinstance(by_name["tanh"].ans, Shaped)
+    assert isinstance(by_name["add"].ans, Shaped) and isinstance(by_name["add"].args[0], Shaped)
+    with pytest.raises(TypeError, match="not kept on this lean tape"):
+        np.asarray(by_name["tanh"].args[0])
+
+
+def test_release_consumes_the_tape_once():
+    import chainrule.numpy as cnp
+
+    x = np.linspace(-1, 1, 7)
+    trace, (g,) = _pull(lambda x: cnp.sum(cnp.tanh(x) * x), [x], keep_values=False, release=True)
+    np.testing.assert_allclose(g, np.tanh(x) + x * (1 - np.tanh(x) ** 2), rtol=1e-14)
+    assert trace.tape == []
+    with pytest.raises(RuntimeError, match="released"):
+        trace.backward({0: 1.0}, [0])
+
+
+def test_scalar_fast_path_matches_the_ufuncs():
+    """The Python-float fast path of + - * / gives NumPy's values, types and inf/nan handling."""
+    from chainrule.rules import elementwise as E
+
+    pairs = [(1.5, 2.0), (1.5, 0.0), (0.0, 0.0), (-1.0, 0.0), (np.float64(2.5), 3), (3, 2.5),
+             (3, 4), (True, 2.5), (1e308, 1e308), (2**70, 1.5), (np.float32(1.5), 2.0)]
+    with np.errstate(all="ignore"):
+        for prim, ufunc in [(E.add, np.add), (E.subtract, np.subtract), (E.multiply, np.multiply),
+                            (E.divide, np.divide)]:
+            for a, b in pairs:
+                got, want = prim.impl(a, b), ufunc(a, b)
+                assert type(got) is type(want), (prim.name, a, b)
+                np.testing.assert_array_equal(got, want)
