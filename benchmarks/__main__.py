@@ -80,7 +80,7 @@ def main(argv=None) -> int:
     print("  " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
     if info["env"]:
         print(f"  environment: {info['env']}")
-    print(f"  clock: {args.clock}, median of >= {args.min_repeats} runs and >= {args.min_time:g} s "
+    print(f"  clock: {args.clock}, median of >= {args.min_repeats} timed runs and >= {args.min_time:g} s "
           "per case, round-robin\n")
 
     results = []
@@ -106,8 +106,8 @@ def main(argv=None) -> int:
                     f"Python {info['python']}; "
                     + ", ".join(f"{k} {v}" for k, v in info["versions"].items()) + "  \n"
                     f"Command: `{command}`  \nClock: {args.clock}; each number is the median of "
-                    f">= {args.min_repeats} runs and >= {args.min_time:g} s per case, tools "
-                    "interleaved round-robin.\n\n")
+                    f">= {args.min_repeats} timed runs (each right after an untimed one) and "
+                    f">= {args.min_time:g} s per case, tools interleaved round-robin.\n\n")
             for r in results:
                 f.write(table(r, markdown=True) + "\n")
     if args.json:
