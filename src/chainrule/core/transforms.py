@@ -63,12 +63,13 @@ class ReverseLinearization:
                 self.out_nodes.append(None)
                 self.out_values.append(o)
 
-    def pull(self, ct_leaves, batch=()) -> list:
+    def pull(self, ct_leaves, batch=(), release: bool = False) -> list:
+        """With ``release`` the tape is consumed as it is walked (saved values freed early)."""
         seeds = {}
         for node, c in zip(self.out_nodes, ct_leaves):
             if node is not None and c is not None:
                 seeds[node] = c if node not in seeds else seeds[node] + c
-        cts = self.trace.backward(seeds, self.in_nodes)
+        cts = self.trace.backward(seeds, self.in_nodes, release=release)
         return [_zeros(x, batch) if c is None else c for c, x in zip(cts, self.in_leaves)]
 
 
@@ -80,7 +81,7 @@ def linearize_reverse(f: Callable, primals: Sequence, has_aux: bool = False):
     in_leaves, in_def = tree_flatten(tuple(primals))
     for x in in_leaves:
         check_differentiable(x)
-    trace = ReverseTrace()
+    trace = ReverseTrace(keep_values=False)  # records keep only what their rules read
     in_boxes = [trace.new_input(x) for x in in_leaves]
     out = f(*tree_unflatten(in_def, in_boxes))
     aux = None
@@ -214,7 +215,7 @@ def value_and_grad(f: Callable, argnums=0, has_aux: bool = False):
                             f"(structure {out_def!r}); use vjp or jacobian for other outputs")
         value = tree_unflatten(out_def, lin.out_values)
         seed = _zeros(lin.out_values[0]) + 1.0
-        grads = tree_unflatten(in_def, lin.pull([seed]))
+        grads = tree_unflatten(in_def, lin.pull([seed], release=True))
         grads = grads[0] if isinstance(argnums, int) else grads
         return ((value, aux), grads) if has_aux else (value, grads)
 

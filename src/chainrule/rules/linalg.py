@@ -152,7 +152,8 @@ def _matmul_jvp_b(t, ans, a, b):
     return matmul(a, t)  # a is 1-D: it broadcasts over t's batch and stack axes
 
 
-matmul_p = Primitive("matmul", np.matmul, doc="a @ b (NumPy matmul: 1-D operands, stacked matrices)")
+matmul_p = Primitive("matmul", np.matmul, doc="a @ b (NumPy matmul: 1-D operands, stacked matrices)",
+                     saves=(0, 1))
 matmul_p.defvjp(_matmul_vjp_a, _matmul_vjp_b)
 matmul_p.defjvp(_matmul_jvp_a, _matmul_jvp_b)
 

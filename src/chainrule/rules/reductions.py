@@ -112,7 +112,7 @@ def _reject(out, kwargs, name):
 
 # ---------------------------------------------------------------- sum
 sum_p = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
-                  doc="sum over axes (negative); linear")
+                  doc="sum over axes (negative); linear", saves=())
 sum_p.defvjp(lambda g, ans, x, axis, keepdims: expand_to_input(g, ans, x, axis, keepdims))
 sum_p.defjvp(lambda t, ans, x, axis, keepdims: sum_p(t, axis=axis, keepdims=keepdims))
 
@@ -268,7 +268,8 @@ def prod(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, **kwa
 
 # ---------------------------------------------------------------- cumulative sums and products
 cumsum_p = Primitive("cumsum", lambda x, axis: np.cumsum(x, axis=axis),
-                     doc="cumulative sum along one negative axis; linear, VJP is the reversed cumsum")
+                     doc="cumulative sum along one negative axis; linear, VJP is the reversed cumsum",
+                     saves=())
 cumsum_p.defvjp(lambda g, ans, x, axis: _shape_ops.flip(cumsum_p(_shape_ops.flip(g, axis), axis=axis), axis))
 cumsum_p.defjvp(lambda t, ans, x, axis: cumsum_p(t, axis=axis))
 

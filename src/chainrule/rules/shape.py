@@ -41,7 +41,7 @@ def _lead(g, ans) -> tuple:
 
 # ---------------------------------------------------------------- reshape
 reshape_p = Primitive("reshape", lambda x, shape: np.reshape(x, shape),
-                      doc="reshape(x, shape); shape is fully resolved (no -1)")
+                      doc="reshape(x, shape); shape is fully resolved (no -1)", saves=())
 reshape_p.defvjp(lambda g, ans, x, shape: reshape(g, _lead(g, ans) + _shape(x)))
 reshape_p.defjvp(lambda t, ans, x, shape: reshape(t, _lead(t, x) + shape))
 
@@ -85,7 +85,7 @@ flatten = ravel
 
 # ---------------------------------------------------------------- broadcast_to
 broadcast_to_p = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
-                           doc="broadcast_to(x, shape); VJP sums the broadcast axes away")
+                           doc="broadcast_to(x, shape); VJP sums the broadcast axes away", saves=())
 
 
 def _unbroadcast_to(g, ans, x):
@@ -131,7 +131,7 @@ def _batched_axes(nb, axes):
 
 
 transpose_p = Primitive("transpose", lambda x, axes: np.transpose(x, axes),
-                        doc="transpose(x, axes) with a full permutation")
+                        doc="transpose(x, axes) with a full permutation", saves=())
 transpose_p.defvjp(lambda g, ans, x, axes: transpose_p(
     g, axes=_batched_axes(len(_lead(g, ans)), tuple(np.argsort(axes)))))
 transpose_p.defjvp(lambda t, ans, x, axes: transpose_p(
@@ -249,9 +249,9 @@ def _batch_last(fn, v, nb):
     return transpose(r, tuple(range(m - nb, m)) + tuple(range(m - nb)))
 
 
-getitem_p = Primitive("getitem", lambda x, idx: x[idx], doc="x[idx] (basic, fancy or boolean)")
+getitem_p = Primitive("getitem", lambda x, idx: x[idx], doc="x[idx] (basic, fancy or boolean)", saves=())
 scatter_add_p = Primitive("scatter_add", _scatter_add_impl,
-                          doc="zeros(shape) with g added at idx: the transpose of x[idx]")
+                          doc="zeros(shape) with g added at idx: the transpose of x[idx]", saves=())
 
 getitem_p.defvjp(lambda g, ans, x, idx: _batch_last(
     lambda v: scatter_add_p(v, idx=idx, shape=_shape(x) + _lead(g, ans)), g, len(_lead(g, ans))))
@@ -472,7 +472,7 @@ def _concat_jvp(argnum, t, ans, *xs, axis):
 
 
 concatenate_p = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
-                          doc="concatenate(*xs, axis) along one negative axis; VJP slices g apart")
+                          doc="concatenate(*xs, axis) along one negative axis; VJP slices g apart", saves=())
 concatenate_p.defvjp_argnum(_concat_vjp)
 concatenate_p.defjvp_argnum(_concat_jvp)
 
