@@ -22,6 +22,7 @@ import numpy as np
 
 from ..core.errors import InPlaceError
 from ..core.primitive import Box, Primitive, implements, unbox_all
+from . import _util
 from . import constants as _constants
 from . import reductions as _reductions
 
@@ -88,16 +89,6 @@ broadcast_to_p = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, s
                            doc="broadcast_to(x, shape); VJP sums the broadcast axes away", saves=())
 
 
-def _unbroadcast_to(g, ans, x):
-    lead = _lead(g, ans)
-    xs = _shape(x)
-    nb = len(lead)
-    extra = len(_shape(ans)) - len(xs)
-    axes = tuple(range(nb, nb + extra)) + tuple(
-        nb + extra + i for i, d in enumerate(xs) if d == 1 and _shape(ans)[extra + i] != 1)
-    return reshape(_reductions.sum(g, axis=axes), lead + xs)
-
-
 def _broadcast_tangent(t, ans, x, shape):
     lead = _lead(t, x)
     xs = _shape(x)
@@ -105,7 +96,7 @@ def _broadcast_tangent(t, ans, x, shape):
     return broadcast_to(t, lead + tuple(shape))
 
 
-broadcast_to_p.defvjp(lambda g, ans, x, shape: _unbroadcast_to(g, ans, x))
+broadcast_to_p.defvjp(lambda g, ans, x, shape: _util.unbroadcast(g, x, ans))
 broadcast_to_p.defjvp(lambda t, ans, x, shape: _broadcast_tangent(t, ans, x, shape))
 
 
