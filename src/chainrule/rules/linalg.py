@@ -120,7 +120,9 @@ def _matmul_vjp_b(g, ans, a, b):
             return _reshape(g, shape(g) + (1,)) * a
         gs = shape(g)
         return _reshape(a, (shape(a)[0], 1)) * _reshape(g, gs[:-1] + (1, gs[-1]))
-    if nb == 1:  # b is a column vector
+    if nb == 1 and na == 2:  # A^T g for every batch row of g at once: one GEMM, g @ A
+        return matmul_p(g, a)
+    if nb == 1:  # b is a column vector against a stack of matrices
         gb = matmul(mT(a), _reshape(g, shape(g) + (1,)))
         return _sum_to(_reshape(gb, shape(gb)[:-1]), nl, shape(b))
     return _sum_to(matmul(mT(a), g), nl, shape(b))
@@ -146,6 +148,8 @@ def _matmul_jvp_b(t, ans, a, b):
     if nb == 1:
         if na == 1:
             return matmul(t, a)
+        if na == 2:  # A t for every batch row of t at once: one GEMM, t @ A^T
+            return matmul_p(t, mT(a))
         lead = _lead(t, b)
         r = matmul(a, _reshape(t, lead + (1,) * (na - 2) + shape(b) + (1,)))
         return _reshape(r, lead + shape(ans))
