@@ -138,3 +138,39 @@ def test_against_torch():
         xt = torch.tensor(x, requires_grad=True)
         (getattr(torch, tnames.get(n, n))(xt) ** 2).sum().backward()
         np.testing.assert_allclose(ours, xt.grad.numpy(), rtol=1e-10, err_msg=n)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 7, -1, -2, np.int64(3)])
+def test_integer_pow(n):
+    # ``x ** n`` with a constant integer n binds integer_pow (n a static parameter)
+    x = _in(0.5, 2) * rng.choice([-1, 1], (3, 2))
+    f = lambda x: x ** n  # noqa: E731
+    check_grads(f, order=3)(x)
+    check_batched(f, x)
+    np.testing.assert_allclose(cr.grad(lambda x: cnp.sum(x ** n))(x),
+                               n * x ** (n - 1) if n else np.zeros_like(x), rtol=1e-13)
+    out, _ = cr.vjp(f, x)
+    np.testing.assert_array_equal(out, x ** n)
+
+
+def test_integer_pow_is_its_own_primitive():
+    from chainrule.core.trace import ReverseTrace
+
+    tr = ReverseTrace()
+    y = tr.new_input(np.array([1.5, -2.0])) ** 2
+    z = y ** 2.5
+    assert [r.prim.name for r in tr.tape] == ["integer_pow", "power"]
+    assert tr.tape[0].params == {"n": 2}
+    assert z.dtype == np.float64
+
+
+def test_integer_pow_at_zero_and_dtypes():
+    # d/dx x**2 at 0 is 0; x**0 has zero derivative even at 0 (no 0 * inf)
+    assert cr.grad(lambda x: x ** 2)(0.0) == 0.0
+    assert cr.grad(lambda x: x ** 0)(0.0) == 0.0
+    x32 = np.array([1.5, 2.0], dtype=np.float32)
+    out, g = cr.value_and_grad(lambda x: cnp.sum(x ** 3))(x32)
+    assert out.dtype == np.float32 and g.dtype == np.float32
+    # the exponent as an array or a float keeps the general power rule (and its d/dy)
+    gy = cr.grad(lambda y: cnp.sum(np.array([2.0, 3.0]) ** y))(2.0)
+    assert gy == pytest.approx(4.0 * np.log(2.0) + 9.0 * np.log(3.0))

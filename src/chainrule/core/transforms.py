@@ -38,7 +38,9 @@ def _zeros(like, batch=()):
     v = like
     while isinstance(v, Box):
         v = v._value
-    return np.zeros(batch + _shape(v), dtype=np.result_type(v, np.float64))
+    dtype = np.result_type(v)
+    # a float input keeps its precision (float32 in, float32 out); anything else is float64
+    return np.zeros(batch + _shape(v), dtype=dtype if dtype.kind == "f" else np.float64)
 
 
 class ReverseLinearization:

@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from ..core.primitive import Primitive, implements
+from ..core.primitive import Box, Primitive, implements
 from ._util import constant_op, elementwise, fill, lift, unbroadcast
 
 LN2 = math.log(2.0)
@@ -73,10 +73,10 @@ multiply = elementwise("multiply", np.multiply, lambda a, x, y: y, lambda a, x, 
 divide = elementwise("divide", np.divide, lambda a, x, y: 1.0 / y, lambda a, x, y: -a / y,
                      doc="x / y", impl=_scalar_fast(np.divide, operator.truediv), saves=(1, ANS))
 true_divide = divide
-power = elementwise("power", np.power,
-                    lambda a, x, y: y * x ** (y - 1),
-                    lambda a, x, y: a * log(where(x == 0, 1.0, x)),
-                    doc="x ** y; d/dy = x**y log x (taken as 0 where x == 0)", saves=(0, 1, ANS))
+power_p = elementwise("power", np.power,
+                      lambda a, x, y: y * x ** (y - 1),
+                      lambda a, x, y: a * log(where(x == 0, 1.0, x)),
+                      doc="x ** y; d/dy = x**y log x (taken as 0 where x == 0)", saves=(0, 1, ANS))
 maximum = elementwise("maximum", np.maximum,
                       lambda a, x, y: (x > y) + 0.5 * (x == y),
                       lambda a, x, y: (y > x) + 0.5 * (x == y),
@@ -101,6 +101,45 @@ mod = elementwise("mod", np.mod, lambda a, x, y: 1.0, lambda a, x, y: -floor(x /
 remainder = mod
 fmod = elementwise("fmod", np.fmod, lambda a, x, y: 1.0, lambda a, x, y: -trunc(x / y), saves=XY)
 copysign = elementwise("copysign", np.copysign, lambda a, x, y: sign(x) * sign(a), None, saves=(0, ANS))
+
+
+# --- x ** n for a constant integer n (JAX's integer_pow): n is a static parameter, not an
+# input, so the rules never build x ** (n - 1) for n = 2 and never take log x.
+def _integer_pow_impl(x, n):
+    return np.square(x) if n == 2 else np.power(x, n)
+
+
+def _integer_pow_d(x, n):
+    """d/dx x**n = n x**(n-1), with the small exponents written out (no power call)."""
+    if n == 0:
+        return 0.0
+    if n == 2:
+        return 2.0 * x
+    if n == 3:
+        return 3.0 * square(x)
+    return n * integer_pow(x, n=n - 1)
+
+
+integer_pow = Primitive("integer_pow", _integer_pow_impl, doc="x ** n, n a constant integer",
+                        saves=(0,))
+integer_pow.defvjp(lambda g, ans, x, n: g if n == 1 else g * _integer_pow_d(x, n))
+integer_pow.defjvp(lambda t, ans, x, n: t if n == 1 else t * _integer_pow_d(x, n))
+
+
+@implements(np.power)
+def power(x, y):
+    """``x ** y``. A constant integer ``y`` (``x ** 2``) binds :data:`integer_pow`, whose
+    derivative ``n x**(n-1)`` is plain arithmetic; any other exponent binds the general
+    ``power`` primitive (``d/dy = x**y log x``)."""
+    if (type(y) is int or isinstance(y, np.integer)) and isinstance(x, Box):
+        v = x
+        while isinstance(v, Box):
+            v = v._value
+        # a negative exponent keeps NumPy's rule (an error for an integer base)
+        if y >= 0 or np.issubdtype(np.result_type(v), np.floating):
+            return integer_pow(x, n=int(y))
+    return power_p(x, y)
+
 
 # --- unary ---
 exp = elementwise("exp", np.exp, lambda a, x: a, saves=A)
@@ -185,5 +224,5 @@ def clip(x, a_min=None, a_max=None, **kwargs):
 
 
 __all__ = [n for n, v in list(globals().items())
-           if isinstance(v, Primitive) or n in ("clip", "true_divide", "remainder", "abs",
+           if isinstance(v, Primitive) or n in ("clip", "power", "true_divide", "remainder", "abs",
                                                  "around", "radians", "degrees")]
