@@ -111,8 +111,23 @@ def _reject(out, kwargs, name):
 
 
 # ---------------------------------------------------------------- sum
-sum_p = Primitive("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
-                  doc="sum over axes (negative); linear", saves=())
+_ROW_SUM_MAX = 128
+
+
+def _sum_impl(x, axis, keepdims):
+    """``np.sum``, except that the short rows of a C-contiguous float array (the last axis
+    alone, at most 128 long) are summed as one matrix-vector product with ones: NumPy's
+    add.reduce pays a fixed cost per row there (25,000 rows of 10: about 500 us against 60 us
+    for the product), and such sums are the norms and Mahalanobis terms of batched models."""
+    if (axis == (-1,) and type(x) is np.ndarray and x.ndim >= 2 and x.dtype.char in "fd"
+            and 1 < x.shape[-1] <= _ROW_SUM_MAX and x.flags.c_contiguous):
+        k = x.shape[-1]
+        r = (x.reshape(-1, k) @ np.ones(k, dtype=x.dtype)).reshape(x.shape[:-1])
+        return r[..., None] if keepdims else r
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+sum_p = Primitive("sum", _sum_impl, doc="sum over axes (negative); linear", saves=())
 sum_p.defvjp(lambda g, ans, x, axis, keepdims: expand_to_input(g, ans, x, axis, keepdims))
 sum_p.defjvp(lambda t, ans, x, axis, keepdims: sum_p(t, axis=axis, keepdims=keepdims))
 
