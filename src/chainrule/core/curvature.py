@@ -65,8 +65,9 @@ def _size(x) -> int:
 
 
 def _float_dtype(x):
-    dt = np.result_type(_unbox(x))
-    return dt if np.issubdtype(dt, np.floating) else np.dtype(np.float64)
+    x = _unbox(x)
+    dt = x.dtype if hasattr(x, "dtype") else np.result_type(x)
+    return dt if dt.kind == "f" else np.dtype(np.float64)
 
 
 def _offsets(leaves) -> list[int]:
@@ -212,7 +213,10 @@ def _fwd_blocks(out_tans, out_vals, in_leaves, batched: bool):
                 row.append(reshape(t, want))
                 continue
             b = _rows(t, i_offs[j], i_offs[j + 1], n)
-            row.append(reshape(moveaxis(b, 0, -1), want))
+            if isinstance(b, Box):  # traced by an outer transform: stay differentiable
+                row.append(reshape(moveaxis(b, 0, -1), want))
+            else:
+                row.append(np.moveaxis(b, 0, -1).reshape(want))
         blocks.append(row)
     return blocks
 

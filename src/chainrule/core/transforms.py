@@ -26,9 +26,9 @@ def check_differentiable(x, what: str = "input"):
     while isinstance(v, Box):
         v = v._value
     dtype = v.dtype if hasattr(v, "dtype") else np.result_type(v)
-    if np.issubdtype(dtype, np.complexfloating):
+    if dtype.kind == "c":
         raise NotImplementedError(f"complex {what} (dtype {dtype}) is not supported yet by chainrule")
-    if not np.issubdtype(dtype, np.floating):
+    if dtype.kind != "f":
         raise NotDifferentiableInputError(
             f"cannot differentiate with respect to an {what} of dtype {dtype}: integer and boolean "
             "values are constants. Pass a float (e.g. 3.0 or x.astype(float)) to differentiate.")

@@ -85,13 +85,25 @@ def elementwise(name: str, fn, *derivatives, doc: str | None = None, impl=None,
 def _vjp_of(d, i):
     if d is None:
         return None
-    return lambda g, ans, *args: unbroadcast(g * d(ans, *args), args[i], ans)
+
+    def vjp(g, ans, *args):
+        x = args[i]
+        if getattr(x, "shape", ()) == getattr(ans, "shape", ()):  # x was not broadcast
+            return g * d(ans, *args)
+        return unbroadcast(g * d(ans, *args), x, ans)
+    return vjp
 
 
 def _jvp_of(d, i):
     if d is None:
         return None
-    return lambda t, ans, *args: fill(lift(t, args[i], ans) * d(ans, *args), t, args[i], ans)
+
+    def jvp(t, ans, *args):
+        x = args[i]
+        if getattr(x, "shape", ()) == getattr(ans, "shape", ()):  # x was not broadcast
+            return t * d(ans, *args)
+        return fill(lift(t, x, ans) * d(ans, *args), t, x, ans)
+    return jvp
 
 
 def constant_op(name: str, fn, doc: str | None = None) -> Primitive:

@@ -136,7 +136,7 @@ def power(x, y):
         while isinstance(v, Box):
             v = v._value
         # a negative exponent keeps NumPy's rule (an error for an integer base)
-        if y >= 0 or np.issubdtype(np.result_type(v), np.floating):
+        if y >= 0 or np.result_type(v).kind == "f":
             return integer_pow(x, n=int(y))
     return power_p(x, y)
 

@@ -119,12 +119,15 @@ def _sum_impl(x, axis, keepdims):
     alone, at most 128 long) are summed as one matrix-vector product with ones: NumPy's
     add.reduce pays a fixed cost per row there (25,000 rows of 10: about 500 us against 60 us
     for the product), and such sums are the norms and Mahalanobis terms of batched models."""
-    if (axis == (-1,) and type(x) is np.ndarray and x.ndim >= 2 and x.dtype.char in "fd"
-            and 1 < x.shape[-1] <= _ROW_SUM_MAX and x.flags.c_contiguous):
+    if (axis == (-1,) and type(x) is np.ndarray and x.size >= 1024 and x.ndim >= 2
+            and x.dtype.char in "fd" and 1 < x.shape[-1] <= _ROW_SUM_MAX and x.flags.c_contiguous):
         k = x.shape[-1]
         r = (x.reshape(-1, k) @ np.ones(k, dtype=x.dtype)).reshape(x.shape[:-1])
         return r[..., None] if keepdims else r
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    return _add_reduce(x, axis=axis, keepdims=keepdims)  # np.sum without its Python wrapper
+
+
+_add_reduce = np.add.reduce
 
 
 sum_p = Primitive("sum", _sum_impl, doc="sum over axes (negative); linear", saves=())

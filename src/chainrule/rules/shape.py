@@ -55,6 +55,8 @@ def reshape(x, shape=None, order="C", *, newshape=None):
     shape = newshape if shape is None else shape
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
     old = _shape(x)
+    if shape == old:  # the common no-op (a rule reshaping to the shape it already has)
+        return x
     size = math.prod(old)
     if shape.count(-1) > 1 or builtins.any(s < -1 for s in shape):
         raise ValueError(f"invalid shape {shape} for reshape: at most one -1 and no other "
@@ -66,8 +68,6 @@ def reshape(x, shape=None, order="C", *, newshape=None):
         shape = tuple(size // known if s == -1 else s for s in shape)
     if math.prod(shape) != size:
         raise ValueError(f"cannot reshape array of size {size} (shape {old}) into shape {shape}")
-    if shape == old:
-        return x
     return reshape_p(x, shape=shape)
 
 
