@@ -339,3 +339,22 @@ def test_reductions_random_shapes(case):
                                rtol=1e-12, atol=1e-15)
     check_grads(f, modes=("fwd", "rev"), order=2)(x)
     check_batched(f, x)
+
+
+@pytest.mark.parametrize("shape", [(25, 1000, 10), (1000, 10), (10, 1000), (3, 400, 5, 2), (2000, 3),
+                                   (4, 300, 20)])
+def test_sum_of_large_arrays_matches_numpy(shape):
+    # large float arrays take BLAS paths for one short axis (rows @ ones, ones @ x): same sums
+    x = np.random.default_rng(1).standard_normal(shape)
+    for dtype in (np.float64, np.float32):
+        xd = x.astype(dtype)
+        for ax in range(-len(shape), 0):
+            for keepdims in (False, True):
+                got = cnp.sum(xd, axis=ax, keepdims=keepdims)
+                want = np.sum(xd, axis=ax, keepdims=keepdims)
+                assert got.shape == want.shape and got.dtype == want.dtype
+                np.testing.assert_allclose(got, want, rtol=1e-12 if dtype == np.float64 else 1e-5,
+                                           atol=1e-10 if dtype == np.float64 else 1e-4)
+    g = chainrule.grad(lambda x: cnp.sum(cnp.sum(x, axis=1) ** 2))(x)
+    np.testing.assert_allclose(g, 2 * np.broadcast_to(np.sum(x, axis=1, keepdims=True), shape),
+                               rtol=1e-12)
