@@ -132,8 +132,8 @@ class _TapePush:
         needed = []
         last_use: dict = {}
         for rec in reversed(lin.trace.tape):
-            outs = rec.out if type(rec.out) is tuple else (rec.out,)
-            if any(o in live for o in outs):
+            out = rec.out
+            if (any(o in live for o in out) if type(out) is tuple else out in live):
                 pos = len(needed)
                 needed.append(rec)
                 for _, node in rec.parents:
@@ -154,20 +154,25 @@ class _TapePush:
         tan = {n: t for n, t in zip(lin.in_nodes, tangent_leaves, strict=True)}
         for rec, free in zip(self.records, self.free, strict=True):
             t_out = None
+            prim = rec.prim
+            # rules called directly where there is one per argument (as the backward pass does)
+            rules = prim._jvps if prim._jvp_argnum is None else ()
             for argnum, node in rec.parents:
                 t = tan.get(node)
                 if t is None:
                     continue
-                c = rec.prim.jvp(argnum, t, rec.ans, rec.args, rec.params)
+                rule = rules[argnum] if argnum < len(rules) else None
+                c = (prim.jvp(argnum, t, rec.ans, rec.args, rec.params) if rule is None
+                     else rule(t, rec.ans, *rec.args, **rec.params))
                 if t_out is None:
                     t_out = c
-                elif rec.prim.multiple_results:
+                elif prim.multiple_results:
                     t_out = tuple(b if a is None else a if b is None else a + b
                                   for a, b in zip(t_out, c, strict=True))
                 else:
                     t_out = t_out + c
             if t_out is not None:
-                if rec.prim.multiple_results:
+                if prim.multiple_results:
                     for o, t in zip(rec.out, t_out, strict=True):
                         if t is not None:
                             tan[o] = t
@@ -244,7 +249,12 @@ def jacobian(f: Callable, argnums=0, has_aux: bool = False, mode: str = "auto"):
         return jacfwd(f, argnums, has_aux)
     if mode == "rev":
         return jacrev(f, argnums, has_aux)
+    return _recorded_jacobian(f, argnums, has_aux, forward=None)
 
+
+def _recorded_jacobian(f, argnums, has_aux, forward):
+    """Record ``f`` once, then one batched sweep along the tape: forward (JVP rules, ``N``
+    unit tangents) when ``forward`` is true, reverse when false, the cheaper one when None."""
     @functools.wraps(f)
     def jac(*args, **kwargs):
         nums = _argnums_tuple(argnums, len(args))
@@ -253,7 +263,7 @@ def jacobian(f: Callable, argnums=0, has_aux: bool = False, mode: str = "auto"):
         in_leaves = lin.in_leaves
         n = sum(_size(x) for x in in_leaves)
         m = sum(_size(o) for o in lin.out_values)
-        if n < m:
+        if (n < m) if forward is None else forward:
             seeds, batch = _in_seeds(in_leaves)
             tans = _TapePush(lin)(seeds, batch)
             blocks = _fwd_blocks(tans, lin.out_values, in_leaves, bool(batch))
@@ -309,14 +319,12 @@ def jacfwd(f: Callable, argnums=0, has_aux: bool = False):
 def hessian(f: Callable, argnums=0, has_aux: bool = False):
     """``H_ij = d^2 f / dx_i dx_j``: forward mode over reverse mode, vectorised.
 
-    ``jacfwd(jacrev(f))``: ``f`` is recorded once, its backward pass is recorded
-    as it runs, and all ``N`` unit tangents travel through both in one pass.
+    ``jacfwd(jacrev(f))``, computed as: the gradient (``f`` and its backward pass) is
+    recorded once on a tape, then all ``N`` unit tangents are pushed along that tape in
+    one batched sweep of JVP rules (no op runs twice, no nested boxes).
     Shape ``out.shape + in.shape + in.shape`` (nested input trees for pytrees).
     """
-    if has_aux:
-        inner = jacrev(f, argnums, has_aux=True)
-        return jacfwd(inner, argnums, has_aux=True)
-    return jacfwd(jacrev(f, argnums), argnums)
+    return _recorded_jacobian(jacrev(f, argnums, has_aux), argnums, has_aux, forward=True)
 
 
 def _batch_of(primal_leaves, tangent_leaves, what: str) -> tuple:
