@@ -220,8 +220,8 @@ def _fwd_blocks(out_tans, out_vals, in_leaves, batched: bool):
             b = _rows(t, i_offs[j], i_offs[j + 1], n)
             if isinstance(b, Box):  # traced by an outer transform: stay differentiable
                 row.append(reshape(moveaxis(b, 0, -1), want))
-            else:
-                row.append(np.moveaxis(b, 0, -1).reshape(want))
+            else:  # the batch axis (one per input element) moves last
+                row.append(b.transpose(tuple(range(1, b.ndim)) + (0,)).reshape(want))
         blocks.append(row)
     return blocks
 
