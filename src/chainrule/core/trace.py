@@ -293,7 +293,10 @@ class TracedArray(Box):
     # -- metadata is read through, never traced --
     @property
     def shape(self):
-        return _shape(self._value)
+        try:  # inlined _shape: rules read .shape of traced values on every call
+            return self._value.shape
+        except AttributeError:
+            return ()
 
     @property
     def ndim(self):

@@ -86,7 +86,10 @@ def expand_to_input(g, ans, x, axes, keepdims):
     gs = _shape(g)
     lead = gs[: len(gs) - len(_shape(ans))]
     xs = _shape(x)
-    if not keepdims:
+    n = len(xs)
+    # the reduced axes need a 1 put back, unless they lead (a full sum): then broadcasting
+    # already lines up the rest, and the reshape is skipped
+    if not keepdims and (lead or axes != tuple(range(-n, len(axes) - n))):
         g = _shape_ops.reshape(g, lead + keepdims_shape(xs, axes))
     return _shape_ops.broadcast_to(g, lead + xs)
 
