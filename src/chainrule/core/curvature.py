@@ -39,6 +39,7 @@ from .primitive import Box
 from .pytree import tree_flatten, tree_unflatten
 from .trace import _shape
 from .transforms import (
+    ReverseLinearization,
     _argnums_tuple,
     _partial_args,
     check_differentiable,
@@ -319,12 +320,41 @@ def jacfwd(f: Callable, argnums=0, has_aux: bool = False):
 def hessian(f: Callable, argnums=0, has_aux: bool = False):
     """``H_ij = d^2 f / dx_i dx_j``: forward mode over reverse mode, vectorised.
 
-    ``jacfwd(jacrev(f))``, computed as: the gradient (``f`` and its backward pass) is
-    recorded once on a tape, then all ``N`` unit tangents are pushed along that tape in
-    one batched sweep of JVP rules (no op runs twice, no nested boxes).
-    Shape ``out.shape + in.shape + in.shape`` (nested input trees for pytrees).
+    ``jacfwd(jacrev(f))``, computed as: ``f`` is recorded on a tape, its backward pass is
+    recorded onto the same tape as it runs (``create_graph``), and then all ``N`` unit
+    tangents are pushed along that tape in one batched sweep of JVP rules: no op runs
+    twice and no value is boxed twice. Shape ``out.shape + in.shape + in.shape`` (nested
+    input trees for pytrees). A non-scalar ``f`` (a Hessian per output element) takes the
+    general route, ``jacfwd`` of ``jacrev``, which records ``f`` a second time.
     """
-    return _recorded_jacobian(jacrev(f, argnums, has_aux), argnums, has_aux, forward=True)
+    general = _recorded_jacobian(jacrev(f, argnums, has_aux), argnums, has_aux, forward=True)
+
+    @functools.wraps(f)
+    def hess(*args, **kwargs):
+        nums = _argnums_tuple(argnums, len(args))
+        g = _partial_args(f, args, nums, kwargs)
+        lin, out_def, in_def, aux = linearize_reverse(g, [args[i] for i in nums], has_aux)
+        out = lin.out_values
+        if out_def.num_leaves != 1 or _shape(out[0]) != () or lin.out_nodes[0] is None:
+            return general(*args, **kwargs)
+        in_leaves = lin.in_leaves
+        seed = {lin.out_nodes[0]: np.ones((), dtype=_float_dtype(out[0]))}
+        grads = lin.trace.backward(seed, lin.in_nodes, create_graph=True)
+        grads = [_zeros_like(x) if c is None else c for c, x in zip(grads, in_leaves, strict=True)]
+        glin = ReverseLinearization(lin.trace, [], in_leaves, grads)
+        glin.in_nodes = lin.in_nodes  # tangents enter where f's inputs did
+        seeds, batch = _in_seeds(in_leaves)
+        tans = _TapePush(glin)(seeds, batch)
+        blocks = _fwd_blocks(tans, glin.out_values, in_leaves, bool(batch))
+        grad_def = in_def.children[0] if isinstance(argnums, int) else in_def
+        res = _jac_tree(grad_def, in_def, blocks, isinstance(argnums, int))
+        return (res, aux) if has_aux else res
+
+    return hess
+
+
+def _zeros_like(x):
+    return np.zeros(_shape(x), dtype=_float_dtype(x))
 
 
 def _batch_of(primal_leaves, tangent_leaves, what: str) -> tuple:
