@@ -133,9 +133,19 @@ def _integer_pow_d(x, n):
     return n * integer_pow(x, n=n - 1)
 
 
+def _integer_pow_vjp(g, ans, x, n):
+    if n == 1:
+        return g
+    if n == 0 or isinstance(g, Box):  # a traced cotangent: the factor n goes on x, the smaller
+        return g * _integer_pow_d(x, n)
+    # a plain cotangent (the seed of a gradient that is itself being differentiated): scaling it
+    # by n costs no recorded operation, and n = 2 needs only g * x
+    return (g * float(n)) * (x if n == 2 else integer_pow(x, n=n - 1))
+
+
 integer_pow = Primitive("integer_pow", _integer_pow_impl, doc="x ** n, n a constant integer",
                         saves=(0,))
-integer_pow.defvjp(lambda g, ans, x, n: g if n == 1 else g * _integer_pow_d(x, n))
+integer_pow.defvjp(_integer_pow_vjp)
 integer_pow.defjvp(lambda t, ans, x, n: t if n == 1 else t * _integer_pow_d(x, n))
 
 
