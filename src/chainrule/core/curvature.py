@@ -338,11 +338,7 @@ def hessian(f: Callable, argnums=0, has_aux: bool = False):
         if out_def.num_leaves != 1 or _shape(out[0]) != () or lin.out_nodes[0] is None:
             return general(*args, **kwargs)
         in_leaves = lin.in_leaves
-        seed = {lin.out_nodes[0]: np.ones((), dtype=_float_dtype(out[0]))}
-        grads = lin.trace.backward(seed, lin.in_nodes, create_graph=True)
-        grads = [_zeros_like(x) if c is None else c for c, x in zip(grads, in_leaves, strict=True)]
-        glin = ReverseLinearization(lin.trace, [], in_leaves, grads)
-        glin.in_nodes = lin.in_nodes  # tangents enter where f's inputs did
+        glin = _gradient_linearization(lin)
         seeds, batch = _in_seeds(in_leaves)
         tans = _TapePush(glin)(seeds, batch)
         blocks = _fwd_blocks(tans, glin.out_values, in_leaves, bool(batch))
@@ -353,8 +349,21 @@ def hessian(f: Callable, argnums=0, has_aux: bool = False):
     return hess
 
 
-def _zeros_like(x):
-    return np.zeros(_shape(x), dtype=_float_dtype(x))
+def _gradient_linearization(lin):
+    """The map ``x -> grad f(x)`` on one tape, from ``f`` recorded on ``lin`` (a scalar output).
+
+    The backward pass runs with ``create_graph``, so its operations are appended to the same
+    tape as it goes; the returned linearization has f's inputs as inputs and the gradient as
+    outputs, ready for a forward sweep of tangents (:class:`_TapePush`): forward over reverse.
+    """
+    out = lin.out_values[0]
+    seed = {lin.out_nodes[0]: np.ones((), dtype=_float_dtype(out))}
+    grads = lin.trace.backward(seed, lin.in_nodes, create_graph=True)
+    grads = [np.zeros(_shape(x), dtype=_float_dtype(x)) if c is None else c
+             for c, x in zip(grads, lin.in_leaves, strict=True)]
+    glin = ReverseLinearization(lin.trace, [], lin.in_leaves, grads)
+    glin.in_nodes = lin.in_nodes  # tangents enter where f's inputs did
+    return glin
 
 
 def _batch_of(primal_leaves, tangent_leaves, what: str) -> tuple:
@@ -378,7 +387,7 @@ def _as_float(t, x):
 def hvp(f: Callable, x, v):
     """``H v`` for scalar ``f`` at ``x``: Pearlmutter's R-operator, never forming ``H``.
 
-    One forward pass with tangent ``v`` through the recorded gradient computation
+    ``f`` and its backward pass are recorded on one tape, then ``v`` is pushed along it
     (forward over reverse): ``R{grad f} = H v``, at a few times the cost of one
     gradient. ``x`` may be a pytree; ``v`` has its structure. ``v`` may carry
     leading batch axes (``V`` of shape ``(k,) + x.shape`` gives ``k`` products in
@@ -389,9 +398,15 @@ def hvp(f: Callable, x, v):
     if v_def != x_def:
         raise ValueError(f"v must have the structure of x: {v_def!r} vs {x_def!r}")
     batch = _batch_of(x_leaves, v_leaves, "v")
-    v = tree_unflatten(x_def, [_as_float(t, xl) for t, xl in zip(v_leaves, x_leaves, strict=True)])
-    _, hv, _ = push_forward(grad(f), (x,), (v,), batch=batch)
-    return hv
+    lin, out_def, _, _ = linearize_reverse(f, (x,))
+    if out_def.num_leaves != 1 or _shape(lin.out_values[0]) != ():
+        raise TypeError(f"hvp requires a function with a scalar output, got structure {out_def!r}"
+                        f" with shapes {[_shape(o) for o in lin.out_values]}")
+    if lin.out_nodes[0] is None:  # f does not depend on x: H = 0
+        return tree_unflatten(x_def, [np.zeros(tuple(batch) + _shape(xl), dtype=_float_dtype(xl))
+                                      for xl in x_leaves])
+    v_leaves = [_as_float(t, xl) for t, xl in zip(v_leaves, x_leaves, strict=True)]
+    return tree_unflatten(x_def, _TapePush(_gradient_linearization(lin))(v_leaves, batch))
 
 
 def hessian_diagonal(f: Callable, argnums=0, batch_size: int | None = None):
