@@ -373,6 +373,21 @@ def test_hvp_equals_hessian_times_v_and_is_batched():
     assert out["b"][0].shape == (2, 2)
 
 
+def test_hvp_edge_cases():
+    x, v = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    with pytest.raises(TypeError, match="scalar output"):
+        cr.hvp(lambda x: x * x, x, v)
+    # f independent of x (or linear in x): H v = 0, with v's batch axes
+    np.testing.assert_array_equal(cr.hvp(lambda x: cnp.sum(np.ones(2)), x, v), np.zeros(2))
+    np.testing.assert_array_equal(cr.hvp(lambda x: cnp.sum(3.0 * x), x, np.ones((3, 2))),
+                                  np.zeros((3, 2)))
+    # forward over reverse composes with an outer transform: d/dx of (H(x) v) . w
+    f = lambda x: cnp.sum(x ** 3)  # noqa: E731
+    w = np.array([1.0, 1.0])
+    g = cr.grad(lambda x: cnp.sum(cr.hvp(f, x, v) * w))(x)
+    np.testing.assert_allclose(g, 6.0 * v * w)  # H = diag(6x), d/dx (6 x v . w) = 6 v w
+
+
 def test_hvp_never_builds_the_hessian():
     # n = 20000: a Hessian would be 3.2 GB; the R-operator costs a few gradients
     n = 20_000
