@@ -190,6 +190,13 @@ class _TapePush:
 
 
 # ------------------------------------------------------------------ Jacobians
+def _record(f, args, kwargs, argnums, has_aux):
+    """``f`` recorded on a lean tape as a function of its ``argnums`` arguments alone."""
+    nums = _argnums_tuple(argnums, len(args))
+    g = _partial_args(f, args, nums, kwargs)
+    return linearize_reverse(g, [args[i] for i in nums], has_aux)
+
+
 def _rev_blocks(lin, in_leaves):
     """All of J from one backward pass seeded with I_M; blocks[k][j]: out_k.shape + in_j.shape."""
     outs = lin.out_values
@@ -258,9 +265,7 @@ def _recorded_jacobian(f, argnums, has_aux, forward):
     unit tangents) when ``forward`` is true, reverse when false, the cheaper one when None."""
     @functools.wraps(f)
     def jac(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args))
-        g = _partial_args(f, args, nums, kwargs)
-        lin, out_def, in_def, aux = linearize_reverse(g, [args[i] for i in nums], has_aux)
+        lin, out_def, in_def, aux = _record(f, args, kwargs, argnums, has_aux)
         in_leaves = lin.in_leaves
         n = sum(_size(x) for x in in_leaves)
         m = sum(_size(o) for o in lin.out_values)
@@ -283,9 +288,7 @@ def jacrev(f: Callable, argnums=0, has_aux: bool = False):
     """
     @functools.wraps(f)
     def jac(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args))
-        g = _partial_args(f, args, nums, kwargs)
-        lin, out_def, in_def, aux = linearize_reverse(g, [args[i] for i in nums], has_aux)
+        lin, out_def, in_def, aux = _record(f, args, kwargs, argnums, has_aux)
         blocks = _rev_blocks(lin, lin.in_leaves)
         out = _jac_tree(out_def, in_def, blocks, isinstance(argnums, int))
         return (out, aux) if has_aux else out
@@ -331,9 +334,7 @@ def hessian(f: Callable, argnums=0, has_aux: bool = False):
 
     @functools.wraps(f)
     def hess(*args, **kwargs):
-        nums = _argnums_tuple(argnums, len(args))
-        g = _partial_args(f, args, nums, kwargs)
-        lin, out_def, in_def, aux = linearize_reverse(g, [args[i] for i in nums], has_aux)
+        lin, out_def, in_def, aux = _record(f, args, kwargs, argnums, has_aux)
         out = lin.out_values
         if out_def.num_leaves != 1 or _shape(out[0]) != () or lin.out_nodes[0] is None:
             return general(*args, **kwargs)
