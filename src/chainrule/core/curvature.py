@@ -41,6 +41,7 @@ from .trace import _shape
 from .transforms import (
     ReverseLinearization,
     _argnums_tuple,
+    _float_dtype,
     _partial_args,
     check_differentiable,
     grad,
@@ -63,12 +64,6 @@ def _unbox(x):
 
 def _size(x) -> int:
     return math.prod(_shape(x))
-
-
-def _float_dtype(x):
-    x = _unbox(x)
-    dt = x.dtype if hasattr(x, "dtype") else np.result_type(x)
-    return dt if dt.kind == "f" else np.dtype(np.float64)
 
 
 def _offsets(leaves) -> list[int]:
@@ -362,9 +357,8 @@ def _gradient_linearization(lin):
     grads = lin.trace.backward(seed, lin.in_nodes, create_graph=True)
     grads = [np.zeros(_shape(x), dtype=_float_dtype(x)) if c is None else c
              for c, x in zip(grads, lin.in_leaves, strict=True)]
-    glin = ReverseLinearization(lin.trace, [], lin.in_leaves, grads)
-    glin.in_nodes = lin.in_nodes  # tangents enter where f's inputs did
-    return glin
+    # tangents enter where f's inputs did; the gradient leaves are the outputs
+    return ReverseLinearization(lin.trace, lin.in_nodes, lin.in_leaves, grads)
 
 
 def _batch_of(primal_leaves, tangent_leaves, what: str) -> tuple:

@@ -34,13 +34,17 @@ def check_differentiable(x, what: str = "input"):
             "values are constants. Pass a float (e.g. 3.0 or x.astype(float)) to differentiate.")
 
 
+def _float_dtype(x):
+    """The dtype of derivatives with respect to ``x``: its own when it is a float (float32 in,
+    float32 out), float64 otherwise."""
+    while isinstance(x, Box):
+        x = x._value
+    dt = x.dtype if hasattr(x, "dtype") else np.result_type(x)
+    return dt if dt.kind == "f" else np.dtype(np.float64)
+
+
 def _zeros(like, batch=()):
-    v = like
-    while isinstance(v, Box):
-        v = v._value
-    dtype = np.result_type(v)
-    # a float input keeps its precision (float32 in, float32 out); anything else is float64
-    return np.zeros(batch + _shape(v), dtype=dtype if dtype.kind == "f" else np.float64)
+    return np.zeros(tuple(batch) + _shape(like), dtype=_float_dtype(like))
 
 
 class ReverseLinearization:
@@ -50,9 +54,9 @@ class ReverseLinearization:
     the leading ``batch`` axes (``()`` for an ordinary VJP).
     """
 
-    def __init__(self, trace: ReverseTrace, in_boxes, in_leaves, out_leaves):
+    def __init__(self, trace: ReverseTrace, in_nodes, in_leaves, out_leaves):
         self.trace = trace
-        self.in_nodes = [b._node for b in in_boxes]
+        self.in_nodes = list(in_nodes)
         self.in_leaves = in_leaves
         self.out_nodes = []
         self.out_values = []
@@ -91,7 +95,8 @@ def linearize_reverse(f: Callable, primals: Sequence, has_aux: bool = False):
         out, aux = _split_aux(out)
         aux = _strip(aux, trace)
     out_leaves, out_def = tree_flatten(out)
-    return ReverseLinearization(trace, in_boxes, in_leaves, out_leaves), out_def, in_def, aux
+    lin = ReverseLinearization(trace, [b._node for b in in_boxes], in_leaves, out_leaves)
+    return lin, out_def, in_def, aux
 
 
 def push_forward(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = False,

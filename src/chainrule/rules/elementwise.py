@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from ..core.primitive import Box, Primitive, implements
+from ..core.primitive import Box, Primitive, implements, unbox_all
 from ._util import constant_op, elementwise, fill, lift, unbroadcast
 
 LN2 = math.log(2.0)
@@ -122,15 +122,14 @@ def _integer_pow_impl(x, n):
         x = x * x
 
 
+def _power_below(x, n):
+    """``x ** (n - 1)``, written out for n = 2 and 3 (no power call)."""
+    return x if n == 2 else square(x) if n == 3 else integer_pow(x, n=n - 1)
+
+
 def _integer_pow_d(x, n):
-    """d/dx x**n = n x**(n-1), with the small exponents written out (no power call)."""
-    if n == 0:
-        return 0.0
-    if n == 2:
-        return 2.0 * x
-    if n == 3:
-        return 3.0 * square(x)
-    return n * integer_pow(x, n=n - 1)
+    """d/dx x**n = n x**(n-1)."""
+    return 0.0 if n == 0 else float(n) * _power_below(x, n)
 
 
 def _integer_pow_vjp(g, ans, x, n):
@@ -140,7 +139,7 @@ def _integer_pow_vjp(g, ans, x, n):
         return g * _integer_pow_d(x, n)
     # a plain cotangent (the seed of a gradient that is itself being differentiated): scaling it
     # by n costs no recorded operation, and n = 2 needs only g * x
-    return (g * float(n)) * (x if n == 2 else integer_pow(x, n=n - 1))
+    return (g * float(n)) * _power_below(x, n)
 
 
 integer_pow = Primitive("integer_pow", _integer_pow_impl, doc="x ** n, n a constant integer",
@@ -155,11 +154,8 @@ def power(x, y):
     derivative ``n x**(n-1)`` is plain arithmetic; any other exponent binds the general
     ``power`` primitive (``d/dy = x**y log x``)."""
     if (type(y) is int or isinstance(y, np.integer)) and isinstance(x, Box):
-        v = x
-        while isinstance(v, Box):
-            v = v._value
         # a negative exponent keeps NumPy's rule (an error for an integer base)
-        if y >= 0 or np.result_type(v).kind == "f":
+        if y >= 0 or np.result_type(unbox_all(x)).kind == "f":
             return integer_pow(x, n=int(y))
     return power_p(x, y)
 
