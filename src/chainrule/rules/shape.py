@@ -86,8 +86,10 @@ flatten = ravel
 
 # ---------------------------------------------------------------- broadcast_to
 def _broadcast_impl(x, shape):
-    """``np.broadcast_to``; a 0-d array (the cotangent of a full sum) as a read-only view made
+    """``np.broadcast_to``; a 0-d float (the cotangent of a full sum) as a read-only view made
     directly, without NumPy's Python-level shape analysis (a few microseconds per call)."""
+    if isinstance(x, np.floating):  # a NumPy float scalar (0-d arithmetic returns these)
+        x = np.asarray(x)
     if type(x) is np.ndarray and x.ndim == 0 and x.dtype.kind == "f":
         v = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
         v.flags.writeable = False
