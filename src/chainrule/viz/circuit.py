@@ -24,8 +24,9 @@ GRAD_COLOR = "#c62828"
 CONST_COLOR = "#757575"
 
 SYMBOLS = {"add": "+", "subtract": "−", "multiply": "*", "divide": "/", "negative": "−",
-           "power": "**", "matmul": "@", "sum": "Σ", "maximum": "max", "minimum": "min",
-           "square": "x²", "sqrt": "√", "reciprocal": "1/x", "dot": "·", "transpose": "·ᵀ"}
+           "power": "**", "integer_pow": "**", "matmul": "@", "sum": "Σ", "maximum": "max",
+           "minimum": "min", "square": "x²", "sqrt": "√", "reciprocal": "1/x", "dot": "·",
+           "transpose": "·ᵀ"}
 
 
 def _graphviz():
@@ -136,6 +137,8 @@ def _gate_label(n) -> tuple[str, str]:
     text = sym if sym is not None else n.op
     if n.op == "getitem":
         text, shape = "[ ]", "circle"
+    elif n.op == "integer_pow" and "n" in n.params:  # the exponent is a parameter, not a wire
+        text = f"**{n.params['n']}"
     inner = f"<b>{esc(text)}</b>"
     if n.named:
         inner += f'<br/><font point-size="9" color="#555555">{esc(n.name)}</font>'
