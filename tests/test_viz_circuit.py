@@ -99,3 +99,10 @@ def test_render_a_network(tmp_path):
     assert "layer" in p.read_text()
     arr = np.asarray(c.value)
     assert arr.shape == ()
+
+
+def test_integer_power_gate_shows_its_exponent():
+    # x ** 2 records integer_pow with n=2 as a parameter: the gate reads "**2", one input wire
+    src = trace(lambda x: (x ** 2).sum())(np.array([1.0, 2.0])).circuit().source
+    assert "<b>**2</b>" in src
+    assert "integer_pow(x, n=2)" in src
