@@ -6,6 +6,7 @@ from helpers import check_batched
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import chainrule as cr
 import chainrule.numpy as cnp
 from chainrule import check_grads
 
@@ -81,3 +82,30 @@ def test_random_programs_match_central_differences(program):
 
 def _smooth(steps):
     return not any(s[0] == "b" and BINARY[s[1]][0] in ("max", "where") for s in steps)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs())
+def test_random_programs_hessian_and_hvp_agree_with_nested_forward_over_reverse(program):
+    # hessian/hvp record f and its backward pass on one tape and sweep tangents along it;
+    # jacfwd(jacrev(f)) nests a forward trace around a reverse one: two independent routes
+    in_shapes, steps, seed = program
+    rng = np.random.default_rng(seed)
+    xs = [rng.uniform(-1.5, 1.5, s) + 0.05 for s in in_shapes]
+    f = build(steps)
+    try:
+        f(*xs)
+    except ValueError:
+        return
+    argnums = tuple(range(len(xs)))
+    scalar = lambda *a: cnp.sum(f(*a))  # noqa: E731
+    H = cr.hessian(scalar, argnums=argnums)(*xs)
+    H_nested = cr.jacfwd(cr.jacrev(scalar, argnums=argnums), argnums=argnums)(*xs)
+    for i in argnums:
+        for j in argnums:
+            np.testing.assert_allclose(H[i][j], H_nested[i][j], rtol=1e-10, atol=1e-12)
+    v = [rng.standard_normal(s) for s in in_shapes]
+    hv = cr.hvp(lambda t: scalar(*t), tuple(xs), tuple(v))
+    for i in argnums:
+        want = sum(np.tensordot(H_nested[i][j], v[j], axes=np.ndim(v[j])) for j in argnums)
+        np.testing.assert_allclose(hv[i], want, rtol=1e-10, atol=1e-12)
