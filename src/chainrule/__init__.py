@@ -5,6 +5,7 @@ from . import (  # noqa: F401
            optimize,
            scipy,
 )
+from .compile import JitFallbackWarning, jit
 from .core.curvature import *  # noqa: F403
 from .core.curvature import __all__ as _curvature_all
 from .core.pytree import tree_flatten, tree_leaves, tree_map, tree_unflatten
@@ -18,6 +19,7 @@ from .viz import __all__ as _viz_all
 
 __version__ = "0.1.0"
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "check_grads", "GradCheckError", "primitive",
-           "stop_gradient", "tree_flatten", "tree_unflatten", "tree_map", "tree_leaves",
+__all__ = ["jit", "JitFallbackWarning", "grad", "value_and_grad", "vjp", "jvp", "check_grads",
+           "GradCheckError", "primitive", "stop_gradient", "tree_flatten", "tree_unflatten",
+           "tree_map", "tree_leaves",
            *_curvature_all, *_tensor_all, *_viz_all]

@@ -16,7 +16,7 @@ primitive if a rule is wrong.
 
 from __future__ import annotations
 
-from .core.primitive import Primitive, implements, unbox_all
+from .core.primitive import Primitive, implements, strip_derivatives
 
 __all__ = ["primitive", "Primitive", "implements", "stop_gradient"]
 
@@ -29,5 +29,5 @@ def primitive(fn=None, *, name: str | None = None, multiple_results: bool = Fals
 
 
 def stop_gradient(x):
-    """``x`` as a constant: no derivative of any order flows through it."""
-    return unbox_all(x)
+    """``x`` as a constant: no derivative of any order flows through it (``jit`` still stages it)."""
+    return strip_derivatives(x)

@@ -22,6 +22,27 @@ class Box:
     """A traced value. Subclasses carry the per-mode data (tape node or tangent)."""
 
     __slots__ = ("_value", "_trace")
+    _staged = False  # True for jit's staged values, whose contents must not be read
+
+
+def strip_derivatives(x):
+    """``x`` without its derivative traces: a constant for every differentiating transform.
+
+    Unlike :func:`unbox_all` it does not read the contents of a value that ``jit`` is
+    staging: what is computed from the result is still recorded in the staged program.
+    """
+    while isinstance(x, Box) and not x._staged:
+        x = x._value
+    return x
+
+
+def dtype_of(x):
+    """The dtype of a value or a traced value, read without reading its contents."""
+    if hasattr(x, "dtype"):
+        return x.dtype
+    import numpy as np
+
+    return np.result_type(x)
 
 
 def bind(prim: Primitive, args, params: dict):
@@ -34,13 +55,24 @@ def bind(prim: Primitive, args, params: dict):
     if top is None:
         return prim.impl(*args, **params)
     if not prim.differentiable:
-        return prim.impl(*[unbox_all(a) for a in args], **params)
+        # no derivative to carry, but a staging trace (jit) must still record the operation
+        args = [strip_derivatives(a) for a in args]
+        for a in args:
+            if isinstance(a, Box):
+                return a._trace.process(prim, args, params)
+        return prim.impl(*args, **params)
     return top.process(prim, args, params)
 
 
 def unbox_all(x):
-    """Strip every trace from ``x`` (for non-differentiable ops such as comparisons)."""
+    """Strip every trace from ``x``: its plain value (comparisons, indices, printing).
+
+    Under ``jit`` this reads a staged value's contents, which a staged program cannot
+    depend on; the staging trace is told, and that call runs eagerly instead.
+    """
     while isinstance(x, Box):
+        if x._staged:
+            x._trace.read_value()
         x = x._value
     return x
 

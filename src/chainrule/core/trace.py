@@ -20,9 +20,14 @@ import math
 import numpy as np
 
 from .errors import InPlaceError, NoRuleError, TracerEscapeError
-from .primitive import FUNCTIONS, UFUNCS, Box, Primitive, bind
+from .primitive import FUNCTIONS, UFUNCS, Box, Primitive, bind, unbox_all
 
 _levels = itertools.count(1)
+
+
+def new_level() -> int:
+    """A trace level above every existing one (a trace opened later is handled first)."""
+    return next(_levels)
 
 
 class Record:
@@ -114,7 +119,7 @@ class ReverseTrace:
     __slots__ = ("level", "tape", "_nodes", "keep_values", "_released")
 
     def __init__(self, keep_values: bool = True):
-        self.level = next(_levels)
+        self.level = new_level()
         self.tape: list[Record] = []
         self._nodes = itertools.count()
         self.keep_values = keep_values
@@ -235,7 +240,7 @@ class ForwardTrace:
     __slots__ = ("level",)
 
     def __init__(self):
-        self.level = next(_levels)
+        self.level = new_level()
 
     def new_input(self, value, tangent) -> ForwardBox:
         return ForwardBox(value, self, tangent)
@@ -322,7 +327,7 @@ class TracedArray(Box):
 
     def __bool__(self):
         # Control flow on a value is fine: it picks a branch, it does not drop a derivative.
-        return bool(_unbox_fully(self))
+        return bool(unbox_all(self))
 
     # -- conversions that would silently lose the derivative --
     def __array__(self, dtype=None, copy=None):
@@ -386,12 +391,6 @@ class TracedArray(Box):
 
     def __repr__(self):
         return f"{type(self).__name__}({self._value!r})"
-
-
-def _unbox_fully(x):
-    while isinstance(x, Box):
-        x = x._value
-    return x
 
 
 class ReverseBox(TracedArray):

@@ -7,7 +7,7 @@ on plain arrays and traced arrays alike.
 from __future__ import annotations
 
 from .. import numpy as cnp
-from ..core.primitive import unbox_all
+from ..extend import stop_gradient  # noqa: F401 - part of chainrule.nn
 from ..scipy import special as _special
 
 
@@ -40,11 +40,6 @@ def gelu(a):
     h'(a) = Phi(a) + a phi(a).
     """
     return a * _special.ndtr(a)
-
-
-def stop_gradient(x):
-    """The value of ``x`` as a constant: no transform differentiates through it."""
-    return unbox_all(x)
 
 
 def logsumexp(a, axis=-1, keepdims=False):

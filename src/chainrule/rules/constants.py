@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import NoRuleError
-from ..core.primitive import Box, implements, unbox_all
+from ..core.primitive import Box, implements, strip_derivatives, unbox_all
 
 
 def _values(obj):
@@ -25,9 +25,20 @@ def _values(obj):
     return obj
 
 
-def _constant(np_fn):
+def _metadata(obj):
+    """``obj`` with every traced array replaced by a stand-in of its shape and dtype (no data):
+    what a function of shapes and types reads, without reading a value ``jit`` is staging."""
+    if isinstance(obj, Box):
+        v = strip_derivatives(obj)
+        return np.broadcast_to(np.empty((), v.dtype), v.shape) if isinstance(v, Box) else v
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_metadata(o) for o in obj)
+    return obj
+
+
+def _constant(np_fn, values=_values):
     def fn(*args, **kwargs):
-        return np_fn(*_values(args), **_values(kwargs))
+        return np_fn(*values(args), **values(kwargs))
 
     fn.__name__ = fn.__qualname__ = np_fn.__name__
     fn.__doc__ = (f"``numpy.{np_fn.__name__}`` of the values; a constant (no derivative flows "
@@ -49,12 +60,12 @@ searchsorted = _constant(np.searchsorted)
 digitize = _constant(np.digitize)
 
 # shapes and types
-shape = _constant(np.shape)
-ndim = _constant(np.ndim)
-size = _constant(np.size)
-result_type = _constant(np.result_type)
-iscomplexobj = _constant(np.iscomplexobj)
-isrealobj = _constant(np.isrealobj)
+shape = _constant(np.shape, _metadata)
+ndim = _constant(np.ndim, _metadata)
+size = _constant(np.size, _metadata)
+result_type = _constant(np.result_type, _metadata)
+iscomplexobj = _constant(np.iscomplexobj, _metadata)
+isrealobj = _constant(np.isrealobj, _metadata)
 iscomplex = _constant(np.iscomplex)
 isreal = _constant(np.isreal)
 
@@ -75,22 +86,22 @@ unique_inverse = _constant(np.unique_inverse)
 unique_all = _constant(np.unique_all)
 
 # arrays shaped like an input
-zeros_like = _constant(np.zeros_like)
-ones_like = _constant(np.ones_like)
-empty_like = _constant(np.empty_like)
+zeros_like = _constant(np.zeros_like, _metadata)
+ones_like = _constant(np.ones_like, _metadata)
+empty_like = _constant(np.empty_like, _metadata)
 
 
 @implements(np.full_like)
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, **kwargs):
     """An array shaped like ``a`` filled with ``fill_value``; traced only if ``fill_value`` is."""
-    value = np.full_like(unbox_all(a), unbox_all(fill_value), dtype=dtype, order=order, subok=subok,
-                         shape=shape, **kwargs)
-    if not isinstance(fill_value, Box):
-        return value
-    if dtype is not None and not np.issubdtype(np.dtype(dtype), np.floating):
-        return value
+    like = _metadata(a)
+    if not isinstance(fill_value, Box) or (dtype is not None
+                                           and not np.issubdtype(np.dtype(dtype), np.floating)):
+        return np.full_like(like, unbox_all(fill_value), dtype=dtype, order=order, subok=subok,
+                            shape=shape, **kwargs)
     from .shape import broadcast_to
-    return broadcast_to(fill_value, value.shape) + np.zeros_like(value)
+    zeros = np.zeros_like(like, dtype=dtype, order=order, subok=subok, shape=shape, **kwargs)
+    return broadcast_to(fill_value, zeros.shape) + zeros
 
 
 @implements(np.bincount)

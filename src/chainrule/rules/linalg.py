@@ -28,7 +28,7 @@ from string import ascii_letters
 
 import numpy as np
 
-from ..core.primitive import Box, Primitive, implements, unbox_all
+from ..core.primitive import Box, Primitive, implements, strip_derivatives, unbox_all
 from . import elementwise as _ew
 from . import reductions as _red
 from . import shape as _shape_ops
@@ -750,8 +750,8 @@ def eigvalsh(a, UPLO="L"):
 # ================================================================ norms and powers
 def _safe_sqrt(s):
     """``sqrt(s)`` whose derivative at ``s == 0`` is taken as 0 (the norm's subgradient at 0)."""
-    zero = unbox_all(s) == 0
-    if not np.any(zero):
+    zero = strip_derivatives(s) == 0
+    if not isinstance(zero, Box) and not np.any(zero):  # under jit: the form exact for all s
         return _ew.sqrt(s)
     return _ew.where(zero, 0.0, _ew.sqrt(_ew.where(zero, 1.0, s)))
 

@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from ..core.errors import InPlaceError
-from ..core.primitive import Box, Primitive, implements, unbox_all
+from ..core.primitive import Box, Primitive, dtype_of, implements, strip_derivatives, unbox_all
 from . import shape as _shape_ops
 
 
@@ -173,19 +173,26 @@ def mean(x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
     return _cast(sum_p(x, axis=axes, keepdims=bool(keepdims)) / n, dtype)
 
 
+def _staged(x) -> bool:
+    """Whether ``jit`` is staging ``x``: a shortcut chosen by its values is then not taken
+    (the general form is exact for every input, the program must not depend on data)."""
+    return isinstance(strip_derivatives(x), Box)
+
+
 # ---------------------------------------------------------------- max / min
 def _tie_weights(ans, x, axis, keepdims):
     """Constant weights: 1/k on each of the k elements equal to the extremum, 0 elsewhere.
 
     Computed on values: the indicator is piecewise constant, so it carries no derivative.
+    (NumPy calls on the values: plain arrays eagerly, recorded ops under ``jit``.)
     """
-    xv = np.asarray(unbox_all(x))
-    a = np.asarray(unbox_all(ans))
+    xv = strip_derivatives(x)
+    a = strip_derivatives(ans)
     if not keepdims:
-        a = a.reshape(keepdims_shape(xv.shape, axis))
-    mask = (xv == a) | (np.isnan(xv) & np.isnan(a))
-    dtype = np.result_type(xv, np.float32)
-    return (mask / np.sum(mask, axis=axis, keepdims=True)).astype(dtype, copy=False)
+        a = np.reshape(a, keepdims_shape(_shape(xv), axis))
+    mask = np.logical_or(xv == a, np.logical_and(np.isnan(xv), np.isnan(a)))
+    dtype = np.result_type(dtype_of(xv), np.float32)
+    return np.astype(mask / np.sum(mask, axis=axis, keepdims=True), dtype, copy=False)
 
 
 def _extremum(name, fn):
@@ -245,7 +252,7 @@ def _scan_multiply(x, axis: int, exclusive: bool = False):
     zeros and differentiable to any order.
     """
     n = _shape(x)[axis]
-    dtype = np.result_type(unbox_all(x), np.float32)
+    dtype = np.result_type(dtype_of(x), np.float32)
 
     def shifted(y, k):  # y moved k places along axis, ones shifted in
         ys = _shape(y)
@@ -277,7 +284,7 @@ def _products_of_others(x, axis):
 
 
 def _prod_partials(ans, x, axis, keepdims):
-    if _all_normal(unbox_all(ans)):
+    if not _staged(ans) and _all_normal(unbox_all(ans)):
         # No factor is zero and nothing underflowed: prod_{j != i} x_j == prod(x) / x_i on a
         # neighbourhood, so this cheaper form is exact at every order too.
         full = ans if keepdims else _shape_ops.reshape(ans, keepdims_shape(_shape(x), axis))
@@ -350,7 +357,7 @@ def cumprod(x, axis=None, dtype=None, out=None):
     axis = normalize_axis1(axis, len(_shape(x)))
     if not isinstance(x, Box):
         return np.cumprod(x, axis=axis, dtype=dtype)
-    if _all_normal(np.cumprod(unbox_all(x), axis=axis)):
+    if not _staged(x) and _all_normal(np.cumprod(unbox_all(x), axis=axis)):
         return _cast(cumprod_p(x, axis=axis), dtype)
     return _cast(_scan_multiply(x, axis), dtype)
 
@@ -378,7 +385,7 @@ def _cumulative(fn, first, x, axis, dtype, out, include_initial):
         ax = normalize_axis1(axis, len(_shape(r)))
         rs = _shape(r)
         head = np.full(rs[:len(rs) + ax] + (1,) + rs[len(rs) + ax + 1:], first,
-                       dtype=np.result_type(unbox_all(r)))
+                       dtype=dtype_of(r))
         r = _shape_ops.concatenate([head, r], axis=ax)
     return r
 

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from ..core.errors import InPlaceError
-from ..core.primitive import Box, Primitive, implements, unbox_all
+from ..core.primitive import Box, Primitive, dtype_of, implements, strip_derivatives, unbox_all
 from . import _util
 from . import constants as _constants
 from . import reductions as _reductions
@@ -363,7 +363,7 @@ asanyarray = asarray
 
 astype_p = Primitive("astype", lambda x, dtype: np.asarray(x).astype(dtype),
                      doc="cast between float dtypes; VJP casts the cotangent back")
-astype_p.defvjp(lambda g, ans, x, dtype: astype_p(g, dtype=np.asarray(unbox_all(x)).dtype))
+astype_p.defvjp(lambda g, ans, x, dtype: astype_p(g, dtype=dtype_of(x)))
 astype_p.defjvp(lambda t, ans, x, dtype: astype_p(t, dtype=dtype))
 
 
@@ -373,13 +373,13 @@ def astype(x, dtype, /, *, copy=True, device=None):
     if not isinstance(x, Box):
         return np.asarray(x).astype(dtype, copy=copy)
     dtype = np.dtype(dtype)
-    value = np.asarray(unbox_all(x))
     if np.issubdtype(dtype, np.complexfloating):
         raise NotImplementedError(f"astype({dtype}) of a traced array: complex values are not "
                                   "supported yet by chainrule")
-    if not np.issubdtype(dtype, np.floating):
-        return value.astype(dtype)  # integers and booleans carry no derivative
-    if dtype == value.dtype:
+    if not np.issubdtype(dtype, np.floating):  # integers and booleans carry no derivative
+        value = strip_derivatives(x)
+        return astype_p(value, dtype=dtype) if isinstance(value, Box) else value.astype(dtype)
+    if dtype == dtype_of(x):
         return x
     return astype_p(x, dtype=dtype)
 
@@ -410,9 +410,7 @@ method_any = _constants.any
 
 
 def _reject_complex(x, name):
-    v = unbox_all(x)
-    dt = v.dtype if hasattr(v, "dtype") else np.result_type(v)
-    if np.issubdtype(dt, np.complexfloating):
+    if np.issubdtype(dtype_of(x), np.complexfloating):
         raise NotImplementedError(f"{name} of a complex traced array is not supported yet")
 
 

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import scipy.special as _sc
 
-from ..core.primitive import Box, unbox_all
+from ..core.primitive import Box, strip_derivatives, unbox_all
 from . import reductions as _red
 from . import shape as _shape_ops
 from ._util import elementwise, shape
@@ -80,11 +80,11 @@ def _shift(a, axes, b=None):
     logsumexp and softmax do not depend on the shift, so treating it as a constant leaves
     every derivative exact. With weights ``b`` only entries where ``b != 0`` count.
     """
-    av = np.asarray(unbox_all(a), dtype=float)
+    av = strip_derivatives(a)  # NumPy calls below: recorded ops if jit stages ``a``
+    if not isinstance(av, Box):
+        av = np.asarray(av, dtype=float)
     if b is not None:
-        bv = unbox_all(b)
-        av, bv = np.broadcast_arrays(av, bv)
-        av = np.where(bv != 0, av, -np.inf)
+        av = np.where(strip_derivatives(b) != 0, av, -np.inf)
     m = np.max(av, axis=axes, keepdims=True) if av.size else np.zeros(av.shape)
     return np.where(np.isfinite(m), m, 0.0)
 
@@ -126,7 +126,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         e = where(keep, b * exp(where(keep, a - m, 0.0)), 0.0)
     s = _red.sum(e, axis=axes, keepdims=True)
     if return_sign:
-        sign = np.sign(unbox_all(s))
+        sign = np.sign(strip_derivatives(s))
         out = log(absolute(s)) + m
     else:
         out = log(s) + m

@@ -1,0 +1,376 @@
+"""Staging: record every primitive a call executes, then run that record without the tracer.
+
+``jit(f)`` runs ``f`` once per input signature (tree structure, shapes, dtypes, static
+arguments) under a :class:`StagingTrace`, the outermost trace of all. Whatever the call
+does, its own arithmetic and that of every transform inside it (``grad``, ``hvp``,
+``hessian``: their tapes, backward passes and tangent pushes), reaches this trace as
+primitive calls on input-dependent values, and each becomes one :class:`Eqn` of a flat
+:class:`Program`. The program is then pruned to what the outputs need and turned into
+one straight-line Python function of NumPy calls (its source is readable: ``.source``),
+so a later call with the same signature pays no boxing, no dispatch, no tape and no
+rule lookup: only the NumPy work. Elementwise runs can be fused into compiled loops
+(:mod:`chainrule.compile.fusion`).
+
+Like ``jax.jit``, a program is the computation for *every* input of its signature, so
+it must not depend on the values: a call that reads the value of an input-dependent
+array (``if x > 0``, ``int(n)``, an index computed from the data) cannot be staged.
+chainrule detects every such read and runs that signature eagerly instead, with a
+:class:`JitFallbackWarning` naming where the value was read; results are never baked
+in. Values the function closes over are constants of the program.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import traceback
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+from ..core.primitive import Box
+from ..core.pytree import tree_flatten, tree_unflatten
+from ..core.trace import TracedArray, new_level
+
+__all__ = ["jit", "Program", "JitFallbackWarning"]
+
+
+class JitFallbackWarning(UserWarning):
+    """``jit`` could not stage a call and runs it eagerly (the reason is in the message)."""
+
+
+class _OuterTraceError(Exception):
+    """A value traced by a transform *around* the jitted call reached the staged program."""
+
+
+class Lit:
+    """A constant operand of an equation (a closed-over array, a scalar, a seed)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Lit({self.value!r})"
+
+
+class Eqn:
+    """One staged primitive call: ``outs = prim.impl(*ins, **params)``.
+
+    ``ins`` holds variable numbers (ints) and :class:`Lit` constants; ``outs`` a variable
+    number, or a tuple of them for a multiple-result primitive.
+    """
+
+    __slots__ = ("prim", "ins", "params", "outs")
+
+    def __init__(self, prim, ins, params, outs):
+        self.prim = prim
+        self.ins = ins
+        self.params = params
+        self.outs = outs
+
+    def out_vars(self) -> tuple:
+        return self.outs if type(self.outs) is tuple else (self.outs,)
+
+    def in_vars(self) -> list:
+        return [a for a in self.ins if type(a) is int]
+
+    def __repr__(self) -> str:
+        return f"Eqn({self.prim.name}, ins={self.ins}, outs={self.outs})"
+
+
+class StagedBox(TracedArray):
+    """An input-dependent value while a call is being staged (variable ``_var``)."""
+
+    __slots__ = ("_var",)
+    _staged = True
+
+    def __init__(self, value, trace, var):
+        self._value = value
+        self._trace = trace
+        self._var = var
+
+
+class StagingTrace:
+    """Records primitive calls on staged values as equations, computing them as it goes."""
+
+    __slots__ = ("level", "eqns", "_vars", "reads", "avals")
+
+    def __init__(self):
+        self.level = new_level()
+        self.eqns: list[Eqn] = []
+        self._vars = itertools.count()
+        self.reads: list[str] = []  # where input-dependent values were read (see read_value)
+        self.avals: dict = {}  # variable -> (shape, dtype), for the fusion pass
+
+    def new_input(self, value) -> StagedBox:
+        return self._box(value, next(self._vars))
+
+    def _box(self, value, var) -> StagedBox:
+        self.avals[var] = (np.shape(value), np.result_type(value))
+        return StagedBox(value, self, var)
+
+    def read_value(self) -> None:
+        """Called when code reads a staged value's contents: the program would bake them in."""
+        if not self.reads:
+            frames = [f for f in traceback.extract_stack()[:-2]
+                      if "/chainrule/core/" not in f.filename.replace("\\", "/")]
+            where = frames[-1] if frames else None
+            self.reads.append(f"{where.filename}:{where.lineno} ({where.line})" if where else "?")
+
+    def process(self, prim, args, params):
+        ins, vals = [], []
+        for a in args:
+            if type(a) is StagedBox and a._trace is self:
+                ins.append(a._var)
+                vals.append(a._value)
+            elif isinstance(a, Box):
+                raise _OuterTraceError(prim.name)
+            else:
+                ins.append(Lit(a))
+                vals.append(a)
+        ans = prim.impl(*vals, **params)
+        nxt = self._vars
+        if prim.multiple_results:
+            outs = tuple(next(nxt) for _ in ans)
+            result = tuple(self._box(v, n) for v, n in zip(ans, outs, strict=True))
+        else:
+            outs = next(nxt)
+            result = self._box(ans, outs)
+        self.eqns.append(Eqn(prim, tuple(ins), params, outs))
+        return result
+
+
+# ------------------------------------------------------------------ the program
+_INLINE = (int, float, bool, str, type(None))
+
+
+def _inlinable(v) -> bool:
+    if type(v) in _INLINE:
+        return not (type(v) is float and not np.isfinite(v))
+    if type(v) is tuple:
+        return all(_inlinable(x) for x in v)
+    return type(v) is slice and all(_inlinable(x) for x in (v.start, v.stop, v.step))
+
+
+class Program:
+    """A staged call as straight-line code: inputs ``in_vars``, outputs ``outs``.
+
+    ``outs`` holds variable numbers or :class:`Lit` constants. ``source`` is the
+    generated Python; ``fn`` runs it on plain arrays.
+    """
+
+    def __init__(self, eqns: list[Eqn], in_vars: list[int], outs: list, avals: dict,
+                 fuse: bool = True):
+        from . import fusion
+
+        self.in_vars = list(in_vars)
+        self.outs = list(outs)
+        eqns, self.outs = fusion.simplify(prune(eqns, [o for o in outs if type(o) is int]),
+                                          self.outs, avals)
+        self.eqns = prune(eqns, [o for o in self.outs if type(o) is int])
+        self.kernels: list = []  # the fused loops' sources (glass box)
+        if fuse:
+            self.eqns, self.kernels = fusion.fuse_elementwise(self.eqns, self.outs, avals)
+        self.source, self.fn = _codegen(self.eqns, self.in_vars, self.outs)
+
+    def __call__(self, *arrays):
+        return self.fn(*arrays)
+
+    def __repr__(self) -> str:
+        kernels = "".join(f"\n{k}" for k in self.kernels)
+        return f"<Program: {len(self.eqns)} operations>\n{self.source}{kernels}"
+
+
+def prune(eqns: list[Eqn], wanted) -> list[Eqn]:
+    """The equations the ``wanted`` variables depend on, in their original order."""
+    live = set(wanted)
+    kept = []
+    for e in reversed(eqns):
+        if any(o in live for o in e.out_vars()):
+            kept.append(e)
+            live.update(e.in_vars())
+    kept.reverse()
+    return kept
+
+
+def _codegen(eqns, in_vars, outs):
+    """One Python function: a line per equation, each intermediate deleted after its last use."""
+    names: dict = {}
+    env: dict = {"np": np}
+
+    def constant(value, hint):
+        if _inlinable(value):
+            return repr(value)
+        key = id(value)
+        if key not in names:
+            name = f"{hint}{len(names)}"
+            names[key] = name
+            env[name] = value
+            env.setdefault("_keep", []).append(value)  # keep id() stable while compiling
+        return names[key]
+
+    def operand(a):
+        return f"v{a}" if type(a) is int else constant(a.value, "c")
+
+    last_use: dict = {}
+    for i, e in enumerate(eqns):
+        for v in e.in_vars():
+            last_use[v] = i
+    for o in outs:
+        if type(o) is int:
+            last_use[o] = len(eqns)
+    frees: list = [[] for _ in eqns]
+    for v, i in last_use.items():
+        if i < len(eqns):
+            frees[i].append(v)
+
+    impls: dict = {}
+    lines = [f"def program({', '.join(f'v{v}' for v in in_vars)}):"]
+    for i, e in enumerate(eqns):
+        impl = e.prim.impl
+        if id(impl) not in impls:
+            impls[id(impl)] = f"{e.prim.name}_{len(impls)}"
+            env[impls[id(impl)]] = impl
+        args = [operand(a) for a in e.ins]
+        args += [f"{k}={constant(v, 'p')}" for k, v in e.params.items()]
+        outs_text = ", ".join(f"v{o}" for o in e.out_vars()) + ("," if type(e.outs) is tuple
+                                                                and len(e.outs) == 1 else "")
+        lines.append(f"    {outs_text or '_'} = {impls[id(impl)]}({', '.join(args)})")
+        dead = [f"v{v}" for v in frees[i] if v not in e.out_vars()]
+        dead += [f"v{v}" for v in e.out_vars() if v not in last_use]
+        if dead:
+            lines.append(f"    del {', '.join(sorted(dead))}")
+    # an output that is an input or a constant is copied: the caller may modify what it gets
+    fresh = [f"np.array({operand(o)})" if (o in in_vars if type(o) is int
+                                          else isinstance(o.value, np.ndarray)) else operand(o)
+             for o in outs]
+    lines.append(f"    return ({''.join(o + ', ' for o in fresh)})")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, "<chainrule.jit program>", "exec"), env)  # noqa: S102 - our own code
+    return source, env["program"]
+
+
+# ------------------------------------------------------------------ jit
+_EAGER = object()
+
+
+def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
+    """``f``, staged once per input signature and then run as a straight-line NumPy program.
+
+    ``static_argnums``: positional arguments that are Python constants of the program
+    (hashable; a new value stages again). Every other argument may be a pytree of
+    arrays and numbers. ``fuse`` fuses runs of elementwise operations into compiled
+    loops when Numba is installed. Inside another transform (``grad(jit(f))``) and
+    for calls whose program would depend on the data, ``f`` runs eagerly (see the
+    module docstring); the jitted function's ``.lower(*args)`` returns the
+    :class:`Program` of a signature, and ``.cache_info()`` how many are cached.
+    """
+    if f is None:
+        return functools.partial(jit, static_argnums=static_argnums, fuse=fuse)
+    statics = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    cache: dict = {}
+
+    def split(args, kwargs):
+        n = len(args)
+        fixed = []
+        for i in statics:
+            if not -n <= i < n:
+                raise ValueError(f"static_argnums {i} is out of range for {n} positional arguments")
+            fixed.append(i % n)
+        static = tuple((i, args[i]) for i in sorted(set(fixed)))
+        dyn = tuple(a for i, a in enumerate(args) if i not in dict(static))
+        leaves, treedef = tree_flatten((dyn, kwargs))
+        return static, leaves, treedef
+
+    def rebuild(static, treedef, leaves):
+        dyn, kwargs = tree_unflatten(treedef, leaves)
+        args, it = [], iter(dyn)
+        fixed = dict(static)
+        for i in range(len(dyn) + len(fixed)):
+            args.append(fixed[i] if i in fixed else next(it))
+        return args, kwargs
+
+    def stage(key, static, leaves, treedef):
+        trace = StagingTrace()
+        boxes = [trace.new_input(x) for x in leaves]
+        args, kwargs = rebuild(static, treedef, boxes)
+        try:
+            out = f(*args, **kwargs)
+        except _OuterTraceError as err:
+            cache[key] = _EAGER
+            warnings.warn(f"jit({_name(f)}): a value traced by an enclosing transform reached "
+                          f"`{err}` inside the jitted call; it runs eagerly. Pass that value "
+                          "as an argument of the jitted function instead of closing over it",
+                          JitFallbackWarning, stacklevel=3)
+            return _EAGER, False, None
+        out_leaves, out_def = tree_flatten(out)
+        outs = []
+        for o in out_leaves:
+            if type(o) is StagedBox and o._trace is trace:
+                outs.append(o._var)
+            elif isinstance(o, Box):
+                raise TypeError(f"jit({_name(f)}) returned a value traced by another transform "
+                                "(an escaped tracer); return plain results")
+            else:
+                outs.append(Lit(o))
+        concrete = tree_unflatten(out_def, [o._value if isinstance(o, StagedBox) else o
+                                            for o in out_leaves])
+        if trace.reads:
+            cache[key] = _EAGER
+            warnings.warn(f"jit({_name(f)}): the call reads the value of an input-dependent "
+                          f"array at {trace.reads[0]}, so one program cannot stand for every "
+                          "input of this signature; it runs eagerly. Make that value a static "
+                          "argument, or compute with chainrule.numpy (where, select) instead "
+                          "of Python control flow", JitFallbackWarning, stacklevel=3)
+            return _EAGER, True, concrete
+        program = Program(trace.eqns, [b._var for b in boxes], outs, trace.avals, fuse=fuse)
+        program.out_def = out_def
+        cache[key] = program
+        return program, True, concrete
+
+    def key_of(args, kwargs):
+        static, leaves, treedef = split(args, kwargs)
+        if any(isinstance(x, Box) for x in leaves):
+            return None, static, leaves, treedef
+        leaves = [x if isinstance(x, np.ndarray) else np.asarray(x) for x in leaves]
+        try:
+            key = (treedef, static, tuple((x.shape, x.dtype) for x in leaves))
+            hash(key)
+        except TypeError as err:
+            raise TypeError(f"jit({_name(f)}): static arguments must be hashable: {err}") from None
+        return key, static, leaves, treedef
+
+    @functools.wraps(f)
+    def jitted(*args, **kwargs):
+        key, static, leaves, treedef = key_of(args, kwargs)
+        if key is None:  # under an enclosing transform: its tracer must see f's operations
+            return f(*args, **kwargs)
+        program = cache.get(key)
+        if program is None:
+            program, ran, result = stage(key, static, leaves, treedef)
+            if ran:  # the staging call computed this call's results
+                return result
+        if program is _EAGER:
+            return f(*args, **kwargs)
+        return tree_unflatten(program.out_def, program.fn(*leaves))
+
+    def lower(*args, **kwargs):
+        key, static, leaves, treedef = key_of(args, kwargs)
+        if key is None:
+            raise TypeError("lower() takes plain arrays, not values traced by a transform")
+        program = cache.get(key)
+        if program is None:
+            program, _, _ = stage(key, static, leaves, treedef)
+        return None if program is _EAGER else program
+
+    jitted.lower = lower
+    jitted.cache_info = lambda: {"programs": sum(p is not _EAGER for p in cache.values()),
+                                 "eager": sum(p is _EAGER for p in cache.values())}
+    return jitted
+
+
+def _name(f) -> str:
+    return getattr(f, "__name__", repr(f))

@@ -1,0 +1,223 @@
+"""jit: a staged program must give what the eager call gives, for every input of its signature."""
+
+import contextlib
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from test_random_programs import _instance, programs
+
+import chainrule as cr
+import chainrule.numpy as cnp
+from chainrule.compile import fusion
+
+
+@contextlib.contextmanager
+def fuse_everything():
+    """Fuse loops of any size, so small test arrays go through the compiled loops too."""
+    old = fusion.MIN_SIZE
+    fusion.MIN_SIZE = 1
+    try:
+        yield
+    finally:
+        fusion.MIN_SIZE = old
+
+
+def rosenbrock(x):
+    return cnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def twice(fn, *args, **kwargs):
+    """The staging call's result and the program's (the second call runs the program)."""
+    return fn(*args, **kwargs), fn(*args, **kwargs)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs())
+def test_random_programs_jit_gradient_and_hvp_equal_eager(program):
+    made = _instance(program)
+    if made is None:
+        return
+    f, xs, _, rng = made
+    argnums = tuple(range(len(xs)))
+    scalar = lambda *a: cnp.sum(f(*a))  # noqa: E731
+    vg = cr.value_and_grad(scalar, argnums=argnums)
+    hv = lambda x, v: cr.hvp(lambda t: scalar(*t), x, v)  # noqa: E731
+    v = tuple(rng.standard_normal(np.shape(x)) for x in xs)
+    want_vg, want_hv = vg(*xs), hv(tuple(xs), v)
+    for fuse in (False, True):
+        with fuse_everything(), warnings.catch_warnings():
+            warnings.simplefilter("error", cr.JitFallbackWarning)
+            for got in twice(cr.jit(vg, fuse=fuse), *xs):
+                np.testing.assert_allclose(got[0], want_vg[0], rtol=1e-12, atol=1e-14)
+                for a, b in zip(got[1], want_vg[1], strict=True):
+                    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+            for got in twice(cr.jit(hv, fuse=fuse), tuple(xs), v):
+                for a, b in zip(got, want_hv, strict=True):
+                    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_rosenbrock_hvp_is_one_fused_loop_and_one_scatter():
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(0)
+    x, v = rng.uniform(-1.5, 1.5, 10_000), rng.standard_normal(10_000)
+    hvp = cr.jit(lambda x, v: cr.hvp(rosenbrock, x, v))
+    want = cr.hvp(rosenbrock, x, v)
+    for got in twice(hvp, x, v):
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-10)
+    program = hvp.lower(x, v)
+    names = [e.prim.name for e in program.eqns]
+    assert sum(n.startswith("fused_") for n in names) == 1
+    assert names.count("scatter_sum") == 1 and "scatter_add" not in names
+    assert len(program.kernels) == 1 and "for i0 in range" in program.kernels[0]
+    # a new point of the same signature runs the same program
+    x2 = rng.uniform(-1.5, 1.5, 10_000)
+    np.testing.assert_allclose(hvp(x2, v), cr.hvp(rosenbrock, x2, v), rtol=1e-13, atol=1e-10)
+    assert hvp.cache_info() == {"programs": 1, "eager": 0}
+
+
+def test_jit_hessian_equals_eager_and_central_differences():
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((30, 30)) / 5
+
+    def energy(x):
+        return cnp.sum(cnp.tanh(A @ x) ** 2) + 0.25 * cnp.sum(x ** 4)
+
+    x = rng.standard_normal(30)
+    H = cr.jit(cr.hessian(energy))
+    want = cr.hessian(energy)(x)
+    for got in twice(H, x):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    g = cr.grad(energy)
+    eps = 1e-6
+    fd = np.stack([(g(x + eps * e) - g(x - eps * e)) / (2 * eps) for e in np.eye(30)], axis=1)
+    np.testing.assert_allclose(H(x), fd, rtol=1e-6, atol=1e-7)
+
+
+def test_value_dependent_control_flow_runs_eagerly_with_a_warning():
+    def f(x):
+        return x ** 2 if cnp.sum(x) > 0 else -x
+
+    jf = cr.jit(cr.grad(lambda x: cnp.sum(f(x))))
+    with pytest.warns(cr.JitFallbackWarning, match="reads the value"):
+        g_pos = jf(np.array([1.0, 2.0]))
+    np.testing.assert_allclose(g_pos, [2.0, 4.0])
+    # same signature, other branch: the eager run picks it, nothing is baked in
+    np.testing.assert_allclose(jf(np.array([-1.0, -2.0])), [-1.0, -1.0])
+    assert jf.cache_info() == {"programs": 0, "eager": 1}
+
+
+def test_static_argnums_stage_once_per_value():
+    def f(x, n):
+        return cnp.sum(x ** n)
+
+    jf = cr.jit(cr.grad(f), static_argnums=1)
+    x = np.array([1.0, 2.0, 3.0])
+    for n in (2, 3, 2):
+        np.testing.assert_allclose(jf(x, n), n * x ** (n - 1))
+    assert jf.cache_info()["programs"] == 2
+    with pytest.raises(TypeError, match="hashable"):
+        jf(x, [2])
+    with pytest.raises(ValueError, match="out of range"):
+        cr.jit(f, static_argnums=5)(x, 2)
+
+
+def test_pytrees_keywords_and_python_scalars():
+    def loss(params, x, scale=1.0):
+        return scale * cnp.sum(cnp.tanh(params["W"] @ x + params["b"]) ** 2)
+
+    rng = np.random.default_rng(2)
+    params = {"W": rng.standard_normal((3, 4)), "b": rng.standard_normal(3)}
+    x = rng.standard_normal(4)
+    jg = cr.jit(cr.grad(loss))
+    want = cr.grad(loss)(params, x, scale=2.5)
+    for got in twice(jg, params, x, scale=2.5):
+        assert set(got) == {"W", "b"}
+        for k in got:
+            np.testing.assert_allclose(got[k], want[k], rtol=1e-13)
+    # the scalar is an input, not a constant: a new value gives a new result from the same program
+    np.testing.assert_allclose(jg(params, x, scale=5.0)["b"], 2 * want["b"], rtol=1e-13)
+    assert jg.cache_info()["programs"] == 1
+    # another shape is another signature
+    jg({"W": rng.standard_normal((2, 4)), "b": rng.standard_normal(2)}, x, scale=1.0)
+    assert jg.cache_info()["programs"] == 2
+
+
+def test_outputs_never_alias_inputs_or_constants():
+    table = np.arange(3.0)
+    jf = cr.jit(lambda x: (x, table, x * 2.0))
+    x = np.ones(3)
+    jf(x)
+    ident, const, _ = jf(x)
+    assert ident is not x and not np.shares_memory(ident, x)
+    const[:] = -1.0
+    np.testing.assert_array_equal(jf(x)[1], [0.0, 1.0, 2.0])
+
+
+def test_jit_inside_a_transform_runs_eagerly():
+    jf = cr.jit(lambda x: cnp.sin(x) * x)
+    x = np.linspace(0.1, 1.0, 5)
+    np.testing.assert_allclose(cr.grad(lambda x: cnp.sum(jf(x)))(x), np.cos(x) * x + np.sin(x))
+    # a jitted function that closes over a value traced outside it cannot be staged
+    with pytest.warns(cr.JitFallbackWarning, match="enclosing transform"):
+        g = cr.grad(lambda y: cnp.sum(cr.jit(lambda x: x * y)(x)))(2.0)
+    np.testing.assert_allclose(g, x.sum())
+
+
+def test_shared_subexpressions_keep_signed_zeros_apart():
+    jf = cr.jit(lambda x: (x * 0.0, x * -0.0))
+    x = np.array([1.0, 2.0])
+    for a, b in twice(jf, x):
+        assert not np.signbit(a).any() and np.signbit(b).all()
+
+
+def test_fused_loops_with_comparisons_and_where():
+    pytest.importorskip("numba")
+
+    def leaky(x):
+        return cnp.sum(cnp.where(x > 0, x, 0.1 * x) ** 2 + cnp.maximum(x, 0.5))
+
+    x = np.linspace(-2.0, 2.0, 50)
+    with fuse_everything():
+        jg = cr.jit(cr.grad(leaky))
+        for got in twice(jg, x):
+            np.testing.assert_allclose(got, cr.grad(leaky)(x), rtol=1e-14)
+        assert jg.lower(x).kernels
+
+
+def test_loop_numba_cannot_compile_falls_back_to_numpy(monkeypatch):
+    numba = pytest.importorskip("numba")
+
+    def broken_njit(**options):
+        def wrap(fn):
+            def run(*args):
+                raise numba.core.errors.TypingError("refused for this test")
+            return run
+        return wrap
+
+    monkeypatch.setattr(numba, "njit", broken_njit)
+    f = lambda x: cnp.sum(cnp.exp(x) * x - x)  # noqa: E731
+    x = np.linspace(0.0, 1.0, 20)
+    with fuse_everything():
+        jg = cr.jit(cr.grad(f))
+        for got in twice(jg, x):
+            np.testing.assert_allclose(got, cr.grad(f)(x), rtol=1e-14)
+
+
+def test_program_source_is_the_glass_box():
+    x = np.linspace(0.0, 1.0, 8)
+    program = cr.jit(cr.grad(lambda x: cnp.sum(cnp.tanh(x) ** 2)), fuse=False).lower(x)
+    assert program.source.startswith("def program(v0):")
+    assert "tanh_" in program.source and "del " in program.source
+    assert not program.kernels
+    assert "operations>" in repr(program)
+
+
+def test_fancy_index_scatters_stay_exact():
+    idx = np.array([0, 0, 2])
+    f = lambda x: cnp.sum(x[idx] ** 2) + cnp.sum(x[1:] * x[:-1])  # noqa: E731
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    with fuse_everything():
+        for got in twice(cr.jit(lambda x, v: cr.hvp(f, x, v)), x, np.ones(4)):
+            np.testing.assert_allclose(got, cr.hvp(f, x, np.ones(4)), rtol=1e-14)
