@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._harness import Case, Workload, jax_x64, lazy
+from ._harness import JIT_NOTE, Case, Workload, jax_x64, lazy, staged
 
 
 def _requires(name):
@@ -48,12 +48,9 @@ def _chainrule_jit(make, *args):
         import chainrule
         import chainrule.numpy as cnp
 
-        fn = chainrule.jit(make(chainrule, cnp))
-        fn(*args)  # stages the program
-        fn(*args)  # compiles its fused loops
+        fn = staged(chainrule.jit(make(chainrule, cnp)), *args)
         return lambda: [fn(*args)]
-    return Case("chainrule", lazy(factory), label="chainrule (jit)",
-                note="jit: staged program, fused loops")
+    return Case("chainrule", lazy(factory), label="chainrule (jit)", note=JIT_NOTE)
 
 
 def _jax_pair(make, what):

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ._harness import Case, Workload, jax_x64, lazy
+from ._harness import JIT_NOTE, Case, Workload, jax_x64, lazy, staged
 
 CHECK_VALUE = -20.067360546658307  # objective on gmm_d2_K3_n1.txt (float64)
 
@@ -130,19 +130,23 @@ def cases(d, K, n) -> list[Case]:
     primals = (alphas, means, icf)
     out = []
 
-    def chainrule_case():
+    def chainrule_case(jit=False):
         import chainrule
         import chainrule.numpy as cnp
         from chainrule.scipy.special import logsumexp
 
         f = lambda a, mu, c: objective(cnp, logsumexp, a, mu, c, x, gamma, m, idx)  # noqa: E731
         vg = chainrule.value_and_grad(f, argnums=(0, 1, 2))
+        if jit:
+            vg = staged(chainrule.jit(vg), *primals)
 
         def run():
             v, g = vg(*primals)
             return [v, *g]
         return run
     out.append(Case("chainrule", lazy(chainrule_case)))
+    out.append(Case("chainrule", lazy(lambda: chainrule_case(jit=True)), label="chainrule (jit)",
+                    note=JIT_NOTE))
 
     def objective_case():
         import chainrule.numpy as cnp

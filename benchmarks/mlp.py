@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._harness import Case, Workload, jax_x64, lazy
+from ._harness import JIT_NOTE, Case, Workload, jax_x64, lazy, staged
 
 
 def make_data(sizes, batch, seed=31337):
@@ -42,18 +42,22 @@ def cases(sizes, batch) -> list[Case]:
     params, x, onehot = make_data(sizes, batch)
     out = []
 
-    def chainrule_case():
+    def chainrule_case(jit=False):
         import chainrule
         import chainrule.numpy as cnp
         from chainrule.scipy.special import logsumexp
 
         vg = chainrule.value_and_grad(lambda ps: loss(cnp, logsumexp, ps, x, onehot))
+        if jit:
+            vg = staged(chainrule.jit(vg), params)
 
         def run():
             v, g = vg(params)
             return [v, *g]
         return run
     out.append(Case("chainrule", lazy(chainrule_case)))
+    out.append(Case("chainrule", lazy(lambda: chainrule_case(jit=True)), label="chainrule (jit)",
+                    note=JIT_NOTE))
 
     def numpy_case():
         def run():

@@ -10,6 +10,7 @@ from test_random_programs import _instance, programs
 
 import chainrule as cr
 import chainrule.numpy as cnp
+from chainrule import nn
 from chainrule.compile import fusion
 
 
@@ -221,3 +222,69 @@ def test_fancy_index_scatters_stay_exact():
     with fuse_everything():
         for got in twice(cr.jit(lambda x, v: cr.hvp(f, x, v)), x, np.ones(4)):
             np.testing.assert_allclose(got, cr.hvp(f, x, np.ones(4)), rtol=1e-14)
+
+
+def _workloads():
+    from chainrule.scipy.special import logsumexp
+
+    rng = np.random.default_rng(3)
+    X, T = rng.standard_normal((20, 5)), np.eye(3)[rng.integers(0, 3, 20)]
+    W1, W2 = rng.standard_normal((5, 8)), rng.standard_normal((8, 3))
+
+    def xent(params):
+        z = cnp.tanh(X @ params[0]) @ params[1]
+        return cnp.mean(logsumexp(z, axis=1) - cnp.sum(z * T, axis=1))
+
+    spd = lambda a: a @ a.T + np.eye(5)  # noqa: E731
+    return {
+        "cross-entropy (logsumexp shift)": (cr.grad(xent), ((W1, W2),)),
+        "softmax": (cr.grad(lambda z: cnp.sum(cnp.exp(z - logsumexp(z, axis=1, keepdims=True)) ** 2)),
+                    (X,)),
+        "max/min with ties": (cr.grad(lambda x: cnp.max(cnp.round(x), axis=0).sum() + cnp.min(x)), (X,)),
+        "norm (zero test)": (cr.grad(lambda x: cnp.linalg.norm(x) + cnp.linalg.norm(x, axis=1).sum()),
+                             (X,)),
+        "prod/cumprod (zero test)": (cr.grad(lambda x: cnp.prod(x[:3], axis=0).sum()
+                                             + cnp.cumprod(x[0]).sum()), (X,)),
+        "zeros_like/ones_like/full_like": (cr.grad(lambda x: cnp.sum(cnp.zeros_like(x) + x * cnp.ones_like(x))
+                                                   + cnp.sum(cnp.full_like(x, 2.0) * x)), (X,)),
+        "astype": (cr.grad(lambda x: cnp.sum(x.astype(np.float32).astype(float) ** 2)
+                           + cnp.sum((x > 0).astype(float) * x)), (X,)),
+        "relu/abs/clip": (cr.grad(lambda x: cnp.sum(cnp.maximum(x, 0) + cnp.abs(x)
+                                                    + cnp.clip(x, -0.5, 0.5))), (X,)),
+        "var/std/mean": (cr.grad(lambda x: cnp.var(x) + cnp.std(x, axis=0).sum() + cnp.mean(x ** 2)),
+                         (X,)),
+        "stop_gradient": (cr.grad(lambda x: cnp.sum(x * cr.stop_gradient(x))), (X,)),
+        "concatenate/stack": (cr.grad(lambda x: cnp.sum(cnp.concatenate([x, x ** 2]))
+                                      * cnp.stack([x, x]).sum()), (X,)),
+        "slogdet/solve": (cr.grad(lambda a: cnp.linalg.slogdet(spd(a))[1]
+                                  + cnp.sum(cnp.linalg.solve(spd(a), np.ones(5)))), (X[:5],)),
+        "jacobian": (cr.jacobian(lambda x: cnp.tanh(W1.T @ x)), (X[0],)),
+        "nn.softmax_cross_entropy": (cr.grad(lambda z: nn.softmax_cross_entropy(z, T)), (X[:, :3],)),
+    }
+
+
+@pytest.mark.parametrize("name", list(_workloads()))
+def test_common_workloads_stage_without_reading_values(name):
+    # rules that need only shapes, dtypes or constant masks must not read a staged value:
+    # each of these stages (no eager fallback) and equals the eager result
+    fn, args = _workloads()[name]
+    want = fn(*args)
+    jf = cr.jit(fn)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cr.JitFallbackWarning)
+        for got in twice(jf, *args):
+            for a, b in zip(cr.tree_leaves(got), cr.tree_leaves(want), strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    assert jf.cache_info() == {"programs": 1, "eager": 0}
+
+
+def test_without_numba_jit_replays_unfused(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba now raises ImportError
+    x, v = np.linspace(-1.0, 1.0, 5000), np.ones(5000)
+    hvp = cr.jit(lambda x, v: cr.hvp(rosenbrock, x, v))
+    for got in twice(hvp, x, v):
+        np.testing.assert_allclose(got, cr.hvp(rosenbrock, x, v), rtol=1e-13)
+    program = hvp.lower(x, v)
+    assert not program.kernels and "scatter_sum" in program.source
