@@ -215,9 +215,9 @@ def test_program_source_is_the_glass_box():
     assert "operations>" in repr(program)
 
 
-def test_fancy_index_scatters_stay_exact():
+def test_fancy_and_single_element_index_scatters_stay_exact():
     idx = np.array([0, 0, 2])
-    f = lambda x: cnp.sum(x[idx] ** 2) + cnp.sum(x[1:] * x[:-1])  # noqa: E731
+    f = lambda x: cnp.sum(x[idx] ** 2) + cnp.sum(x[1:] * x[:-1]) + x[3] * x[2] ** 3  # noqa: E731
     x = np.array([1.0, 2.0, 3.0, 4.0])
     with fuse_everything():
         for got in twice(cr.jit(lambda x, v: cr.hvp(f, x, v)), x, np.ones(4)):
@@ -288,3 +288,15 @@ def test_without_numba_jit_replays_unfused(monkeypatch):
         np.testing.assert_allclose(got, cr.hvp(rosenbrock, x, v), rtol=1e-13)
     program = hvp.lower(x, v)
     assert not program.kernels and "scatter_sum" in program.source
+
+
+def test_python_numbers_stay_weakly_typed():
+    # NumPy promotes float32 * 2.5 to float32 but float32 * array(2.5) to float64: a Python
+    # number argument must reach the program as a Python number
+    jf = cr.jit(lambda x, s: x * s + 1.0)
+    x = np.ones(3, dtype=np.float32)
+    for got in twice(jf, x, 2.5):
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, [3.5, 3.5, 3.5])
+    np.testing.assert_array_equal(jf(x, 0.5), [1.5, 1.5, 1.5])
+    assert jf.cache_info()["programs"] == 1

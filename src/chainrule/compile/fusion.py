@@ -113,7 +113,10 @@ def _scatter_sum_impl(*values, idxs, shape):
     z = np.zeros(shape, dtype=np.result_type(*values))
     for v, i in zip(values, idxs, strict=True):
         view = z[i]
-        np.add(view, v, out=view)
+        if isinstance(view, np.ndarray):
+            np.add(view, v, out=view)
+        else:  # integers in every position pick one element: no view to add into
+            z[i] += v
     return z
 
 

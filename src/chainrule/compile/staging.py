@@ -255,6 +255,7 @@ def _codegen(eqns, in_vars, outs):
 
 # ------------------------------------------------------------------ jit
 _EAGER = object()
+_PY_NUMBERS = (float, int, bool)
 
 
 def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
@@ -335,9 +336,13 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
         static, leaves, treedef = split(args, kwargs)
         if any(isinstance(x, Box) for x in leaves):
             return None, static, leaves, treedef
-        leaves = [x if isinstance(x, np.ndarray) else np.asarray(x) for x in leaves]
+        # Python numbers stay Python numbers (NumPy treats them as weakly typed: float32 * 2.5
+        # is float32, float32 * array(2.5) is not); anything else becomes an array
+        leaves = [x if type(x) in _PY_NUMBERS or isinstance(x, np.ndarray) else np.asarray(x)
+                  for x in leaves]
         try:
-            key = (treedef, static, tuple((x.shape, x.dtype) for x in leaves))
+            key = (treedef, static, tuple(type(x) if type(x) in _PY_NUMBERS else (x.shape, x.dtype)
+                                          for x in leaves))
             hash(key)
         except TypeError as err:
             raise TypeError(f"jit({_name(f)}): static arguments must be hashable: {err}") from None
