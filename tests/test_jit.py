@@ -5,8 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from test_random_programs import _instance, programs
+from test_random_programs import on_random_programs
 
 import chainrule as cr
 import chainrule.numpy as cnp
@@ -34,13 +33,8 @@ def twice(fn, *args, **kwargs):
     return fn(*args, **kwargs), fn(*args, **kwargs)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(programs())
-def test_random_programs_jit_gradient_and_hvp_equal_eager(program):
-    made = _instance(program)
-    if made is None:
-        return
-    f, xs, _, rng = made
+@on_random_programs(40)
+def test_random_programs_jit_gradient_and_hvp_equal_eager(f, xs, steps, rng):
     argnums = tuple(range(len(xs)))
     scalar = lambda *a: cnp.sum(f(*a))  # noqa: E731
     vg = cr.value_and_grad(scalar, argnums=argnums)

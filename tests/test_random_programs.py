@@ -72,17 +72,25 @@ def _instance(program):
     return f, xs, steps, rng
 
 
+def on_random_programs(max_examples):
+    """A hypothesis test over drawn programs whose shapes broadcast: ``test(f, xs, steps, rng)``."""
+    def wrap(test):
+        def run(program):
+            made = _instance(program)
+            if made is not None:  # shapes that do not broadcast make no program
+                test(*made)
+        run.__name__, run.__qualname__, run.__doc__ = test.__name__, test.__qualname__, test.__doc__
+        return settings(max_examples=max_examples, deadline=None,
+                        suppress_health_check=[HealthCheck.too_slow])(given(programs())(run))
+    return wrap
+
+
 def _describe(steps):
     return " -> ".join(UNARY[s[1]][0] if s[0] == "u" else BINARY[s[1]][0] for s in steps)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(programs())
-def test_random_programs_match_central_differences(program):
-    made = _instance(program)
-    if made is None:
-        return
-    f, xs, steps, _ = made
+@on_random_programs(60)
+def test_random_programs_match_central_differences(f, xs, steps, rng):
     # keep away from the kinks of maximum/where, where central differences are meaningless
     check_grads(f, order=2, rtol=1e-4, atol=1e-5)(*xs) if _smooth(steps) else check_grads(
         f, order=1, rtol=1e-4, atol=1e-5)(*xs)
@@ -93,15 +101,10 @@ def _smooth(steps):
     return not any(s[0] == "b" and BINARY[s[1]][0] in ("max", "where") for s in steps)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(programs())
-def test_random_programs_hessian_and_hvp_agree_with_nested_forward_over_reverse(program):
+@on_random_programs(40)
+def test_random_programs_hessian_and_hvp_agree_with_nested_forward_over_reverse(f, xs, steps, rng):
     # hessian/hvp record f and its backward pass on one tape and sweep tangents along it;
     # jacfwd(jacrev(f)) nests a forward trace around a reverse one: two independent routes
-    made = _instance(program)
-    if made is None:
-        return
-    f, xs, _, rng = made
     in_shapes = [np.shape(x) for x in xs]
     argnums = tuple(range(len(xs)))
     scalar = lambda *a: cnp.sum(f(*a))  # noqa: E731
