@@ -11,6 +11,7 @@ import chainrule as cr
 import chainrule.numpy as cnp
 from chainrule import nn
 from chainrule.compile import fusion
+from chainrule.core.errors import TracerEscapeError
 
 
 @contextlib.contextmanager
@@ -294,3 +295,17 @@ def test_python_numbers_stay_weakly_typed():
         np.testing.assert_array_equal(got, [3.5, 3.5, 3.5])
     np.testing.assert_array_equal(jf(x, 0.5), [1.5, 1.5, 1.5])
     assert jf.cache_info()["programs"] == 1
+
+
+def test_a_staged_value_kept_after_its_call_raises():
+    kept = []
+
+    def f(x):
+        kept.append(x * 2.0)
+        return x + 1.0
+
+    cr.jit(f)(np.ones(3))
+    with pytest.raises(TracerEscapeError, match="earlier call"):
+        kept[0] + 1.0
+    with pytest.raises(TracerEscapeError, match="earlier call"):
+        bool(kept[0][0] > 0)

@@ -29,6 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..core.errors import TracerEscapeError
 from ..core.primitive import Box
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.trace import TracedArray, new_level
@@ -96,7 +97,7 @@ class StagedBox(TracedArray):
 class StagingTrace:
     """Records primitive calls on staged values as equations, computing them as it goes."""
 
-    __slots__ = ("level", "eqns", "_vars", "reads", "avals")
+    __slots__ = ("level", "eqns", "_vars", "reads", "avals", "done")
 
     def __init__(self):
         self.level = new_level()
@@ -104,6 +105,7 @@ class StagingTrace:
         self._vars = itertools.count()
         self.reads: list[str] = []  # where input-dependent values were read (see read_value)
         self.avals: dict = {}  # variable -> (shape, dtype), for the fusion pass
+        self.done = False  # set when the staged call returns: later use is an escaped value
 
     def new_input(self, value) -> StagedBox:
         return self._box(value, next(self._vars))
@@ -114,6 +116,9 @@ class StagingTrace:
 
     def read_value(self) -> None:
         """Called when code reads a staged value's contents: the program would bake them in."""
+        if self.done:
+            raise TracerEscapeError("reading a value that jit staged in an earlier call (kept in "
+                                    "a global, an attribute or a closure); return it instead")
         if not self.reads:
             frames = [f for f in traceback.extract_stack()[:-2]
                       if "/chainrule/core/" not in f.filename.replace("\\", "/")]
@@ -121,6 +126,11 @@ class StagingTrace:
             self.reads.append(f"{where.filename}:{where.lineno} ({where.line})" if where else "?")
 
     def process(self, prim, args, params):
+        if self.done:
+            raise TracerEscapeError(
+                f"`{prim.name}` on a value that jit staged in an earlier call (kept in a global, "
+                "an attribute or a closure); a staged value exists only during its call: return "
+                "it from the jitted function instead")
         ins, vals = [], []
         for a in args:
             if type(a) is StagedBox and a._trace is self:
@@ -307,6 +317,8 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
                           "as an argument of the jitted function instead of closing over it",
                           JitFallbackWarning, stacklevel=3)
             return _EAGER, False, None
+        finally:
+            trace.done = True
         out_leaves, out_def = tree_flatten(out)
         outs = []
         for o in out_leaves:
