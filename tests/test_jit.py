@@ -115,6 +115,8 @@ def test_static_argnums_stage_once_per_value():
     assert jf.cache_info()["programs"] == 2
     with pytest.raises(TypeError, match="hashable"):
         jf(x, [2])
+    with pytest.raises(TypeError, match="static_argnums"):  # an object is no array leaf
+        cr.jit(lambda x, obj: x * 2.0)(x, object())
     with pytest.raises(ValueError, match="out of range"):
         cr.jit(f, static_argnums=5)(x, 2)
 

@@ -350,7 +350,7 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
             return None, static, leaves, treedef
         # Python numbers stay Python numbers (NumPy treats them as weakly typed: float32 * 2.5
         # is float32, float32 * array(2.5) is not); anything else becomes an array
-        leaves = [x if type(x) in _PY_NUMBERS or isinstance(x, np.ndarray) else np.asarray(x)
+        leaves = [x if type(x) in _PY_NUMBERS or isinstance(x, np.ndarray) else _array(x)
                   for x in leaves]
         try:
             key = (treedef, static, tuple(type(x) if type(x) in _PY_NUMBERS else (x.shape, x.dtype)
@@ -387,6 +387,14 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
     jitted.cache_info = lambda: {"programs": sum(p is not _EAGER for p in cache.values()),
                                  "eager": sum(p is _EAGER for p in cache.values())}
     return jitted
+
+
+def _array(x):
+    a = np.asarray(x)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"jit: an argument of type {type(x).__name__} is not an array or a number "
+                        "of a supported dtype; pass it through static_argnums (or close over it)")
+    return a
 
 
 def _name(f) -> str:
