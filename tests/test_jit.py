@@ -311,3 +311,10 @@ def test_a_staged_value_kept_after_its_call_raises():
         kept[0] + 1.0
     with pytest.raises(TracerEscapeError, match="earlier call"):
         bool(kept[0][0] > 0)
+
+
+def test_integer_cast_of_a_traced_scalar_is_a_constant():
+    g = cr.grad(lambda x: (x * 1.0).astype(int) * x)
+    assert g(2.5) == 2.0
+    for got in twice(cr.jit(g), 2.5):
+        assert got == 2.0

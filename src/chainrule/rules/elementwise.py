@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from ..core.primitive import Box, Primitive, implements
+from ..core.primitive import Box, Primitive, dtype_of, implements
 from ._util import constant_op, elementwise, fill, lift, unbroadcast
 
 LN2 = math.log(2.0)
@@ -155,7 +155,7 @@ def power(x, y):
     ``power`` primitive (``d/dy = x**y log x``)."""
     if (type(y) is int or isinstance(y, np.integer)) and isinstance(x, Box):
         # a negative exponent keeps NumPy's rule (an error for an integer base)
-        if y >= 0 or x.dtype.kind == "f":  # dtype only: jit may stage x
+        if y >= 0 or dtype_of(x).kind == "f":
             return integer_pow(x, n=int(y))
     return power_p(x, y)
 

@@ -378,7 +378,8 @@ def astype(x, dtype, /, *, copy=True, device=None):
                                   "supported yet by chainrule")
     if not np.issubdtype(dtype, np.floating):  # integers and booleans carry no derivative
         value = strip_derivatives(x)
-        return astype_p(value, dtype=dtype) if isinstance(value, Box) else value.astype(dtype)
+        return astype_p(value, dtype=dtype) if isinstance(value, Box) else \
+            np.asarray(value).astype(dtype)
     if dtype == dtype_of(x):
         return x
     return astype_p(x, dtype=dtype)
