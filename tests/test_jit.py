@@ -207,7 +207,7 @@ def test_program_source_is_the_glass_box():
     x = np.linspace(0.0, 1.0, 8)
     program = cr.jit(cr.grad(lambda x: cnp.sum(cnp.tanh(x) ** 2)), fuse=False).lower(x)
     assert program.source.startswith("def program(v0):")
-    assert "tanh_" in program.source and "del " in program.source
+    assert "= tanh(v0)" in program.source and "del " in program.source
     assert not program.kernels
     assert "operations>" in repr(program)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import keyword
 import traceback
 import warnings
 from collections.abc import Callable
@@ -217,6 +218,8 @@ def _codegen(eqns, in_vars, outs):
         key = id(value)
         if key not in names:
             name = f"{hint}{len(names)}"
+            while name in env:  # a primitive may carry that name
+                name += "_"
             names[key] = name
             env[name] = value
             env.setdefault("_keep", []).append(value)  # keep id() stable while compiling
@@ -241,9 +244,12 @@ def _codegen(eqns, in_vars, outs):
     lines = [f"def program({', '.join(f'v{v}' for v in in_vars)}):"]
     for i, e in enumerate(eqns):
         impl = e.prim.impl
-        if id(impl) not in impls:
-            impls[id(impl)] = f"{e.prim.name}_{len(impls)}"
-            env[impls[id(impl)]] = impl
+        if id(impl) not in impls:  # the primitive's own name where it is free and a valid one
+            name = e.prim.name
+            if not name.isidentifier() or keyword.iskeyword(name) or name in env:
+                name = f"{name if name.isidentifier() else 'op'}_{len(impls)}"
+            impls[id(impl)] = name
+            env[name] = impl
         args = [operand(a) for a in e.ins]
         args += [f"{k}={constant(v, 'p')}" for k, v in e.params.items()]
         outs_text = ", ".join(f"v{o}" for o in e.out_vars()) + ("," if type(e.outs) is tuple
