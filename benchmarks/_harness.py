@@ -226,7 +226,7 @@ def run_workload(workload: Workload, params: dict, tools=None, time_it: bool = T
     return Result(workload, params, rows)
 
 
-JIT_NOTE = "jit: staged program, fused loops"
+JIT_NOTE = "chainrule.jit, staged before timing"
 
 
 def staged(jitted, *args):

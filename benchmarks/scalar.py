@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import sys
 
-from ._harness import Case, Workload, jax_x64, lazy
+from ._harness import JIT_NOTE, Case, Workload, jax_x64, lazy, staged
 
 _BINARY = ("add", "sub", "mul", "div")  # the operand is an earlier value
 _OPS = _BINARY + ("square", "scale", "shift", "rsub")  # the operand (if any) is a constant
@@ -72,16 +72,20 @@ def cases(n_ops: int, n_inputs: int) -> list[Case]:
     xs, ops = make_program(n_ops, n_inputs)
     out = []
 
-    def chainrule_case():
+    def chainrule_case(jit=False):
         import chainrule
 
         vg = chainrule.value_and_grad(lambda xs: replay(xs, ops))
+        if jit:
+            vg = staged(chainrule.jit(vg), xs)
 
         def run():
             v, g = vg(xs)
             return [v, g]
         return run
     out.append(Case("chainrule", lazy(chainrule_case)))
+    out.append(Case("chainrule", lazy(lambda: chainrule_case(jit=True)), label="chainrule (jit)",
+                    note=JIT_NOTE))
 
     def micrograd_case():
         from micrograd.engine import Value
