@@ -237,6 +237,13 @@ def staged(jitted, *args):
     return jitted
 
 
+def chainrule_rows(make_runner) -> list:
+    """The eager ``chainrule`` row and its ``chainrule (jit)`` twin: ``make_runner(jit=...)``."""
+    return [Case("chainrule", lazy(make_runner)),
+            Case("chainrule", lazy(lambda: make_runner(jit=True)), label="chainrule (jit)",
+                 note=JIT_NOTE)]
+
+
 def lazy(factory, tool=None):
     """A runner built on first call, so a missing peer shows up at run time (as a Skip)."""
     state = {}

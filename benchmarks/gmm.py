@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ._harness import JIT_NOTE, Case, Workload, jax_x64, lazy, staged
+from ._harness import Case, Workload, chainrule_rows, jax_x64, lazy, staged
 
 CHECK_VALUE = -20.067360546658307  # objective on gmm_d2_K3_n1.txt (float64)
 
@@ -144,9 +144,7 @@ def cases(d, K, n) -> list[Case]:
             v, g = vg(*primals)
             return [v, *g]
         return run
-    out.append(Case("chainrule", lazy(chainrule_case)))
-    out.append(Case("chainrule", lazy(lambda: chainrule_case(jit=True)), label="chainrule (jit)",
-                    note=JIT_NOTE))
+    out += chainrule_rows(chainrule_case)
 
     def objective_case():
         import chainrule.numpy as cnp

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._harness import JIT_NOTE, Case, Workload, jax_x64, lazy, staged
+from ._harness import Case, Workload, chainrule_rows, jax_x64, lazy, staged
 
 
 def make_data(sizes, batch, seed=31337):
@@ -55,9 +55,7 @@ def cases(sizes, batch) -> list[Case]:
             v, g = vg(params)
             return [v, *g]
         return run
-    out.append(Case("chainrule", lazy(chainrule_case)))
-    out.append(Case("chainrule", lazy(lambda: chainrule_case(jit=True)), label="chainrule (jit)",
-                    note=JIT_NOTE))
+    out += chainrule_rows(chainrule_case)
 
     def numpy_case():
         def run():

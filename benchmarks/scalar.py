@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import sys
 
-from ._harness import JIT_NOTE, Case, Workload, jax_x64, lazy, staged
+from ._harness import Case, Workload, chainrule_rows, jax_x64, lazy, staged
 
 _BINARY = ("add", "sub", "mul", "div")  # the operand is an earlier value
 _OPS = _BINARY + ("square", "scale", "shift", "rsub")  # the operand (if any) is a constant
@@ -83,9 +83,7 @@ def cases(n_ops: int, n_inputs: int) -> list[Case]:
             v, g = vg(xs)
             return [v, g]
         return run
-    out.append(Case("chainrule", lazy(chainrule_case)))
-    out.append(Case("chainrule", lazy(lambda: chainrule_case(jit=True)), label="chainrule (jit)",
-                    note=JIT_NOTE))
+    out += chainrule_rows(chainrule_case)
 
     def micrograd_case():
         from micrograd.engine import Value
