@@ -6,8 +6,8 @@ from . import (  # noqa: F401
            scipy,
 )
 from .compile import JitFallbackWarning, jit
-from .core.curvature import *  # noqa: F403
-from .core.curvature import __all__ as _curvature_all
+from .curvature import *  # noqa: F403
+from .curvature import __all__ as _curvature_all
 from .core.pytree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 from .core.transforms import grad, jvp, value_and_grad, vjp
 from .extend import primitive, stop_gradient

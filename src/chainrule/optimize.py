@@ -28,9 +28,9 @@ import math
 
 import numpy as np
 
-from .core.curvature import hessian, linearize
+from .curvature import hessian, linearize
 from .core.pytree import tree_flatten, tree_unflatten
-from .core.trace import _shape
+from .core.aval import shape_of
 from .core.transforms import check_differentiable, grad, value_and_grad
 
 __all__ = ["minimize", "objective", "Objective"]
@@ -72,8 +72,8 @@ class Objective:
 
     def _flat_fun(self, v, *args):
         value = self._fun(self.unravel(v), *args)
-        if _shape(value) != ():
-            raise TypeError(f"minimize needs a scalar objective, got shape {_shape(value)}")
+        if shape_of(value) != ():
+            raise TypeError(f"minimize needs a scalar objective, got shape {shape_of(value)}")
         return value
 
     def fun(self, v, *args):

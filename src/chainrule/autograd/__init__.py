@@ -61,12 +61,12 @@ def elementwise_grad(fun, argnum: int = 0):
 
 
 def jacobian(fun, argnum: int = 0):
-    from ..core.curvature import jacobian as _jacobian
+    from ..curvature import jacobian as _jacobian
     return _jacobian(fun, argnums=argnum)
 
 
 def hessian(fun, argnum: int = 0):
-    from ..core.curvature import hessian as _hessian
+    from ..curvature import hessian as _hessian
     return _hessian(fun, argnums=argnum)
 
 

@@ -19,8 +19,10 @@ import math
 
 import numpy as np
 
+from .aval import ShapedArray, dtype_of, shape_of
 from .errors import InPlaceError, NoRuleError, TracerEscapeError
 from .primitive import FUNCTIONS, UFUNCS, Box, Primitive, bind, unbox_all
+from .tape import Record, _add_maybe, consume, pull
 
 _levels = itertools.count(1)
 
@@ -30,25 +32,29 @@ def new_level() -> int:
     return next(_levels)
 
 
-class Record:
-    """One executed primitive: the row of the Wengert list that the glass box also reads."""
+class Trace:
+    """The protocol every interpreter implements: reverse, forward, staging and Tensor.
 
-    __slots__ = ("prim", "args", "params", "ans", "parents", "out")
+    ``level`` orders nested traces (``bind`` hands a call to the highest one, which
+    unboxes its own values and binds again for the ones below); ``new_input`` boxes a
+    value as an input of this trace; ``process(prim, args, params)`` runs one primitive
+    call whose arguments include this trace's boxes.
+    """
 
-    def __init__(self, prim, args, params, ans, parents, out):
-        self.prim = prim
-        self.args = args  # primal inputs, unboxed at this trace's level
-        self.params = params
-        self.ans = ans  # primal output (a tuple for multiple-result primitives)
-        self.parents = parents  # ((argnum, node id), ...) for the traced inputs
-        self.out = out  # node id, or a tuple of node ids
+    __slots__ = ("level",)
 
-    def __repr__(self) -> str:
-        return f"Record({self.prim.name}, parents={self.parents}, out={self.out})"
+    def __init__(self):
+        self.level = new_level()
+
+    def new_input(self, value, *data):
+        raise NotImplementedError
+
+    def process(self, prim, args, params):
+        raise NotImplementedError
 
 
-class Shaped:
-    """What a record keeps of a value its rules never read: the shape and dtype only.
+class Shaped(ShapedArray):
+    """What a lean tape keeps of a value its rules never read: the abstract value only.
 
     A lean trace (``ReverseTrace(keep_values=False)``) stores these in place of the
     arrays a primitive does not list in ``saves``, so the tape does not keep them
@@ -56,29 +62,13 @@ class Shaped:
     primitive's ``saves`` declaration is then wrong.
     """
 
-    __slots__ = ("shape", "dtype", "prim", "which")
+    __slots__ = ("prim", "which")
 
     def __init__(self, shape, dtype, prim=None, which="ans"):
         self.shape = shape
         self.dtype = dtype
         self.prim = prim  # the primitive whose record this sits in, and which value it was
         self.which = which
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
-    def __len__(self):
-        if not self.shape:
-            raise TypeError("len() of unsized object")
-        return self.shape[0]
-
-    def __repr__(self) -> str:
-        return f"Shaped({self.shape}, {self.dtype})"
 
     def _not_saved(self, *args, **kwargs):
         name = getattr(self.prim, "name", "?")
@@ -107,7 +97,7 @@ def _residuals(prim, args: list, ans):
     return args, (Shaped(ans.shape, ans.dtype, prim) if type(ans) is _ndarray else ans)
 
 
-class ReverseTrace:
+class ReverseTrace(Trace):
     """The Wengert list of one reverse-mode transform.
 
     ``keep_values=False`` makes a lean tape: each record keeps only the values its
@@ -116,10 +106,10 @@ class ReverseTrace:
     checks of ``check_grads`` want every value and use the default.
     """
 
-    __slots__ = ("level", "tape", "_nodes", "keep_values", "_released")
+    __slots__ = ("tape", "_nodes", "keep_values", "_released")
 
     def __init__(self, keep_values: bool = True):
-        self.level = new_level()
+        super().__init__()
         self.tape: list[Record] = []
         self._nodes = itertools.count()
         self.keep_values = keep_values
@@ -144,8 +134,9 @@ class ReverseTrace:
             out = tuple(next(nodes) for _ in ans)
             result = tuple(ReverseBox(v, self, n) for v, n in zip(ans, out, strict=True))
         else:
-            out = next(nodes)
-            result = ReverseBox(ans, self, out)
+            node = next(nodes)
+            out = (node,)
+            result = ReverseBox(ans, self, node)
         if self.keep_values or prim.saves is None:
             self.tape.append(Record(prim, vals, params, ans, tuple(parents), out))
         else:  # a lean tape: keep only what the rules read
@@ -154,12 +145,8 @@ class ReverseTrace:
         return result
 
     def backward(self, seeds: dict, wanted, create_graph: bool = False,
-                 release: bool = False) -> list:
-        """Chain rule over the tape: ``seeds`` maps output node -> cotangent.
-
-        Returns the accumulated cotangent (or ``None``, a symbolic zero) of each
-        node in ``wanted``. Fan-out adds up here: a node used twice receives two
-        contributions (UFLDL's tied ``W`` in ``W^T W x``).
+                 release: bool = False, observer=None) -> list:
+        """:func:`~chainrule.core.tape.pull` over this tape; ``seeds`` maps output node -> cotangent.
 
         With ``create_graph`` the rules see the primal values as boxes of this same
         trace, so the backward pass is itself recorded on the tape and can be
@@ -174,73 +161,25 @@ class ReverseTrace:
                                "trace the function again (or do not release) to pull again")
         if release and create_graph:
             raise ValueError("backward(create_graph=True) records onto the tape; it cannot release it")
-        ct = dict(seeds)
-        pop = ct.pop
-        get = ct.get
         if release:
             self._released = True
-            tape = _consume(self.tape)
+            records = consume(self.tape)
         else:
-            tape = reversed(self.tape[:] if create_graph else self.tape)
-        for rec in tape:
-            out = rec.out
-            if type(out) is tuple:
-                g = tuple(pop(o, None) for o in out)
-                if all(x is None for x in g):
-                    continue
-            else:
-                g = pop(out, None)
-                if g is None:  # symbolic zero: this record does not lead to the outputs
-                    continue
-            if create_graph:
-                args, ans = self._reboxed(rec)
-            else:
-                args = rec.args
-                ans = rec.ans
-            prim = rec.prim
-            params = rec.params
-            # The per-argument rule is called here directly (one frame less than prim.vjp);
-            # prim.vjp handles variable-arity rules and raises the missing-rule error.
-            rules = prim._vjps if prim._vjp_argnum is None else ()
-            for argnum, node in rec.parents:
-                prev = get(node)
-                if prev is not None:
-                    # Fan-out adds up. The new contribution is an unnamed temporary here, so
-                    # NumPy can add into its buffer instead of allocating a third array.
-                    ct[node] = prev + prim.vjp(argnum, g, ans, args, params)
-                    continue
-                rule = rules[argnum] if argnum < len(rules) else None
-                if rule is None:
-                    ct[node] = prim.vjp(argnum, g, ans, args, params)
-                else:
-                    ct[node] = rule(g, ans, *args, **params)
-        return [ct.get(n) for n in wanted]
-
+            records = reversed(self.tape[:] if create_graph else self.tape)
+        return pull(records, seeds, wanted, self._reboxed if create_graph else None, observer)
 
     def _reboxed(self, rec: Record):
         """A record's inputs and output as boxes of this trace (same node ids)."""
         args = list(rec.args)
         for argnum, node in rec.parents:
             args[argnum] = ReverseBox(args[argnum], self, node)
-        if type(rec.out) is tuple:
-            ans = tuple(ReverseBox(v, self, n) for v, n in zip(rec.ans, rec.out, strict=True))
-        else:
-            ans = ReverseBox(rec.ans, self, rec.out)
-        return args, ans
+        if rec.prim.multiple_results:
+            return args, tuple(ReverseBox(v, self, n) for v, n in zip(rec.ans, rec.out, strict=True))
+        return args, ReverseBox(rec.ans, self, rec.out[0])
 
 
-def _consume(tape: list):
-    """The records of ``tape`` from the last, each removed before the next is handed out."""
-    pop = tape.pop
-    while tape:
-        yield pop()
-
-
-class ForwardTrace:
-    __slots__ = ("level",)
-
-    def __init__(self):
-        self.level = new_level()
+class ForwardTrace(Trace):
+    __slots__ = ()
 
     def new_input(self, value, tangent) -> ForwardBox:
         return ForwardBox(value, self, tangent)
@@ -273,17 +212,6 @@ class ForwardTrace:
         return ans if t_out is None else ForwardBox(ans, self, t_out)
 
 
-def _add_maybe(a, b):
-    return b if a is None else a if b is None else a + b
-
-
-def _shape(x):
-    try:
-        return x.shape
-    except AttributeError:
-        return ()
-
-
 class TracedArray(Box):
     """What user code sees in place of an array while chainrule traces it.
 
@@ -298,26 +226,25 @@ class TracedArray(Box):
     # -- metadata is read through, never traced --
     @property
     def shape(self):
-        try:  # inlined _shape: rules read .shape of traced values on every call
+        try:  # shape_of inlined: rules read .shape of traced values on every call
             return self._value.shape
         except AttributeError:
             return ()
 
     @property
     def ndim(self):
-        return len(_shape(self._value))
+        return len(shape_of(self._value))
 
     @property
     def size(self):
-        return int(np.prod(_shape(self._value)))
+        return math.prod(shape_of(self._value))
 
     @property
     def dtype(self):
-        v = self._value
-        return v.dtype if hasattr(v, "dtype") else np.result_type(v)
+        return dtype_of(self._value)
 
     def __len__(self):
-        s = _shape(self._value)
+        s = shape_of(self._value)
         if not s:
             raise TypeError("len() of unsized traced array")
         return s[0]
@@ -411,31 +338,6 @@ class ForwardBox(TracedArray):
         self._tangent = tangent
 
 
-# Operators and methods map to chainrule.numpy names; installed once that namespace exists.
-OPERATORS = {
-    "__add__": "add", "__sub__": "subtract", "__mul__": "multiply", "__truediv__": "divide",
-    "__pow__": "power", "__matmul__": "matmul", "__mod__": "mod", "__floordiv__": "floor_divide",
-    "__neg__": "negative", "__pos__": "positive", "__abs__": "abs",
-    "__lt__": "less", "__le__": "less_equal", "__gt__": "greater", "__ge__": "greater_equal",
-    "__eq__": "equal", "__ne__": "not_equal", "__getitem__": "getitem",
-}
-REFLECTED = {
-    "__radd__": "add", "__rsub__": "subtract", "__rmul__": "multiply", "__rtruediv__": "divide",
-    "__rpow__": "power", "__rmatmul__": "matmul", "__rmod__": "mod",
-    "__rfloordiv__": "floor_divide",
-}
-METHODS = ("sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "cumprod", "reshape",
-           "transpose", "swapaxes", "squeeze", "ravel", "flatten", "dot", "clip", "round",
-           "argmax", "argmin", "argsort", "astype", "diagonal", "trace", "repeat", "conj", "copy",
-           "all", "any", "nonzero", "take", "sort")
-
-
-def _missing(name):
-    def op(*args, **kwargs):
-        raise NoRuleError(f"chainrule.numpy has no {name} yet")
-    return op
-
-
 def _method(fn, reflected=False):
     """``fn`` as a traced-array method or operator.
 
@@ -455,16 +357,15 @@ def _method(fn, reflected=False):
     return method
 
 
-def install_operators(namespace) -> None:
-    """Give traced arrays NumPy's operators and methods, from the chainrule.numpy namespace."""
-    for dunder, name in OPERATORS.items():
-        setattr(TracedArray, dunder, _method(getattr(namespace, name, None) or _missing(name)))
-    for dunder, name in REFLECTED.items():
-        fn = getattr(namespace, name, None) or _missing(name)
-        setattr(TracedArray, dunder, _method(fn, reflected=True))
-    for name in METHODS:
-        fn = getattr(namespace, "method_" + name, None) or getattr(namespace, name, None)
-        if fn is not None:
-            setattr(TracedArray, name, _method(fn))
-    TracedArray.T = property(namespace.transpose)
-    TracedArray.__hash__ = lambda self: id(self)
+def install_operators(cls, operators: dict, reflected: dict, methods: dict, properties: dict) -> None:
+    """Give ``cls`` NumPy's operators, methods and properties from one operator table
+    (``chainrule.numpy.operators``): dunder or name -> the function it calls."""
+    for dunder, fn in operators.items():
+        setattr(cls, dunder, _method(fn))
+    for dunder, fn in reflected.items():
+        setattr(cls, dunder, _method(fn, reflected=True))
+    for name, fn in methods.items():
+        setattr(cls, name, _method(fn))
+    for name, fn in properties.items():
+        setattr(cls, name, property(fn))
+    cls.__hash__ = lambda self: id(self)

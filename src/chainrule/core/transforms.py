@@ -14,18 +14,21 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from .aval import derivative_dtype, dtype_of, shape_of
 from .errors import NotDifferentiableInputError
 from .primitive import Box
 from .pytree import tree_flatten, tree_unflatten
-from .trace import ForwardBox, ForwardTrace, ReverseBox, ReverseTrace, _shape
+from .tape import Push
+from .trace import ForwardBox, ForwardTrace, ReverseBox, ReverseTrace
 
 
 def check_differentiable(x, what: str = "input"):
-    """Reject integer, boolean and complex inputs with a message that says why."""
-    v = x
-    while isinstance(v, Box):
-        v = v._value
-    dtype = v.dtype if hasattr(v, "dtype") else np.result_type(v)
+    """Reject integer, boolean and complex inputs, and non-arrays, with a message that says why."""
+    if not isinstance(x, (np.ndarray, np.generic, int, float, complex, Box)):
+        raise TypeError(f"cannot differentiate with respect to an {what} of type "
+                        f"{type(x).__module__}.{type(x).__qualname__}: chainrule differentiates NumPy "
+                        "arrays and Python or NumPy numbers (convert it with np.asarray first)")
+    dtype = dtype_of(x)
     if dtype.kind == "c":
         raise NotImplementedError(f"complex {what} (dtype {dtype}) is not supported yet by chainrule")
     if dtype.kind != "f":
@@ -34,17 +37,8 @@ def check_differentiable(x, what: str = "input"):
             "values are constants. Pass a float (e.g. 3.0 or x.astype(float)) to differentiate.")
 
 
-def _float_dtype(x):
-    """The dtype of derivatives with respect to ``x``: its own when it is a float (float32 in,
-    float32 out), float64 otherwise."""
-    while isinstance(x, Box):
-        x = x._value
-    dt = x.dtype if hasattr(x, "dtype") else np.result_type(x)
-    return dt if dt.kind == "f" else np.dtype(np.float64)
-
-
 def _zeros(like, batch=()):
-    return np.zeros(tuple(batch) + _shape(like), dtype=_float_dtype(like))
+    return np.zeros(tuple(batch) + shape_of(like), dtype=derivative_dtype(like))
 
 
 class ReverseLinearization:
@@ -77,6 +71,16 @@ class ReverseLinearization:
                 seeds[node] = c if node not in seeds else seeds[node] + c
         cts = self.trace.backward(seeds, self.in_nodes, release=release)
         return [_zeros(x, batch) if c is None else c for c, x in zip(cts, self.in_leaves)]
+
+    def pusher(self):
+        """The forward sweep along this tape (:class:`~chainrule.core.tape.Push`):
+        ``push(tangent_leaves, batch)`` returns the outputs' tangents, ``f`` not run again."""
+        sweep = Push(self.trace.tape, self.in_nodes, self.out_nodes)
+
+        def push(tangent_leaves, batch=()):
+            return [_zeros(o, batch) if t is None else t
+                    for t, o in zip(sweep(tangent_leaves), self.out_values, strict=True)]
+        return push
 
 
 def linearize_reverse(f: Callable, primals: Sequence, has_aux: bool = False):
@@ -111,9 +115,9 @@ def push_forward(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bo
         raise ValueError(f"tangents must have the same structure as primals: {t_def!r} vs {in_def!r}")
     for x, t in zip(in_leaves, t_leaves):
         check_differentiable(x)
-        want = tuple(batch) + _shape(x)
-        if _shape(t) != want:
-            raise ValueError(f"tangent shape {_shape(t)} does not match primal shape {want}")
+        want = tuple(batch) + shape_of(x)
+        if shape_of(t) != want:
+            raise ValueError(f"tangent shape {shape_of(t)} does not match primal shape {want}")
     trace = ForwardTrace()
     boxes = [trace.new_input(x, t) for x, t in zip(in_leaves, t_leaves)]
     out = f(*tree_unflatten(in_def, boxes))
@@ -173,8 +177,8 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
         if ct_def != out_def:
             raise ValueError(f"cotangent structure {ct_def!r} does not match output {out_def!r}")
         for c, o in zip(ct_leaves, lin.out_values):
-            if _shape(c) != _shape(o):
-                raise ValueError(f"cotangent shape {_shape(c)} does not match output shape {_shape(o)}")
+            if shape_of(c) != shape_of(o):
+                raise ValueError(f"cotangent shape {shape_of(c)} does not match output shape {shape_of(o)}")
         return tree_unflatten(in_def, lin.pull(ct_leaves))
 
     return (out, f_vjp, aux) if has_aux else (out, f_vjp)
@@ -216,8 +220,8 @@ def value_and_grad(f: Callable, argnums=0, has_aux: bool = False):
         nums = _argnums_tuple(argnums, len(args))
         g = _partial_args(f, args, nums, kwargs)
         lin, out_def, in_def, aux = linearize_reverse(g, [args[i] for i in nums], has_aux)
-        if out_def.num_leaves != 1 or _shape(lin.out_values[0]) != ():
-            shape = _shape(lin.out_values[0]) if lin.out_values else None
+        if out_def.num_leaves != 1 or shape_of(lin.out_values[0]) != ():
+            shape = shape_of(lin.out_values[0]) if lin.out_values else None
             raise TypeError(f"grad requires a function with a scalar output, got shape {shape} "
                             f"(structure {out_def!r}); use vjp or jacobian for other outputs")
         value = tree_unflatten(out_def, lin.out_values)

@@ -34,20 +34,19 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..rules.shape import getitem, moveaxis, reshape
-from .primitive import Box
-from .pytree import tree_flatten, tree_unflatten
-from .trace import _shape
-from .transforms import (
+from .core.aval import derivative_dtype, shape_of
+from .core.primitive import Box, unbox_all
+from .core.pytree import tree_flatten, tree_unflatten
+from .core.transforms import (
     ReverseLinearization,
     _argnums_tuple,
-    _float_dtype,
     _partial_args,
     check_differentiable,
     grad,
     linearize_reverse,
     push_forward,
 )
+from .rules.shape import getitem, moveaxis, reshape
 
 __all__ = ["jacobian", "jacfwd", "jacrev", "hessian", "hvp", "ggnvp", "hessian_diagonal",
            "gauss_newton_diagonal", "linearize", "LinearMap"]
@@ -56,14 +55,8 @@ _MODES = ("auto", "fwd", "rev", "forward", "reverse")
 
 
 # ------------------------------------------------------------------ small helpers
-def _unbox(x):
-    while isinstance(x, Box):
-        x = x._value
-    return x
-
-
 def _size(x) -> int:
-    return math.prod(_shape(x))
+    return math.prod(shape_of(x))
 
 
 def _offsets(leaves) -> list[int]:
@@ -83,12 +76,12 @@ def _identity_rows(leaves, dtype) -> list:
     offs = _offsets(leaves)
     n = offs[-1]
     if len(leaves) == 1:
-        return [np.eye(n, dtype=dtype).reshape((n,) + _shape(leaves[0]))]
+        return [np.eye(n, dtype=dtype).reshape((n,) + shape_of(leaves[0]))]
     out = []
     for j, x in enumerate(leaves):
         block = np.zeros((n, offs[j + 1] - offs[j]), dtype=dtype)
         block[offs[j]:offs[j + 1]] = np.eye(offs[j + 1] - offs[j], dtype=dtype)
-        out.append(block.reshape((n,) + _shape(x)))
+        out.append(block.reshape((n,) + shape_of(x)))
     return out
 
 
@@ -112,78 +105,6 @@ def _jac_tree(out_def, in_def, blocks, single_arg: bool):
     return tree_unflatten(out_def, per_out)
 
 
-# ------------------------------------------------------------------ forward sweep on a tape
-class _TapePush:
-    """Forward mode along an already recorded Wengert list (JVP rules, batched tangents).
-
-    The tape is pruned once to the records that lead to the outputs, and each
-    tangent is dropped after its last use, as the backward pass does with
-    cotangents. Replaying costs the tangent arithmetic only: ``f`` is not run again.
-    """
-
-    def __init__(self, lin):
-        self.lin = lin
-        live = {n for n in lin.out_nodes if n is not None}
-        keep = set(live)
-        needed = []
-        last_use: dict = {}
-        for rec in reversed(lin.trace.tape):
-            out = rec.out
-            if (any(o in live for o in out) if type(out) is tuple else out in live):
-                pos = len(needed)
-                needed.append(rec)
-                for _, node in rec.parents:
-                    if node not in live:
-                        live.add(node)
-                        last_use[node] = pos
-        total = len(needed)
-        needed.reverse()
-        self.records = needed
-        # free[i]: tangents no longer needed after record i (never an output's)
-        self.free = [[] for _ in needed]
-        for node, pos in last_use.items():
-            if node not in keep:
-                self.free[total - 1 - pos].append(node)
-
-    def __call__(self, tangent_leaves, batch=()) -> list:
-        lin = self.lin
-        tan = {n: t for n, t in zip(lin.in_nodes, tangent_leaves, strict=True)}
-        for rec, free in zip(self.records, self.free, strict=True):
-            t_out = None
-            prim = rec.prim
-            # rules called directly where there is one per argument (as the backward pass does)
-            rules = prim._jvps if prim._jvp_argnum is None else ()
-            for argnum, node in rec.parents:
-                t = tan.get(node)
-                if t is None:
-                    continue
-                rule = rules[argnum] if argnum < len(rules) else None
-                c = (prim.jvp(argnum, t, rec.ans, rec.args, rec.params) if rule is None
-                     else rule(t, rec.ans, *rec.args, **rec.params))
-                if t_out is None:
-                    t_out = c
-                elif prim.multiple_results:
-                    t_out = tuple(b if a is None else a if b is None else a + b
-                                  for a, b in zip(t_out, c, strict=True))
-                else:
-                    t_out = t_out + c
-            if t_out is not None:
-                if prim.multiple_results:
-                    for o, t in zip(rec.out, t_out, strict=True):
-                        if t is not None:
-                            tan[o] = t
-                else:
-                    tan[rec.out] = t_out
-            for node in free:
-                tan.pop(node, None)
-        out = []
-        for node, val in zip(lin.out_nodes, lin.out_values, strict=True):
-            t = tan.get(node) if node is not None else None
-            out.append(np.zeros(tuple(batch) + _shape(val), dtype=_float_dtype(val))
-                       if t is None else t)
-        return out
-
-
 # ------------------------------------------------------------------ Jacobians
 def _record(f, args, kwargs, argnums, has_aux):
     """``f`` recorded on a lean tape as a function of its ``argnums`` arguments alone."""
@@ -198,12 +119,12 @@ def _rev_blocks(lin, in_leaves):
     o_offs = _offsets(outs)
     m = o_offs[-1]
     if m == 1:  # a scalar output: an ordinary VJP, no batch axis to carry
-        cts = lin.pull([np.ones(_shape(o), dtype=_float_dtype(o)) for o in outs])
-        return [[reshape(c, _shape(o) + _shape(x)) for c, x in zip(cts, in_leaves, strict=True)]
+        cts = lin.pull([np.ones(shape_of(o), dtype=derivative_dtype(o)) for o in outs])
+        return [[reshape(c, shape_of(o) + shape_of(x)) for c, x in zip(cts, in_leaves, strict=True)]
                 for o in outs]
-    dtype = np.result_type(*[_float_dtype(o) for o in outs]) if outs else np.float64
+    dtype = np.result_type(*[derivative_dtype(o) for o in outs]) if outs else np.float64
     cts = lin.pull(_identity_rows(outs, dtype), batch=(m,))
-    return [[reshape(_rows(c, o_offs[k], o_offs[k + 1], m), _shape(o) + _shape(x))
+    return [[reshape(_rows(c, o_offs[k], o_offs[k + 1], m), shape_of(o) + shape_of(x))
              for c, x in zip(cts, in_leaves, strict=True)]
             for k, o in enumerate(outs)]
 
@@ -216,7 +137,7 @@ def _fwd_blocks(out_tans, out_vals, in_leaves, batched: bool):
     for t, o in zip(out_tans, out_vals, strict=True):
         row = []
         for j, x in enumerate(in_leaves):
-            want = _shape(o) + _shape(x)
+            want = shape_of(o) + shape_of(x)
             if not batched:
                 row.append(reshape(t, want))
                 continue
@@ -231,9 +152,9 @@ def _fwd_blocks(out_tans, out_vals, in_leaves, batched: bool):
 
 def _in_seeds(in_leaves):
     n = sum(_size(x) for x in in_leaves)
-    dtype = np.result_type(*[_float_dtype(x) for x in in_leaves]) if in_leaves else np.float64
+    dtype = np.result_type(*[derivative_dtype(x) for x in in_leaves]) if in_leaves else np.float64
     if n == 1:
-        return [np.ones(_shape(x), dtype=dtype) for x in in_leaves], ()
+        return [np.ones(shape_of(x), dtype=dtype) for x in in_leaves], ()
     return _identity_rows(in_leaves, dtype), (n,)
 
 
@@ -266,7 +187,7 @@ def _recorded_jacobian(f, argnums, has_aux, forward):
         m = sum(_size(o) for o in lin.out_values)
         if (n < m) if forward is None else forward:
             seeds, batch = _in_seeds(in_leaves)
-            tans = _TapePush(lin)(seeds, batch)
+            tans = lin.pusher()(seeds, batch)
             blocks = _fwd_blocks(tans, lin.out_values, in_leaves, bool(batch))
         else:
             blocks = _rev_blocks(lin, in_leaves)
@@ -331,12 +252,12 @@ def hessian(f: Callable, argnums=0, has_aux: bool = False):
     def hess(*args, **kwargs):
         lin, out_def, in_def, aux = _record(f, args, kwargs, argnums, has_aux)
         out = lin.out_values
-        if out_def.num_leaves != 1 or _shape(out[0]) != () or lin.out_nodes[0] is None:
+        if out_def.num_leaves != 1 or shape_of(out[0]) != () or lin.out_nodes[0] is None:
             return general(*args, **kwargs)
         in_leaves = lin.in_leaves
         glin = _gradient_linearization(lin)
         seeds, batch = _in_seeds(in_leaves)
-        tans = _TapePush(glin)(seeds, batch)
+        tans = glin.pusher()(seeds, batch)
         blocks = _fwd_blocks(tans, glin.out_values, in_leaves, bool(batch))
         grad_def = in_def.children[0] if isinstance(argnums, int) else in_def
         res = _jac_tree(grad_def, in_def, blocks, isinstance(argnums, int))
@@ -350,12 +271,13 @@ def _gradient_linearization(lin):
 
     The backward pass runs with ``create_graph``, so its operations are appended to the same
     tape as it goes; the returned linearization has f's inputs as inputs and the gradient as
-    outputs, ready for a forward sweep of tangents (:class:`_TapePush`): forward over reverse.
+    outputs, ready for a forward sweep of tangents (:meth:`ReverseLinearization.pusher`):
+    forward over reverse.
     """
     out = lin.out_values[0]
-    seed = {lin.out_nodes[0]: np.ones((), dtype=_float_dtype(out))}
+    seed = {lin.out_nodes[0]: np.ones((), dtype=derivative_dtype(out))}
     grads = lin.trace.backward(seed, lin.in_nodes, create_graph=True)
-    grads = [np.zeros(_shape(x), dtype=_float_dtype(x)) if c is None else c
+    grads = [np.zeros(shape_of(x), dtype=derivative_dtype(x)) if c is None else c
              for c, x in zip(grads, lin.in_leaves, strict=True)]
     # tangents enter where f's inputs did; the gradient leaves are the outputs
     return ReverseLinearization(lin.trace, lin.in_nodes, lin.in_leaves, grads)
@@ -365,7 +287,7 @@ def _batch_of(primal_leaves, tangent_leaves, what: str) -> tuple:
     """The common leading batch shape of ``tangent_leaves`` (``()`` for a single direction)."""
     batch = None
     for x, t in zip(primal_leaves, tangent_leaves, strict=True):
-        xs, ts = _shape(x), _shape(t)
+        xs, ts = shape_of(x), shape_of(t)
         if len(ts) < len(xs) or ts[len(ts) - len(xs):] != xs:
             raise ValueError(f"{what} shape {ts} does not end with the primal shape {xs}")
         b = ts[:len(ts) - len(xs)]
@@ -376,7 +298,7 @@ def _batch_of(primal_leaves, tangent_leaves, what: str) -> tuple:
 
 
 def _as_float(t, x):
-    return t if isinstance(t, Box) else np.asarray(t, dtype=_float_dtype(x))
+    return t if isinstance(t, Box) else np.asarray(t, dtype=derivative_dtype(x))
 
 
 def hvp(f: Callable, x, v):
@@ -394,14 +316,14 @@ def hvp(f: Callable, x, v):
         raise ValueError(f"v must have the structure of x: {v_def!r} vs {x_def!r}")
     batch = _batch_of(x_leaves, v_leaves, "v")
     lin, out_def, _, _ = linearize_reverse(f, (x,))
-    if out_def.num_leaves != 1 or _shape(lin.out_values[0]) != ():
+    if out_def.num_leaves != 1 or shape_of(lin.out_values[0]) != ():
         raise TypeError(f"hvp requires a function with a scalar output, got structure {out_def!r}"
-                        f" with shapes {[_shape(o) for o in lin.out_values]}")
+                        f" with shapes {[shape_of(o) for o in lin.out_values]}")
     if lin.out_nodes[0] is None:  # f does not depend on x: H = 0
-        return tree_unflatten(x_def, [np.zeros(tuple(batch) + _shape(xl), dtype=_float_dtype(xl))
+        return tree_unflatten(x_def, [np.zeros(tuple(batch) + shape_of(xl), dtype=derivative_dtype(xl))
                                       for xl in x_leaves])
     v_leaves = [_as_float(t, xl) for t, xl in zip(v_leaves, x_leaves, strict=True)]
-    return tree_unflatten(x_def, _TapePush(_gradient_linearization(lin))(v_leaves, batch))
+    return tree_unflatten(x_def, _gradient_linearization(lin).pusher()(v_leaves, batch))
 
 
 def hessian_diagonal(f: Callable, argnums=0, batch_size: int | None = None):
@@ -433,7 +355,7 @@ def hessian_diagonal(f: Callable, argnums=0, batch_size: int | None = None):
             check_differentiable(x)
         offs = _offsets(leaves)
         n = offs[-1]
-        dtype = np.result_type(*[_float_dtype(x) for x in leaves]) if leaves else np.float64
+        dtype = np.result_type(*[derivative_dtype(x) for x in leaves]) if leaves else np.float64
         eye = _identity_rows(leaves, dtype)
         step = n if batch_size is None else batch_size
         pieces: list[list] = [[] for _ in leaves]
@@ -452,7 +374,7 @@ def hessian_diagonal(f: Callable, argnums=0, batch_size: int | None = None):
         for j, x in enumerate(leaves):
             p = pieces[j]
             d = p[0] if len(p) == 1 else (np.zeros(0) if not p else np.concatenate(p))
-            out.append(reshape(d, _shape(x)))
+            out.append(reshape(d, shape_of(x)))
         res = tree_unflatten(in_def, out)
         return res[0] if isinstance(argnums, int) else res
 
@@ -521,7 +443,7 @@ def linearize(f: Callable, *primals):
     """
     lin, out_def, in_def, _ = linearize_reverse(f, primals)
     out = tree_unflatten(out_def, lin.out_values)
-    push = _TapePush(lin)
+    push = lin.pusher()
     in_leaves = lin.in_leaves
     n_args = len(primals)
 
@@ -587,7 +509,7 @@ def gauss_newton_diagonal(f_inner: Callable, loss: Callable, params):
         rows = []
         for o, sub in zip(z_leaves, _outer_leaves(block_tree, z_def), strict=True):
             blocks = tree_flatten(sub)[0]
-            rows.append(np.concatenate([np.reshape(_unbox(b), (_size(o), _size(x)))
+            rows.append(np.concatenate([np.reshape(unbox_all(b), (_size(o), _size(x)))
                                         for b, x in zip(blocks, leaves_in, strict=True)], axis=1))
         return np.concatenate(rows, axis=0)
 
@@ -595,7 +517,7 @@ def gauss_newton_diagonal(f_inner: Callable, loss: Callable, params):
     H = as_matrix(hess, z_leaves)  # (M, M)
     d = np.sum(J * (H @ J), axis=0) if m else np.zeros(J.shape[1])
     offs = _offsets(p_leaves)
-    return tree_unflatten(p_def, [d[offs[j]:offs[j + 1]].reshape(_shape(x))
+    return tree_unflatten(p_def, [d[offs[j]:offs[j + 1]].reshape(shape_of(x))
                                   for j, x in enumerate(p_leaves)])
 
 

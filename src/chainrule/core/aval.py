@@ -1,0 +1,74 @@
+"""One abstract value: a shape and a dtype (Autodidax's ``ShapedArray``).
+
+Lean tapes keep one in place of a value their rules never read, jit's staged
+program types its variables with them, and every rule that needs a value's shape
+or dtype without its contents reads them through :func:`aval_of`, :func:`shape_of`
+and :func:`dtype_of`. Python scalars are weakly typed as NumPy treats them
+(``np.result_type(2.5)`` is float64, but ``float32_array * 2.5`` stays float32).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class ShapedArray:
+    """A shape and a dtype, nothing else. Equal when both are equal (hashable)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of unsized object")
+        return self.shape[0]
+
+    def __eq__(self, other):
+        return (type(other) is type(self) and self.shape == other.shape
+                and self.dtype == other.dtype)
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.shape}, {self.dtype})"
+
+
+def shape_of(x) -> tuple:
+    """The shape of an array, a traced array or an abstract value; ``()`` for a Python scalar."""
+    try:
+        return x.shape
+    except AttributeError:
+        return ()
+
+
+def dtype_of(x):
+    """The dtype of a value or a traced value, read without reading its contents."""
+    try:
+        return x.dtype
+    except AttributeError:
+        return np.result_type(x)
+
+
+def aval_of(x) -> ShapedArray:
+    return ShapedArray(shape_of(x), dtype_of(x))
+
+
+def derivative_dtype(x):
+    """The dtype of a derivative with respect to ``x``: its own when inexact (float32 in,
+    float32 out), float64 otherwise."""
+    dt = dtype_of(x)
+    return dt if dt.kind in "fc" else np.dtype(np.float64)

@@ -1,0 +1,164 @@
+"""The Wengert list, and every sweep over it.
+
+A tape is a flat Python list of :class:`Record` in execution order (so already in
+topological order: no recursion and no sort). Everything that walks a tape calls
+one of the three sweeps here: :func:`ancestors` (which records lead to some
+nodes), :func:`pull` (the reverse pass: cotangents from outputs to inputs) and
+:class:`Push` (the forward pass along a recorded tape: tangents from inputs to
+outputs, no primal recomputed). Transforms, Jacobians, the Tensor front-end,
+the glass box and ``check_grads`` call these; none walks a tape itself.
+"""
+
+from __future__ import annotations
+
+
+class Record:
+    """One executed primitive: a row of the Wengert list.
+
+    ``out`` is always a tuple of node ids, one per result. ``ans`` is what the
+    rules receive: the output, or the tuple of outputs of a multiple-result
+    primitive. ``parents`` is ``((argnum, node), ...)`` for the traced inputs.
+    """
+
+    __slots__ = ("prim", "args", "params", "ans", "parents", "out")
+
+    def __init__(self, prim, args, params, ans, parents, out):
+        self.prim = prim
+        self.args = args  # primal inputs, unboxed at the recording trace's level
+        self.params = params
+        self.ans = ans
+        self.parents = parents
+        self.out = out
+
+    def __repr__(self) -> str:
+        return f"Record({self.prim.name}, parents={self.parents}, out={self.out})"
+
+
+def ancestors(tape, nodes):
+    """``(live, used)``: the nodes that lead to ``nodes`` (them included), and the records
+    that produce them, last first."""
+    live = set(nodes)
+    used = []
+    for rec in reversed(tape):
+        for o in rec.out:
+            if o in live:
+                used.append(rec)
+                live.update(node for _, node in rec.parents)
+                break
+    return live, used
+
+
+def consume(tape: list):
+    """The records of ``tape`` from the last, each removed before the next is handed out."""
+    pop = tape.pop
+    while tape:
+        yield pop()
+
+
+def pull(records, seeds: dict, wanted, rebox=None, observer=None) -> list:
+    """The chain rule over ``records`` (last first): ``seeds`` maps node -> cotangent.
+
+    Returns the accumulated cotangent (or ``None``, a symbolic zero) of each node in
+    ``wanted``. Fan-out adds up (UFLDL's tied ``W`` in ``W^T W x`` receives two
+    contributions). Each cotangent is dropped as soon as its record has used it.
+
+    ``rebox(rec) -> (args, ans)`` gives the rules boxed primal values (the backward
+    pass is then recorded: ``create_graph``). ``observer(rec, argnum, node, g, contribution)``
+    sees every contribution (the glass box's delta tables); it costs one ``None``
+    check per record when absent.
+    """
+    ct = dict(seeds)
+    pop = ct.pop
+    get = ct.get
+    for rec in records:
+        out = rec.out
+        prim = rec.prim
+        if prim.multiple_results:
+            g = tuple(pop(o, None) for o in out)
+            if all(x is None for x in g):
+                continue
+        else:
+            g = pop(out[0], None)
+            if g is None:  # symbolic zero: this record does not lead to the outputs
+                continue
+        if rebox is None:
+            args = rec.args
+            ans = rec.ans
+        else:
+            args, ans = rebox(rec)
+        params = rec.params
+        # The per-argument rule is called here directly (one frame less than prim.vjp);
+        # prim.vjp handles variable-arity rules and raises the missing-rule error.
+        rules = prim._vjps if prim._vjp_argnum is None else ()
+        for argnum, node in rec.parents:
+            rule = rules[argnum] if argnum < len(rules) else None
+            c = prim.vjp(argnum, g, ans, args, params) if rule is None else rule(g, ans, *args, **params)
+            if observer is not None:
+                observer(rec, argnum, node, g, c)
+            prev = get(node)
+            # Fan-out adds up; the new contribution is an unnamed temporary, so NumPy can add
+            # into its buffer instead of allocating a third array.
+            ct[node] = c if prev is None else prev + c
+    return [get(n) for n in wanted]
+
+
+def _add_maybe(a, b):
+    return b if a is None else a if b is None else a + b
+
+
+class Push:
+    """Forward mode along a recorded tape (JVP rules, batched tangents).
+
+    The tape is pruned once to the records between ``in_nodes`` and ``out_nodes``,
+    and each tangent is dropped after its last use. Calling it costs the tangent
+    arithmetic only: the recorded function is not run again.
+    """
+
+    def __init__(self, tape, in_nodes, out_nodes):
+        self.in_nodes = list(in_nodes)
+        self.out_nodes = list(out_nodes)
+        keep = {n for n in out_nodes if n is not None}
+        live, used = ancestors(tape, keep)
+        used.reverse()
+        self.records = used
+        last_use: dict = {}
+        for pos, rec in enumerate(used):
+            for _, node in rec.parents:
+                last_use[node] = pos
+        # free[i]: tangents no longer needed after record i (never an output's)
+        self.free = [[] for _ in used]
+        for node, pos in last_use.items():
+            if node not in keep:
+                self.free[pos].append(node)
+
+    def __call__(self, tangents) -> list:
+        """Tangents of ``out_nodes`` (``None``: a symbolic zero) from those of ``in_nodes``."""
+        tan = {n: t for n, t in zip(self.in_nodes, tangents, strict=True) if t is not None}
+        get = tan.get
+        for rec, free in zip(self.records, self.free, strict=True):
+            t_out = None
+            prim = rec.prim
+            rules = prim._jvps if prim._jvp_argnum is None else ()
+            for argnum, node in rec.parents:
+                t = get(node)
+                if t is None:
+                    continue
+                rule = rules[argnum] if argnum < len(rules) else None
+                c = (prim.jvp(argnum, t, rec.ans, rec.args, rec.params) if rule is None
+                     else rule(t, rec.ans, *rec.args, **rec.params))
+                if t_out is None:
+                    t_out = c
+                elif prim.multiple_results:
+                    t_out = tuple(_add_maybe(a, b) for a, b in zip(t_out, c, strict=True))
+                else:  # the new term is an unnamed temporary, so NumPy can add into its buffer
+                    t_out = t_out + c
+            if t_out is not None:
+                if prim.multiple_results:
+                    for o, t in zip(rec.out, t_out, strict=True):
+                        if t is not None:
+                            tan[o] = t
+                else:
+                    tan[rec.out[0]] = t_out
+            for node in free:
+                tan.pop(node, None)
+        return [None if n is None else get(n) for n in self.out_nodes]
