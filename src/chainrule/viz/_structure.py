@@ -186,8 +186,7 @@ class Recorder:
         for i in range(self.seen, n):
             self.record_group.append(gid)
             self.record_entry.append(serial)
-            out = self.tape[i].out
-            for o in (out if type(out) is tuple else (out,)):
+            for o in self.tape[i].out:
                 self.node_record[o] = i
         self.seen = n
 

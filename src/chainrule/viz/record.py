@@ -1,16 +1,18 @@
 """``trace(f)(*args)``: the recorded computation of ``f`` as data, forward values and backward deltas.
 
-The glass box adds no rules of its own. It runs ``f`` on the core's reverse trace,
-reads the Wengert list (``ReverseTrace.tape``), and walks it backwards the same
-way ``ReverseTrace.backward`` does, calling each primitive's own VJP, but keeping
-what the engine throws away: the gradient arriving at every node, what each gate
-passes to each input, and, for a node used several times (fan-out), the separate
-contributions that add up to its gradient.
+The glass box adds no rules and no sweep of its own. It runs ``f`` on the core's
+reverse trace, reads the Wengert list (``ReverseTrace.tape``) once to make one
+node per recorded value, and runs the engine's own backward pass
+(``ReverseTrace.backward`` -> :func:`chainrule.core.tape.pull`) with an observer
+that keeps what the engine throws away: the gradient arriving at every node, what
+each gate passes to each input, and, for a node used several times (fan-out), the
+separate contributions that add up to its gradient.
 
 The *local gradient* of a gate with respect to an input is the primitive's VJP
 applied to a cotangent of ones. For scalars that is exactly the partial derivative
 (the multiply gate ``f = q z`` has local gradients ``z`` and ``q``); for arrays it is
-``sum_i d out_i / d in``, the gradient of ``sum(out)``.
+``sum_i d out_i / d in``, the gradient of ``sum(out)``. It too comes from ``pull``, run
+over the gate's one record.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ import numpy as np
 
 from ..core.primitive import Box
 from ..core.pytree import tree_flatten, tree_unflatten
+from ..core.tape import pull
 from ..core.trace import ReverseTrace
+from ..rules.shape import getitem_p
 from . import _fmt
 from ._structure import Group, Recorder, active, node_of
 
@@ -65,6 +69,12 @@ class Node:
     ``contributions``, one per wire leaving it. For an op, ``local_grads[k]`` is the
     local gradient with respect to argument ``k`` and ``passed_down[k]`` the gradient
     it sends to that argument (``None`` for constants).
+
+    ``prim`` is the Primitive object that made the node (``None`` for an input): per-primitive
+    data in the views (gate symbols) is keyed by it; ``op`` is only its name, for display.
+    A multiple-result primitive (``slogdet``) makes one node per result; its VJP runs once on
+    the results' gradients together, so what it passes down is shown on the first result that
+    receives a gradient.
     """
 
     id: int
@@ -83,6 +93,7 @@ class Node:
     named: bool = False  # the name came from the user (signature, variable, label)
     output_index: int | None = None  # which result of a multiple-result primitive
     doc: str | None = None
+    prim: Any = field(default=None, repr=False, compare=False)
     _record: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -102,7 +113,7 @@ class Node:
         if self.is_input:
             return "input"
         suffix = "" if self.output_index is None else f"[{self.output_index}]"
-        if self.op == "getitem" and self.inputs and self.inputs[0].node is not None:
+        if self.prim is getitem_p and self.inputs and self.inputs[0].node is not None:
             idx = self.params["idx"] if "idx" in self.params else (
                 self.inputs[1].value if len(self.inputs) == 2 else None)
             return f"{nodes[self.inputs[0].node].name}[{_fmt.fmt_index(idx)}]"
@@ -450,21 +461,17 @@ def _run(f, args, kwargs, *, wrt, seed, structure, keep, name) -> Computation:
 
     # one node per recorded output (multiple-result primitives give several)
     for ti, r in enumerate(trace_.tape):
-        outs = r.out if type(r.out) is tuple else (r.out,)
-        args_ = []
         parents = dict(r.parents)
-        for k, v in enumerate(r.args):
-            if k in parents:
-                args_.append(Arg(node_index[parents[k]]))
-            else:
-                args_.append(Arg(None, _fmt.plain(v)))
-        for j, o in enumerate(outs):
-            multi = type(r.out) is tuple
+        args_ = [Arg(node_index[parents[k]]) if k in parents else Arg(None, _fmt.plain(v))
+                 for k, v in enumerate(r.args)]
+        multi = r.prim.multiple_results
+        group = rec.record_group[ti] if ti < len(rec.record_group) else None
+        for j, o in enumerate(r.out):
             node_index[o] = len(nodes)
             nodes.append(Node(id=len(nodes), name="", op=r.prim.name, inputs=list(args_),
                               params=dict(r.params), value=_fmt.plain(r.ans[j] if multi else r.ans),
-                              group=rec.record_group[ti] if ti < len(rec.record_group) else None,
-                              output_index=j if multi else None, doc=r.prim.doc, _record=r))
+                              group=group, output_index=j if multi else None, doc=r.prim.doc,
+                              prim=r.prim, _record=r))
 
     # outputs and seeds
     out_leaves, out_def = tree_flatten(out)
@@ -483,14 +490,14 @@ def _run(f, args, kwargs, *, wrt, seed, structure, keep, name) -> Computation:
         v = nodes[nid].value
         s = (np.ones(np.shape(v), dtype=np.result_type(v, np.float64)) if seed_leaves is None
              else np.broadcast_to(np.asarray(seed_leaves[k], dtype=float), np.shape(v)).copy())
-        seeds[nid] = s if nid not in seeds else seeds[nid] + s
+        seeds[tn] = s if tn not in seeds else seeds[tn] + s
         if nid not in out_ids:
             out_ids.append(nid)
     if not out_ids:
         raise ValueError(f"trace({fname}): the output does not depend on any input; nothing to show")
 
-    _name_nodes(nodes, rec, out_ids, fname, len(out_leaves))
-    _backward(nodes, seeds)
+    _name_nodes(nodes, node_index, rec, out_ids, fname, len(out_leaves))
+    _backward(trace_, nodes, node_index, seeds)
     _local_grads(nodes)
     for nid in out_ids:
         nodes[nid].is_output = True
@@ -568,14 +575,9 @@ def _fold_groups(groups: list[Group], nodes: list[Node]) -> list[Group]:
     return keep
 
 
-def _name_nodes(nodes, rec, out_ids, fname, n_out) -> None:
-    by_tape: dict[int, Node] = {}
-    for n in nodes:
-        r = n._record
-        if r is None:
-            continue
-        outs = r.out if type(r.out) is tuple else (r.out,)
-        by_tape[outs[n.output_index or 0]] = n
+def _name_nodes(nodes, node_index, rec, out_ids, fname, n_out) -> None:
+    # tape node -> the op node showing it (labels and variable names never rename an input)
+    by_tape = {t: nodes[i] for t, i in node_index.items() if not nodes[i].is_input}
     for tape_id, lab in rec.labels.items():
         if tape_id in by_tape:
             by_tape[tape_id].name, by_tape[tape_id].named = lab, True
@@ -607,32 +609,30 @@ def _name_nodes(nodes, rec, out_ids, fname, n_out) -> None:
         seen.setdefault(n.name, 2)
 
 
-def _one_hot(n: Node, g):
-    r = n._record
-    if type(r.out) is not tuple:
-        return g
-    return tuple(g if j == n.output_index else None for j in range(len(r.out)))
+def _backward(trace_: ReverseTrace, nodes: list[Node], node_index: dict, seeds: dict) -> None:
+    """The engine's backward pass (``seeds``: tape node -> cotangent), observed.
 
-
-def _backward(nodes: list[Node], seeds: dict) -> None:
-    """The reverse sweep of ``ReverseTrace.backward``, keeping every delta and contribution."""
-    acc = dict(seeds)
-    for n in reversed(nodes):
-        g = acc.pop(n.id, None)
-        n.grad = g
+    Every VJP contribution ``pull`` computes is kept: as what its gate passed down,
+    and as one of the contributions summed into the gradient of the node it reaches.
+    """
+    for n in nodes:
         n.passed_down = [None] * len(n.inputs)
-        if g is None or n._record is None:
-            continue
-        r = n._record
-        gg = _one_hot(n, g)
-        for argnum, a in enumerate(n.inputs):
-            if a.node is None:
-                continue
-            c = r.prim.vjp(argnum, gg, r.ans, r.args, r.params)
-            n.passed_down[argnum] = c
-            nodes[a.node].contributions.append(Contribution(n.id, argnum, c))
-            prev = acc.get(a.node)
-            acc[a.node] = c if prev is None else prev + c
+
+    def observe(rec, argnum, node, g, c):
+        out = rec.out
+        if rec.prim.multiple_results:
+            for o, gj in zip(out, g, strict=True):
+                nodes[node_index[o]].grad = gj
+            frm = node_index[out[next(j for j, gj in enumerate(g) if gj is not None)]]
+        else:
+            frm = node_index[out[0]]
+            nodes[frm].grad = g
+        nodes[frm].passed_down[argnum] = c
+        nodes[node_index[node]].contributions.append(Contribution(frm, argnum, c))
+
+    inputs = [t for t, i in node_index.items() if nodes[i].is_input]
+    for t, g in zip(inputs, trace_.backward(seeds, inputs, observer=observe), strict=True):
+        nodes[node_index[t]].grad = g
     for n in nodes:
         n.contributions.sort(key=lambda k: (k.frm, k.argnum))  # consumers in execution order
         n.grad = _fmt.plain(n.grad)
@@ -642,24 +642,24 @@ def _backward(nodes: list[Node], seeds: dict) -> None:
 
 
 def _local_grads(nodes: list[Node]) -> None:
-    """Each gate's VJP at a cotangent of ones: for scalars, the partial derivatives."""
+    """Each gate's VJP at a cotangent of ones (``pull`` over its one record): for scalars,
+    the partial derivatives."""
     for n in nodes:
         r = n._record
         if r is None:
             continue
         v = n.value
         ones = np.ones(np.shape(v), dtype=np.result_type(v, np.float64))
-        gg = _one_hot(n, ones)
-        out = []
-        for argnum, a in enumerate(n.inputs):
-            if a.node is None:
-                out.append(None)
-                continue
-            try:
-                out.append(_fmt.plain(r.prim.vjp(argnum, gg, r.ans, r.args, r.params)))
-            except Exception:  # a rule that cannot run on its own here: the table shows "-"
-                out.append(None)
-        n.local_grads = out
+        local: list = [None] * len(n.inputs)
+
+        def observe(rec, argnum, node, g, c, local=local):
+            local[argnum] = _fmt.plain(c)
+
+        try:
+            pull([r], {r.out[n.output_index or 0]: ones}, (), observer=observe)
+        except Exception:  # a rule that cannot run on its own here: the table shows "-"
+            pass
+        n.local_grads = local
 
 
 def _shrink(n: Node, keep: int) -> None:
