@@ -1,64 +1,12 @@
-"""Shared helpers for writing batch-polymorphic rules.
-
-A cotangent ``g`` reaching a rule has shape ``batch + ans.shape`` and a tangent
-``t`` of argument ``x`` has shape ``batch + x.shape``, where ``batch`` is zero or
-more leading axes (a Jacobian's identity rows). Rules never look at ``batch``
-directly; they use these helpers and negative axes.
+"""The two rule families built from a table of derivatives: elementwise primitives and
+piecewise-constant ops. The broadcasting bookkeeping they use (``unbroadcast``, ``lift``,
+``fill``) lives with the linear primitives in :mod:`.linear`.
 """
 
 from __future__ import annotations
 
-from ..core.primitive import Box, Primitive, implements
-from . import reductions as _reductions
-from . import shape as _shape_ops
-
-
-def shape(x) -> tuple:
-    # getattr with a default: a Python scalar costs no raised-and-caught AttributeError
-    return getattr(x, "shape", ())
-
-
-def ndim(x) -> int:
-    return len(getattr(x, "shape", ()))
-
-
-def nbatch(g, ans) -> int:
-    """Number of leading batch axes on a cotangent ``g`` of output ``ans``."""
-    return ndim(g) - ndim(ans)
-
-
-def unbroadcast(g, x, ans):
-    """Sum ``g`` (shape ``batch + ans.shape``) down to ``batch + x.shape``: the VJP of broadcasting."""
-    gs = getattr(g, "shape", ())
-    xs = getattr(x, "shape", ())
-    if gs == xs:
-        return g
-    nb = len(gs) - len(getattr(ans, "shape", ()))
-    target = gs[:nb] + xs
-    if gs == target:
-        return g
-    extra = len(gs) - len(target)
-    axes = tuple(range(nb, nb + extra)) + tuple(
-        nb + extra + i for i, d in enumerate(xs) if d == 1 and gs[nb + extra + i] != 1)
-    return _shape_ops.reshape(_reductions.sum(g, axis=axes), target)
-
-
-def lift(t, x, ans):
-    """Reshape a tangent ``batch + x.shape`` to ``batch + (1,...) + x.shape`` so it broadcasts like ``x``."""
-    ts = getattr(t, "shape", ())
-    xn = len(getattr(x, "shape", ()))
-    an = len(getattr(ans, "shape", ()))
-    if len(ts) == xn or xn == an:
-        return t
-    nb = len(ts) - xn
-    return _shape_ops.reshape(t, ts[:nb] + (1,) * (an - xn) + ts[nb:])
-
-
-def fill(c, t, x, ans):
-    """Broadcast a tangent contribution to the full ``batch + ans.shape``."""
-    ts = getattr(t, "shape", ())
-    want = ts[: len(ts) - len(getattr(x, "shape", ()))] + getattr(ans, "shape", ())
-    return c if getattr(c, "shape", ()) == want else _shape_ops.broadcast_to(c, want)
+from ..core.primitive import Primitive, implements
+from .linear import fill, lift, unbroadcast
 
 
 def elementwise(name: str, fn, *derivatives, doc: str | None = None, impl=None,
@@ -111,7 +59,3 @@ def constant_op(name: str, fn, doc: str | None = None) -> Primitive:
     prim = Primitive(name, fn, differentiable=False, doc=doc)
     implements(fn)(prim)
     return prim
-
-
-def is_traced(x) -> bool:
-    return isinstance(x, Box)

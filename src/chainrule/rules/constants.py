@@ -12,6 +12,7 @@ import numpy as np
 
 from ..core.errors import NoRuleError
 from ..core.primitive import Box, implements, strip_derivatives, unbox_all
+from .linear import broadcast_to
 
 
 def _values(obj):
@@ -99,7 +100,6 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, **kw
                                            and not np.issubdtype(np.dtype(dtype), np.floating)):
         return np.full_like(like, unbox_all(fill_value), dtype=dtype, order=order, subok=subok,
                             shape=shape, **kwargs)
-    from .shape import broadcast_to
     zeros = np.zeros_like(like, dtype=dtype, order=order, subok=subok, shape=shape, **kwargs)
     return broadcast_to(fill_value, zeros.shape) + zeros
 

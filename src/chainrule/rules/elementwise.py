@@ -13,7 +13,8 @@ import operator
 import numpy as np
 
 from ..core.primitive import Box, Primitive, dtype_of, implements
-from ._util import constant_op, elementwise, fill, lift, unbroadcast
+from ._util import constant_op, elementwise
+from .linear import fill, lift, unbroadcast
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)

@@ -28,11 +28,13 @@ from string import ascii_letters
 
 import numpy as np
 
+from ..core.aval import shape_of as shape
 from ..core.primitive import Box, Primitive, implements, strip_derivatives, unbox_all
 from . import elementwise as _ew
 from . import reductions as _red
 from . import shape as _shape_ops
-from ._util import lift, ndim, shape
+from .linear import lead as _lead
+from .linear import lift, ndim
 
 # NumPy's own result types, so traced and plain calls return the same pytree structure.
 SlogdetResult = type(np.linalg.slogdet(np.eye(1)))
@@ -56,11 +58,6 @@ def _check_square(name, a):
     if len(s) < 2 or s[-1] != s[-2]:
         raise np.linalg.LinAlgError(
             f"{name}: expected a square matrix or a stack of them, shape (..., n, n); got shape {s}")
-
-
-def _lead(g, ans) -> tuple:
-    gs = shape(g)
-    return gs[: len(gs) - ndim(ans)]
 
 
 def mT(x):

@@ -22,76 +22,12 @@ import math
 
 import numpy as np
 
+from ..core.aval import shape_of as _shape
 from ..core.errors import InPlaceError
 from ..core.primitive import Box, Primitive, dtype_of, implements, strip_derivatives, unbox_all
 from . import shape as _shape_ops
-
-
-def _shape(x) -> tuple:
-    try:
-        return x.shape
-    except AttributeError:
-        return ()
-
-
-def _is_int(a) -> bool:
-    return isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
-
-
-def normalize_axis(axis, ndim: int) -> tuple:
-    """``None``/int/tuple -> sorted tuple of negative axes.
-
-    Raises ``AxisError`` for an axis out of range, ``ValueError`` for a repeated axis and
-    ``TypeError`` for a non-integer axis. A 0-d array accepts ``axis=0``/``-1`` (as NumPy
-    does) and reduces nothing.
-    """
-    if axis is None:
-        return tuple(range(-ndim, 0))
-    if _is_int(axis) and ndim == 0 and axis in (0, -1):
-        return ()
-    if _is_int(axis):
-        axes = (axis,)
-    elif isinstance(axis, (tuple, list)):
-        axes = tuple(axis)
-    else:
-        raise TypeError(f"axis must be an integer or a tuple of integers, got {axis!r}")
-    out = []
-    for a in axes:
-        if not _is_int(a):
-            raise TypeError(f"axis must be an integer or a tuple of integers, got {a!r}")
-        if not -ndim <= a < ndim:
-            raise np.exceptions.AxisError(int(a), ndim)
-        out.append(int(a) - ndim if a >= 0 else int(a))
-    if len(set(out)) != len(out):
-        raise ValueError(f"duplicate value in 'axis': {axis!r}")
-    return tuple(sorted(out))
-
-
-def normalize_axis1(axis, ndim: int) -> int:
-    """One integer axis -> a negative int (``AxisError`` when out of range)."""
-    if not _is_int(axis):
-        raise TypeError(f"axis must be an integer, got {axis!r}")
-    if not -ndim <= axis < ndim:
-        raise np.exceptions.AxisError(int(axis), ndim)
-    return int(axis) - ndim if axis >= 0 else int(axis)
-
-
-def keepdims_shape(x_shape: tuple, axes: tuple) -> tuple:
-    n = len(x_shape)
-    return tuple(1 if i - n in axes else d for i, d in enumerate(x_shape))
-
-
-def expand_to_input(g, ans, x, axes, keepdims):
-    """Broadcast a reduced cotangent (``batch + ans.shape``) back to ``batch + x.shape``."""
-    gs = _shape(g)
-    lead = gs[: len(gs) - len(_shape(ans))]
-    xs = _shape(x)
-    n = len(xs)
-    # the reduced axes need a 1 put back, unless they lead (a full sum): then broadcasting
-    # already lines up the rest, and the reshape is skipped
-    if not keepdims and (lead or axes != tuple(range(-n, len(axes) - n))):
-        g = _shape_ops.reshape(g, lead + keepdims_shape(xs, axes))
-    return _shape_ops.broadcast_to(g, lead + xs)
+from .elementwise import isnan, maximum, minimum, sqrt, where
+from .linear import expand_to_input, keepdims_shape, normalize_axis, normalize_axis1, sum_p
 
 
 def _asarray(x):
@@ -113,46 +49,7 @@ def _reject(out, kwargs, name):
         raise TypeError(f"{name}() got unsupported arguments {sorted(kwargs)}")
 
 
-# ---------------------------------------------------------------- sum
-_ROW_SUM_MAX = 128  # the last axis: rows up to this long
-_TAIL_SUM_MAX = 16  # another axis: at most this many elements after it
-
-
-def _sum_impl(x, axis, keepdims):
-    """``np.sum``, with one axis of a C-contiguous float array summed by BLAS instead.
-
-    NumPy's add.reduce pays a fixed cost per inner loop, which is short when the summed axis
-    is the last one and short (rows of 10: 25,000 of them take about 500 us against 60 us
-    for ``rows @ ones``), or is followed by few elements (a (25, 1000, 10) array summed over
-    its middle axis: 560 us against 80 us for ``ones @ x``). Such sums are the norms,
-    Mahalanobis terms and broadcast cotangents of batched models. Longer rows and wider tails
-    stay with add.reduce, which is faster there.
-    """
-    if (len(axis) == 1 and type(x) is np.ndarray and x.size >= 1024 and x.dtype.char in "fd"
-            and x.flags.c_contiguous):
-        shape = x.shape
-        a = axis[0] + len(shape)
-        n = shape[a]
-        tail = math.prod(shape[a + 1:])
-        r = None
-        if tail == 1 and 1 < n <= _ROW_SUM_MAX:
-            r = x.reshape(-1, n) @ np.ones(n, dtype=x.dtype)
-        elif 1 < tail <= _TAIL_SUM_MAX and n > 1:
-            r = np.ones(n, dtype=x.dtype) @ x.reshape(-1, n, tail)
-        if r is not None:
-            out = shape[:a] + ((1,) if keepdims else ()) + shape[a + 1:]
-            return r.reshape(out)
-    return _add_reduce(x, axis=axis, keepdims=keepdims)  # np.sum without its Python wrapper
-
-
-_add_reduce = np.add.reduce
-
-
-sum_p = Primitive("sum", _sum_impl, doc="sum over axes (negative); linear", saves=())
-sum_p.defvjp(lambda g, ans, x, axis, keepdims: expand_to_input(g, ans, x, axis, keepdims))
-sum_p.defjvp(lambda t, ans, x, axis, keepdims: sum_p(t, axis=axis, keepdims=keepdims))
-
-
+# ---------------------------------------------------------------- sum (sum_p is in .linear)
 @implements(np.sum)
 def sum(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, **kwargs):  # noqa: A001
     """Sum of elements over ``axis``."""
@@ -216,7 +113,6 @@ def max(x, axis=None, out=None, keepdims=False, initial=None, **kwargs):  # noqa
     x = _asarray(x)
     r = max_p(x, axis=normalize_axis(axis, len(_shape(x))), keepdims=bool(keepdims))
     if initial is not None:
-        from .elementwise import maximum
         r = maximum(r, initial)
     return r
 
@@ -228,7 +124,6 @@ def min(x, axis=None, out=None, keepdims=False, initial=None, **kwargs):  # noqa
     x = _asarray(x)
     r = min_p(x, axis=normalize_axis(axis, len(_shape(x))), keepdims=bool(keepdims))
     if initial is not None:
-        from .elementwise import minimum
         r = minimum(r, initial)
     return r
 
@@ -417,7 +312,6 @@ def var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Tru
 def std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None,
         correction=None):
     """Standard deviation: sqrt(var). Its derivative is infinite where the variance is 0."""
-    from .elementwise import sqrt
     return sqrt(var(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where,
                     mean=mean, correction=correction))
 
@@ -472,7 +366,6 @@ def median(x, axis=None, out=None, overwrite_input=False, keepdims=False):
 @implements(np.nansum)
 def nansum(x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
     """Sum treating NaN as zero (NaN entries get zero gradient)."""
-    from .elementwise import isnan, where
     x = _asarray(x)
     return sum(where(isnan(x), 0.0, x), axis=axis, out=out, keepdims=keepdims, **kwargs)
 
@@ -480,7 +373,6 @@ def nansum(x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
 @implements(np.nanmean)
 def nanmean(x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
     """Mean over the non-NaN entries."""
-    from .elementwise import isnan
     x = _asarray(x)
     count = np.sum(~isnan(x), axis=axis, keepdims=keepdims)
     return nansum(x, axis=axis, out=out, keepdims=keepdims, **kwargs) / count

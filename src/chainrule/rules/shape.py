@@ -1,74 +1,47 @@
-"""Shape and indexing. All are linear: the JVP is the op itself (applied behind the batch
-axes) and the VJP is its transpose.
-
-Primitives here: reshape, broadcast_to, transpose, getitem and its transpose scatter_add,
-concatenate (variable arity; VJP slices), astype (float casts). Everything else is a composite
-of these and needs no rule:
+"""Shape and indexing composites: everything here is built from the linear primitives of
+:mod:`.linear` (reshape, broadcast_to, transpose, getitem / scatter_add, concatenate, astype)
+and ``where``, so it needs no rule of its own:
 
 * padding is ``scatter_add`` into zeros (constant mode) or a ``take`` with a NumPy-computed
   index map (edge, reflect, symmetric, wrap);
 * stack/hstack/vstack/append/roll are concatenations; split/flip/diff are slices;
 * take/take_along_axis/repeat/sort/diagonal are fancy indexing (repeated indices accumulate
   in the VJP, as ``np.add.at`` does); tile is a reshape of a broadcast;
-* triu/tril multiply by a constant mask (``where``).
+* triu/tril and ``at_set`` select with a constant mask (``where``).
+
+The linear primitives' user-facing functions are re-exported here, where
+``chainrule.numpy`` and older code import them from.
 """
 
 from __future__ import annotations
 
 import builtins
-import math
 
 import numpy as np
 
+from ..core.aval import dtype_of
+from ..core.aval import shape_of as _shape
 from ..core.errors import InPlaceError
-from ..core.primitive import Box, Primitive, dtype_of, implements, strip_derivatives, unbox_all
-from . import _util
+from ..core.primitive import Box, implements, unbox_all
 from . import constants as _constants
-from . import reductions as _reductions
-
-
-def _shape(x) -> tuple:
-    try:
-        return x.shape
-    except AttributeError:
-        return ()
-
-
-def _lead(g, ans) -> tuple:
-    """The leading batch shape of a cotangent/tangent ``g`` for output ``ans``."""
-    gs = _shape(g)
-    return gs[: len(gs) - len(_shape(ans))]
-
-
-# ---------------------------------------------------------------- reshape
-reshape_p = Primitive("reshape", lambda x, shape: np.reshape(x, shape),
-                      doc="reshape(x, shape); shape is fully resolved (no -1)", saves=())
-reshape_p.defvjp(lambda g, ans, x, shape: reshape(g, _lead(g, ans) + _shape(x)))
-reshape_p.defjvp(lambda t, ans, x, shape: reshape(t, _lead(t, x) + shape))
-
-
-@implements(np.reshape)
-def reshape(x, shape=None, order="C", *, newshape=None):
-    """Reshape ``x``; ``-1`` is resolved here so the recorded op carries the real shape."""
-    if order != "C":
-        raise NotImplementedError("reshape with order other than 'C' is not supported")
-    shape = newshape if shape is None else shape
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
-    old = _shape(x)
-    if shape == old:  # the common no-op (a rule reshaping to the shape it already has)
-        return x
-    size = math.prod(old)
-    if shape.count(-1) > 1 or builtins.any(s < -1 for s in shape):
-        raise ValueError(f"invalid shape {shape} for reshape: at most one -1 and no other "
-                         "negative sizes")
-    if -1 in shape:
-        known = math.prod(s for s in shape if s != -1)
-        if known == 0 or size % known:
-            raise ValueError(f"cannot reshape array of size {size} into shape {shape}")
-        shape = tuple(size // known if s == -1 else s for s in shape)
-    if math.prod(shape) != size:
-        raise ValueError(f"cannot reshape array of size {size} (shape {old}) into shape {shape}")
-    return reshape_p(x, shape=shape)
+from .elementwise import where
+from .linear import (
+    astype,
+    broadcast_to,
+    concatenate_p,
+    getitem,
+    getitem_p,
+    normalize_axis,
+    normalize_axis1,
+    normalize_index,
+    positive_axes,
+    ravel,
+    reshape,
+    scatter_add,
+    scatter_add_p,
+    slice_axis,
+    transpose,
+)
 
 
 def method_reshape(x, *shape, order="C"):
@@ -76,82 +49,10 @@ def method_reshape(x, *shape, order="C"):
     return reshape(x, shape[0] if len(shape) == 1 else shape, order=order)
 
 
-@implements(np.ravel)
-def ravel(x, order="C"):
-    return reshape(x, (-1,), order=order)
-
-
 flatten = ravel
 
 
-# ---------------------------------------------------------------- broadcast_to
-def _broadcast_impl(x, shape):
-    """``np.broadcast_to``; a 0-d float (the cotangent of a full sum) as a read-only view made
-    directly, without NumPy's Python-level shape analysis (a few microseconds per call)."""
-    if isinstance(x, np.floating):  # a NumPy float scalar (0-d arithmetic returns these)
-        x = np.asarray(x)
-    if type(x) is np.ndarray and x.ndim == 0 and x.dtype.kind == "f":
-        v = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
-        v.flags.writeable = False
-        return v
-    return np.broadcast_to(x, shape)
-
-
-broadcast_to_p = Primitive("broadcast_to", _broadcast_impl,
-                           doc="broadcast_to(x, shape); VJP sums the broadcast axes away", saves=())
-
-
-def _broadcast_tangent(t, ans, x, shape):
-    lead = _lead(t, x)
-    xs = _shape(x)
-    t = reshape(t, lead + (1,) * (len(shape) - len(xs)) + xs)
-    return broadcast_to(t, lead + tuple(shape))
-
-
-broadcast_to_p.defvjp(lambda g, ans, x, shape: _util.unbroadcast(g, x, ans))
-broadcast_to_p.defjvp(lambda t, ans, x, shape: _broadcast_tangent(t, ans, x, shape))
-
-
-@implements(np.broadcast_to)
-def broadcast_to(x, shape):
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    if _shape(x) == shape:
-        return x
-    return broadcast_to_p(x, shape=shape)
-
-
-# ---------------------------------------------------------------- transpose
-def _positive_axes(axes, n) -> tuple:
-    """Axes in ``[0, n)``; ``AxisError`` out of range, ``ValueError`` when repeated."""
-    out = tuple(_reductions.normalize_axis1(a, n) + n for a in axes)
-    if len(set(out)) != len(out):
-        raise ValueError(f"repeated axis in {tuple(axes)}")
-    return out
-
-
-def _batched_axes(nb, axes):
-    return tuple(range(nb)) + tuple(nb + a for a in axes)
-
-
-transpose_p = Primitive("transpose", lambda x, axes: np.transpose(x, axes),
-                        doc="transpose(x, axes) with a full permutation", saves=())
-transpose_p.defvjp(lambda g, ans, x, axes: transpose_p(
-    g, axes=_batched_axes(len(_lead(g, ans)), tuple(np.argsort(axes)))))
-transpose_p.defjvp(lambda t, ans, x, axes: transpose_p(
-    t, axes=_batched_axes(len(_lead(t, x)), axes)))
-
-
-@implements(np.transpose)
-def transpose(x, axes=None):
-    n = len(_shape(x))
-    axes = tuple(range(n))[::-1] if axes is None else _positive_axes(axes, n)
-    if len(axes) != n:
-        raise ValueError(f"axes {axes} don't match array of {n} dimensions")
-    if axes == tuple(range(n)):
-        return x
-    return transpose_p(x, axes=axes)
-
-
+# ---------------------------------------------------------------- transposes
 def method_transpose(x, *axes):
     if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], (int, np.integer))):
         axes = axes[0]
@@ -161,8 +62,8 @@ def method_transpose(x, *axes):
 @implements(np.moveaxis)
 def moveaxis(x, source, destination):
     n = len(_shape(x))
-    src = list(_positive_axes(np.atleast_1d(source).tolist(), n))
-    dst = list(_positive_axes(np.atleast_1d(destination).tolist(), n))
+    src = list(positive_axes(np.atleast_1d(source).tolist(), n))
+    dst = list(positive_axes(np.atleast_1d(destination).tolist(), n))
     if len(src) != len(dst):
         raise ValueError("`source` and `destination` arguments must have the same number of elements")
     order = [i for i in range(n) if i not in src]
@@ -174,7 +75,7 @@ def moveaxis(x, source, destination):
 @implements(np.swapaxes)
 def swapaxes(x, axis1, axis2):
     axes = list(range(len(_shape(x))))
-    axis1, axis2 = _positive_axes((axis1,), len(axes))[0], _positive_axes((axis2,), len(axes))[0]
+    axis1, axis2 = positive_axes((axis1,), len(axes))[0], positive_axes((axis2,), len(axes))[0]
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, axes)
 
@@ -184,7 +85,7 @@ def expand_dims(x, axis):
     shape = list(_shape(x))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     n = len(shape) + len(axes)
-    for a in sorted(_positive_axes(axes, n)):
+    for a in sorted(positive_axes(axes, n)):
         shape.insert(a, 1)
     return reshape(x, tuple(shape))
 
@@ -195,7 +96,7 @@ def squeeze(x, axis=None):
     if axis is None:
         axes = {i for i, d in enumerate(shape) if d == 1}
     else:
-        axes = set(_positive_axes((axis,) if isinstance(axis, (int, np.integer)) else axis, len(shape)))
+        axes = set(positive_axes((axis,) if isinstance(axis, (int, np.integer)) else axis, len(shape)))
         for a in axes:
             if shape[a] != 1:
                 raise ValueError(f"cannot select an axis to squeeze out which has size not equal "
@@ -204,73 +105,6 @@ def squeeze(x, axis=None):
 
 
 # ---------------------------------------------------------------- indexing
-def normalize_index(key, ndim: int) -> tuple:
-    """A key as an explicit tuple: Ellipsis expanded, lists as arrays, traced indices as values."""
-    if not isinstance(key, tuple):
-        key = (key,)
-    out = []
-    for k in key:
-        k = unbox_all(k)
-        if isinstance(k, list):
-            k = np.asarray(k)
-        if isinstance(k, np.ndarray) and not (k.dtype == bool or np.issubdtype(k.dtype, np.integer)):
-            raise IndexError(f"arrays used as indices must be of integer or boolean type, got {k.dtype}")
-        out.append(k)
-    consumed = builtins.sum(k.ndim if isinstance(k, np.ndarray) and k.dtype == bool else
-                            0 if k is None or k is Ellipsis else 1 for k in out)
-    if Ellipsis in [k for k in out if not isinstance(k, np.ndarray)]:
-        i = next(i for i, k in enumerate(out) if not isinstance(k, np.ndarray) and k is Ellipsis)
-        out[i:i + 1] = [slice(None)] * (ndim - consumed)
-    return tuple(out)
-
-
-def _has_int_array(idx) -> bool:
-    return any(isinstance(k, np.ndarray) and k.dtype != bool for k in idx)
-
-
-def _scatter_add_impl(g, idx, shape):
-    z = np.zeros(shape, dtype=np.result_type(np.asarray(g).dtype, np.float32))
-    if _has_int_array(idx):
-        np.add.at(z, idx, g)
-    else:
-        z[idx] = g
-    return z
-
-
-def _batch_last(fn, v, nb):
-    """Apply ``fn`` to ``v`` with its ``nb`` leading batch axes moved to the end and back.
-
-    Indexing only touches leading axes, so trailing batch axes ride along unchanged
-    whatever the index (advanced indices included).
-    """
-    if nb == 0:
-        return fn(v)
-    n = len(_shape(v))
-    moved = transpose(v, tuple(range(nb, n)) + tuple(range(nb)))
-    r = fn(moved)
-    m = len(_shape(r))
-    return transpose(r, tuple(range(m - nb, m)) + tuple(range(m - nb)))
-
-
-getitem_p = Primitive("getitem", lambda x, idx: x[idx], doc="x[idx] (basic, fancy or boolean)", saves=())
-scatter_add_p = Primitive("scatter_add", _scatter_add_impl,
-                          doc="zeros(shape) with g added at idx: the transpose of x[idx]", saves=())
-
-getitem_p.defvjp(lambda g, ans, x, idx: _batch_last(
-    lambda v: scatter_add_p(v, idx=idx, shape=_shape(x) + _lead(g, ans)), g, len(_lead(g, ans))))
-getitem_p.defjvp(lambda t, ans, x, idx: _batch_last(
-    lambda v: getitem_p(v, idx=idx), t, len(_lead(t, x))))
-scatter_add_p.defvjp(lambda g, ans, v, idx, shape: _batch_last(
-    lambda w: getitem_p(w, idx=idx), g, len(_lead(g, ans))))
-scatter_add_p.defjvp(lambda t, ans, v, idx, shape: _batch_last(
-    lambda w: scatter_add_p(w, idx=idx, shape=shape + _lead(t, v)), t, len(_lead(t, v))))
-
-
-def getitem(x, key):
-    """``x[key]``; indices are constants, the indexed values are traced."""
-    return getitem_p(x, idx=normalize_index(key, len(_shape(x))))
-
-
 def at_add(x, key, values):
     """Functional ``x[key] += values`` (repeated indices accumulate, like ``np.add.at``)."""
     idx = normalize_index(key, len(_shape(x)))
@@ -282,37 +116,12 @@ def at_add(x, key, values):
 def at_set(x, key, values):
     """Functional ``x[key] = values``: a new array; the old entries get no gradient."""
     idx = normalize_index(key, len(_shape(x)))
-    from .elementwise import where
     mask = np.zeros(_shape(x), dtype=bool)
     mask[idx] = True
     target = getitem_p(np.zeros(_shape(x)), idx=idx)
     values = broadcast_to(values, _shape(target))
     # where, not x * ~mask: an overwritten inf or nan must not leak into the result.
     return where(mask, 0.0, x) + scatter_add_p(values, idx=idx, shape=_shape(x))
-
-
-def scatter_add(values, key, shape):
-    """``zeros(shape)`` with ``values`` added at ``key`` (repeated indices accumulate)."""
-    shape = tuple(shape)
-    return scatter_add_p(values, idx=normalize_index(key, len(shape)), shape=shape)
-
-
-
-def _axis_key(axis: int, k) -> tuple:
-    """An index applying ``k`` to negative ``axis`` and leaving every other axis whole.
-
-    Written from the end (``Ellipsis`` first) so leading batch axes pass through.
-    """
-    return (Ellipsis, k) + (slice(None),) * (-axis - 1)
-
-
-def slice_axis(x, axis: int, start=None, stop=None, step=None):
-    """``x[..., start:stop:step, :, ...]`` along negative ``axis``."""
-    return getitem(x, _axis_key(axis, slice(start, stop, step)))
-
-
-def _neg_axis(axis, ndim) -> int:
-    return _reductions.normalize_axis1(axis, ndim)
 
 
 # ---------------------------------------------------------------- building arrays
@@ -360,29 +169,6 @@ def asarray(a, dtype=None, order=None, *, copy=None, like=None):
 
 
 asanyarray = asarray
-
-astype_p = Primitive("astype", lambda x, dtype: np.asarray(x).astype(dtype),
-                     doc="cast between float dtypes; VJP casts the cotangent back")
-astype_p.defvjp(lambda g, ans, x, dtype: astype_p(g, dtype=dtype_of(x)))
-astype_p.defjvp(lambda t, ans, x, dtype: astype_p(t, dtype=dtype))
-
-
-@implements(np.astype)
-def astype(x, dtype, /, *, copy=True, device=None):
-    """Cast ``x``. A float cast stays traced; an integer or bool cast is a constant."""
-    if not isinstance(x, Box):
-        return np.asarray(x).astype(dtype, copy=copy)
-    dtype = np.dtype(dtype)
-    if np.issubdtype(dtype, np.complexfloating):
-        raise NotImplementedError(f"astype({dtype}) of a traced array: complex values are not "
-                                  "supported yet by chainrule")
-    if not np.issubdtype(dtype, np.floating):  # integers and booleans carry no derivative
-        value = strip_derivatives(x)
-        return astype_p(value, dtype=dtype) if isinstance(value, Box) else \
-            np.asarray(value).astype(dtype)
-    if dtype == dtype_of(x):
-        return x
-    return astype_p(x, dtype=dtype)
 
 
 def method_astype(x, dtype, order="K", casting="unsafe", subok=True, copy=True):
@@ -460,25 +246,6 @@ _in_place(np.fill_diagonal, "add a diagonal built with chainrule.numpy.at_set in
 
 
 # ---------------------------------------------------------------- concatenate and friends
-def _concat_vjp(argnum, g, ans, *xs, axis):
-    start = builtins.sum(_shape(x)[axis] for x in xs[:argnum])
-    return slice_axis(g, axis, start, start + _shape(xs[argnum])[axis])
-
-
-def _concat_jvp(argnum, t, ans, *xs, axis):
-    # t placed into zeros shaped like the output: one allocation, however many arguments
-    lead = _lead(t, xs[argnum])
-    start = builtins.sum(_shape(x)[axis] for x in xs[:argnum])
-    key = _axis_key(axis, slice(start, start + _shape(xs[argnum])[axis]))
-    return scatter_add_p(t, idx=normalize_index(key, len(_shape(t))), shape=lead + _shape(ans))
-
-
-concatenate_p = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
-                          doc="concatenate(*xs, axis) along one negative axis; VJP slices g apart", saves=())
-concatenate_p.defvjp_argnum(_concat_vjp)
-concatenate_p.defjvp_argnum(_concat_jvp)
-
-
 @implements(np.concatenate)
 def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Join arrays along an existing axis (``axis=None``: of the flattened arrays)."""
@@ -496,7 +263,7 @@ def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
         if len(_shape(x)) != nd:
             raise ValueError(f"all the input arrays must have same number of dimensions, got "
                              f"shapes {[_shape(x) for x in xs]}")
-    r = concatenate_p(*xs, axis=_neg_axis(axis, nd))
+    r = concatenate_p(*xs, axis=normalize_axis1(axis, nd))
     return r if dtype is None else astype(r, dtype)
 
 
@@ -509,7 +276,7 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     shapes = {_shape(x) for x in xs}
     if len(shapes) != 1:
         raise ValueError(f"all input arrays must have the same shape, got {[_shape(x) for x in xs]}")
-    ax = _neg_axis(axis, len(_shape(xs[0])) + 1)
+    ax = normalize_axis1(axis, len(_shape(xs[0])) + 1)
     return concatenate([expand_dims(x, ax) for x in xs], axis=ax, out=out, dtype=dtype)
 
 
@@ -568,7 +335,7 @@ def _split_points(n, indices_or_sections, equal):
 
 def _split(ary, indices_or_sections, axis, equal):
     x = asarray(ary)
-    ax = _neg_axis(axis, len(_shape(x)))
+    ax = normalize_axis1(axis, len(_shape(x)))
     pts = _split_points(_shape(x)[ax], indices_or_sections, equal)
     return [slice_axis(x, ax, a, b) for a, b in zip(pts[:-1], pts[1:], strict=True)]
 
@@ -614,7 +381,7 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     if axis is None:
         x, axis = ravel(x), 0
     nd = len(_shape(x))
-    ax = _neg_axis(axis, nd) + nd
+    ax = normalize_axis1(axis, nd) + nd
     n = _shape(x)[ax]
     idx = np.asarray(unbox_all(indices))
     if not (np.issubdtype(idx.dtype, np.integer) or idx.size == 0):
@@ -642,7 +409,7 @@ def take_along_axis(arr, indices, axis=-1):
     if idx.ndim != nd:
         raise ValueError(f"`indices` and `arr` must have the same number of dimensions "
                          f"({idx.ndim} vs {nd})")
-    ax = _neg_axis(axis, nd) + nd
+    ax = normalize_axis1(axis, nd) + nd
     key = []
     for d, n in enumerate(_shape(x)):
         if d == ax:
@@ -658,7 +425,7 @@ def repeat(a, repeats, axis=None):
     x = asarray(a)
     if axis is None:
         x, axis = ravel(x), 0
-    ax = _neg_axis(axis, len(_shape(x)))
+    ax = normalize_axis1(axis, len(_shape(x)))
     idx = np.repeat(np.arange(_shape(x)[ax]), np.asarray(unbox_all(repeats)))
     return take(x, idx, axis=ax)
 
@@ -732,7 +499,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
 def flip(m, axis=None):
     """Reverse the order of elements along ``axis`` (``None``: all axes); negative-step slices."""
     x = asarray(m)
-    axes = _reductions.normalize_axis(axis, len(_shape(x)))
+    axes = normalize_axis(axis, len(_shape(x)))
     if not axes:
         return x
     tail = [slice(None)] * -axes[0]
@@ -763,7 +530,7 @@ def rot90(m, k=1, axes=(0, 1)):
     axes = tuple(axes)
     if len(axes) != 2:
         raise ValueError("len(axes) must be 2.")
-    a0, a1 = (_neg_axis(a, nd) + nd for a in axes)
+    a0, a1 = (normalize_axis1(a, nd) + nd for a in axes)
     if a0 == a1:
         raise ValueError("Axes must be different.")
     k %= 4
@@ -788,7 +555,7 @@ def roll(a, shift, axis=None):
     nd = len(_shape(x))
     total = {}
     for s, ax in zip(shifts.tolist(), axes.tolist(), strict=True):
-        ax = _neg_axis(ax, nd)
+        ax = normalize_axis1(ax, nd)
         total[ax] = total.get(ax, 0) + s
     for ax, s in total.items():
         n = _shape(x)[ax]
@@ -828,7 +595,7 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
     nd = len(_shape(x))
     if nd == 0:
         raise ValueError("diff requires input that is at least one dimensional")
-    ax = _neg_axis(axis, nd)
+    ax = normalize_axis1(axis, nd)
     def edge(e):
         e = asarray(e)
         if len(_shape(e)) == 0:
@@ -853,7 +620,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     nd = len(_shape(x))
     if nd < 2:
         raise ValueError("diag requires an array of at least two dimensions")
-    a1, a2 = _neg_axis(axis1, nd), _neg_axis(axis2, nd)
+    a1, a2 = normalize_axis1(axis1, nd), normalize_axis1(axis2, nd)
     if a1 == a2:
         raise ValueError("axis1 and axis2 cannot be the same")
     y = moveaxis(x, (a1, a2), (-2, -1))
@@ -869,7 +636,6 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
 
 
 def _triangle(m, k, lower):
-    from .elementwise import where
     x = asarray(m)
     xs = _shape(x)
     if len(xs) == 0:

@@ -18,10 +18,11 @@ import math
 import numpy as np
 import scipy.special as _sc
 
+from ..core.aval import shape_of as shape
 from ..core.primitive import Box, strip_derivatives, unbox_all
 from . import reductions as _red
 from . import shape as _shape_ops
-from ._util import elementwise, shape
+from ._util import elementwise
 from .elementwise import absolute, exp, log, log1p, where
 
 _2_SQRTPI = 2.0 / math.sqrt(math.pi)

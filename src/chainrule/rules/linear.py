@@ -1,0 +1,421 @@
+"""The linear primitives, which are each other's transposes, and the helpers rules are written with.
+
+This is the bottom layer of ``rules/``: it imports only the core, and every other rule module
+imports from it. The primitives here are linear, so each one's JVP is the op itself (applied
+behind the batch axes) and its VJP is another primitive of this module:
+
+=============  ==============================================
+primitive      VJP (its transpose)
+=============  ==============================================
+reshape        reshape back
+broadcast_to   sum over the broadcast axes (``unbroadcast``)
+sum            broadcast back (``expand_to_input``)
+transpose      transpose by the inverse permutation
+getitem        scatter_add into zeros (repeats accumulate)
+scatter_add    getitem
+concatenate    getitem (one slice per argument)
+astype         astype back to the argument's dtype
+=============  ==============================================
+
+Batch polymorphism: a cotangent ``g`` reaching a rule has shape ``batch + ans.shape`` and a
+tangent ``t`` of argument ``x`` has shape ``batch + x.shape``, where ``batch`` is zero or more
+leading axes (a Jacobian's identity rows). Rules never look at ``batch`` directly; they use
+:func:`lead`, :func:`unbroadcast`, :func:`lift`, :func:`fill` and negative axes.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+
+from ..core.aval import dtype_of
+from ..core.aval import shape_of as _shape
+from ..core.primitive import Box, Primitive, implements, strip_derivatives, unbox_all
+
+
+# ---------------------------------------------------------------- batch and axis helpers
+def ndim(x) -> int:
+    return len(_shape(x))
+
+
+def lead(g, ans) -> tuple:
+    """The leading batch shape of a cotangent/tangent ``g`` for output (argument) ``ans``."""
+    gs = _shape(g)
+    return gs[: len(gs) - len(_shape(ans))]
+
+
+def _is_int(a) -> bool:
+    return isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
+
+
+def normalize_axis(axis, ndim: int) -> tuple:
+    """``None``/int/tuple -> sorted tuple of negative axes.
+
+    Raises ``AxisError`` for an axis out of range, ``ValueError`` for a repeated axis and
+    ``TypeError`` for a non-integer axis. A 0-d array accepts ``axis=0``/``-1`` (as NumPy
+    does) and reduces nothing.
+    """
+    if axis is None:
+        return tuple(range(-ndim, 0))
+    if _is_int(axis) and ndim == 0 and axis in (0, -1):
+        return ()
+    if _is_int(axis):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        raise TypeError(f"axis must be an integer or a tuple of integers, got {axis!r}")
+    out = []
+    for a in axes:
+        if not _is_int(a):
+            raise TypeError(f"axis must be an integer or a tuple of integers, got {a!r}")
+        if not -ndim <= a < ndim:
+            raise np.exceptions.AxisError(int(a), ndim)
+        out.append(int(a) - ndim if a >= 0 else int(a))
+    if len(set(out)) != len(out):
+        raise ValueError(f"duplicate value in 'axis': {axis!r}")
+    return tuple(sorted(out))
+
+
+def normalize_axis1(axis, ndim: int) -> int:
+    """One integer axis -> a negative int (``AxisError`` when out of range)."""
+    if not _is_int(axis):
+        raise TypeError(f"axis must be an integer, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(int(axis), ndim)
+    return int(axis) - ndim if axis >= 0 else int(axis)
+
+
+def positive_axes(axes, n) -> tuple:
+    """Axes in ``[0, n)``; ``AxisError`` out of range, ``ValueError`` when repeated."""
+    out = tuple(normalize_axis1(a, n) + n for a in axes)
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axis in {tuple(axes)}")
+    return out
+
+
+def keepdims_shape(x_shape: tuple, axes: tuple) -> tuple:
+    n = len(x_shape)
+    return tuple(1 if i - n in axes else d for i, d in enumerate(x_shape))
+
+
+def axis_key(axis: int, k) -> tuple:
+    """An index applying ``k`` to negative ``axis`` and leaving every other axis whole.
+
+    Written from the end (``Ellipsis`` first) so leading batch axes pass through.
+    """
+    return (Ellipsis, k) + (slice(None),) * (-axis - 1)
+
+
+def _batched_axes(nb, axes):
+    return tuple(range(nb)) + tuple(nb + a for a in axes)
+
+
+# ---------------------------------------------------------------- broadcasting bookkeeping
+def unbroadcast(g, x, ans):
+    """Sum ``g`` (shape ``batch + ans.shape``) down to ``batch + x.shape``: the VJP of broadcasting."""
+    gs = _shape(g)
+    xs = _shape(x)
+    if gs == xs:
+        return g
+    nb = len(gs) - len(_shape(ans))
+    target = gs[:nb] + xs
+    if gs == target:
+        return g
+    extra = len(gs) - len(target)
+    n = len(gs)
+    axes = tuple(range(nb - n, nb + extra - n)) + tuple(
+        nb + extra + i - n for i, d in enumerate(xs) if d == 1 and gs[nb + extra + i] != 1)
+    return reshape(sum_p(g, axis=axes, keepdims=False), target)
+
+
+def lift(t, x, ans):
+    """Reshape a tangent ``batch + x.shape`` to ``batch + (1,...) + x.shape`` so it broadcasts like ``x``."""
+    ts = _shape(t)
+    xn = len(_shape(x))
+    an = len(_shape(ans))
+    if len(ts) == xn or xn == an:
+        return t
+    nb = len(ts) - xn
+    return reshape(t, ts[:nb] + (1,) * (an - xn) + ts[nb:])
+
+
+def fill(c, t, x, ans):
+    """Broadcast a tangent contribution to the full ``batch + ans.shape``."""
+    ts = _shape(t)
+    want = ts[: len(ts) - len(_shape(x))] + _shape(ans)
+    return c if _shape(c) == want else broadcast_to(c, want)
+
+
+def expand_to_input(g, ans, x, axes, keepdims):
+    """Broadcast a reduced cotangent (``batch + ans.shape``) back to ``batch + x.shape``."""
+    gs = _shape(g)
+    lead_ = gs[: len(gs) - len(_shape(ans))]
+    xs = _shape(x)
+    n = len(xs)
+    # the reduced axes need a 1 put back, unless they lead (a full sum): then broadcasting
+    # already lines up the rest, and the reshape is skipped
+    if not keepdims and (lead_ or axes != tuple(range(-n, len(axes) - n))):
+        g = reshape(g, lead_ + keepdims_shape(xs, axes))
+    return broadcast_to(g, lead_ + xs)
+
+
+# ---------------------------------------------------------------- reshape
+reshape_p = Primitive("reshape", lambda x, shape: np.reshape(x, shape),
+                      doc="reshape(x, shape); shape is fully resolved (no -1)", saves=())
+reshape_p.defvjp(lambda g, ans, x, shape: reshape(g, lead(g, ans) + _shape(x)))
+reshape_p.defjvp(lambda t, ans, x, shape: reshape(t, lead(t, x) + shape))
+
+
+@implements(np.reshape)
+def reshape(x, shape=None, order="C", *, newshape=None):
+    """Reshape ``x``; ``-1`` is resolved here so the recorded op carries the real shape."""
+    if order != "C":
+        raise NotImplementedError("reshape with order other than 'C' is not supported")
+    shape = newshape if shape is None else shape
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    old = _shape(x)
+    if shape == old:  # the common no-op (a rule reshaping to the shape it already has)
+        return x
+    size = math.prod(old)
+    if shape.count(-1) > 1 or builtins.any(s < -1 for s in shape):
+        raise ValueError(f"invalid shape {shape} for reshape: at most one -1 and no other "
+                         "negative sizes")
+    if -1 in shape:
+        known = math.prod(s for s in shape if s != -1)
+        if known == 0 or size % known:
+            raise ValueError(f"cannot reshape array of size {size} into shape {shape}")
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    if math.prod(shape) != size:
+        raise ValueError(f"cannot reshape array of size {size} (shape {old}) into shape {shape}")
+    return reshape_p(x, shape=shape)
+
+
+@implements(np.ravel)
+def ravel(x, order="C"):
+    return reshape(x, (-1,), order=order)
+
+
+# ---------------------------------------------------------------- broadcast_to
+def _broadcast_impl(x, shape):
+    """``np.broadcast_to``; a 0-d float (the cotangent of a full sum) as a read-only view made
+    directly, without NumPy's Python-level shape analysis (a few microseconds per call)."""
+    if isinstance(x, np.floating):  # a NumPy float scalar (0-d arithmetic returns these)
+        x = np.asarray(x)
+    if type(x) is np.ndarray and x.ndim == 0 and x.dtype.kind == "f":
+        v = np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
+        v.flags.writeable = False
+        return v
+    return np.broadcast_to(x, shape)
+
+
+broadcast_to_p = Primitive("broadcast_to", _broadcast_impl,
+                           doc="broadcast_to(x, shape); VJP sums the broadcast axes away", saves=())
+
+
+def _broadcast_tangent(t, ans, x, shape):
+    lead_ = lead(t, x)
+    xs = _shape(x)
+    t = reshape(t, lead_ + (1,) * (len(shape) - len(xs)) + xs)
+    return broadcast_to(t, lead_ + tuple(shape))
+
+
+broadcast_to_p.defvjp(lambda g, ans, x, shape: unbroadcast(g, x, ans))
+broadcast_to_p.defjvp(_broadcast_tangent)
+
+
+@implements(np.broadcast_to)
+def broadcast_to(x, shape):
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if _shape(x) == shape:
+        return x
+    return broadcast_to_p(x, shape=shape)
+
+
+# ---------------------------------------------------------------- sum
+_ROW_SUM_MAX = 128  # the last axis: rows up to this long
+_TAIL_SUM_MAX = 16  # another axis: at most this many elements after it
+
+
+def _sum_impl(x, axis, keepdims):
+    """``np.sum``, with one axis of a C-contiguous float array summed by BLAS instead.
+
+    NumPy's add.reduce pays a fixed cost per inner loop, which is short when the summed axis
+    is the last one and short (rows of 10: 25,000 of them take about 500 us against 60 us
+    for ``rows @ ones``), or is followed by few elements (a (25, 1000, 10) array summed over
+    its middle axis: 560 us against 80 us for ``ones @ x``). Such sums are the norms,
+    Mahalanobis terms and broadcast cotangents of batched models. Longer rows and wider tails
+    stay with add.reduce, which is faster there.
+    """
+    if (len(axis) == 1 and type(x) is np.ndarray and x.size >= 1024 and x.dtype.char in "fd"
+            and x.flags.c_contiguous):
+        shape = x.shape
+        a = axis[0] + len(shape)
+        n = shape[a]
+        tail = math.prod(shape[a + 1:])
+        r = None
+        if tail == 1 and 1 < n <= _ROW_SUM_MAX:
+            r = x.reshape(-1, n) @ np.ones(n, dtype=x.dtype)
+        elif 1 < tail <= _TAIL_SUM_MAX and n > 1:
+            r = np.ones(n, dtype=x.dtype) @ x.reshape(-1, n, tail)
+        if r is not None:
+            out = shape[:a] + ((1,) if keepdims else ()) + shape[a + 1:]
+            return r.reshape(out)
+    return _add_reduce(x, axis=axis, keepdims=keepdims)  # np.sum without its Python wrapper
+
+
+_add_reduce = np.add.reduce
+
+sum_p = Primitive("sum", _sum_impl, doc="sum over axes (negative); linear", saves=())
+sum_p.defvjp(lambda g, ans, x, axis, keepdims: expand_to_input(g, ans, x, axis, keepdims))
+sum_p.defjvp(lambda t, ans, x, axis, keepdims: sum_p(t, axis=axis, keepdims=keepdims))
+
+
+# ---------------------------------------------------------------- transpose
+transpose_p = Primitive("transpose", lambda x, axes: np.transpose(x, axes),
+                        doc="transpose(x, axes) with a full permutation", saves=())
+transpose_p.defvjp(lambda g, ans, x, axes: transpose_p(
+    g, axes=_batched_axes(len(lead(g, ans)), tuple(np.argsort(axes)))))
+transpose_p.defjvp(lambda t, ans, x, axes: transpose_p(
+    t, axes=_batched_axes(len(lead(t, x)), axes)))
+
+
+@implements(np.transpose)
+def transpose(x, axes=None):
+    n = len(_shape(x))
+    axes = tuple(range(n))[::-1] if axes is None else positive_axes(axes, n)
+    if len(axes) != n:
+        raise ValueError(f"axes {axes} don't match array of {n} dimensions")
+    if axes == tuple(range(n)):
+        return x
+    return transpose_p(x, axes=axes)
+
+
+# ---------------------------------------------------------------- indexing
+def normalize_index(key, ndim: int) -> tuple:
+    """A key as an explicit tuple: Ellipsis expanded, lists as arrays, traced indices as values."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = []
+    for k in key:
+        k = unbox_all(k)
+        if isinstance(k, list):
+            k = np.asarray(k)
+        if isinstance(k, np.ndarray) and not (k.dtype == bool or np.issubdtype(k.dtype, np.integer)):
+            raise IndexError(f"arrays used as indices must be of integer or boolean type, got {k.dtype}")
+        out.append(k)
+    consumed = builtins.sum(k.ndim if isinstance(k, np.ndarray) and k.dtype == bool else
+                            0 if k is None or k is Ellipsis else 1 for k in out)
+    if Ellipsis in [k for k in out if not isinstance(k, np.ndarray)]:
+        i = next(i for i, k in enumerate(out) if not isinstance(k, np.ndarray) and k is Ellipsis)
+        out[i:i + 1] = [slice(None)] * (ndim - consumed)
+    return tuple(out)
+
+
+def _has_int_array(idx) -> bool:
+    return builtins.any(isinstance(k, np.ndarray) and k.dtype != bool for k in idx)
+
+
+def _scatter_add_impl(g, idx, shape):
+    z = np.zeros(shape, dtype=np.result_type(np.asarray(g).dtype, np.float32))
+    if _has_int_array(idx):
+        np.add.at(z, idx, g)
+    else:
+        z[idx] = g
+    return z
+
+
+def _batch_last(fn, v, nb):
+    """Apply ``fn`` to ``v`` with its ``nb`` leading batch axes moved to the end and back.
+
+    Indexing only touches leading axes, so trailing batch axes ride along unchanged
+    whatever the index (advanced indices included).
+    """
+    if nb == 0:
+        return fn(v)
+    n = len(_shape(v))
+    moved = transpose(v, tuple(range(nb, n)) + tuple(range(nb)))
+    r = fn(moved)
+    m = len(_shape(r))
+    return transpose(r, tuple(range(m - nb, m)) + tuple(range(m - nb)))
+
+
+getitem_p = Primitive("getitem", lambda x, idx: x[idx], doc="x[idx] (basic, fancy or boolean)", saves=())
+scatter_add_p = Primitive("scatter_add", _scatter_add_impl,
+                          doc="zeros(shape) with g added at idx: the transpose of x[idx]", saves=())
+
+getitem_p.defvjp(lambda g, ans, x, idx: _batch_last(
+    lambda v: scatter_add_p(v, idx=idx, shape=_shape(x) + lead(g, ans)), g, len(lead(g, ans))))
+getitem_p.defjvp(lambda t, ans, x, idx: _batch_last(
+    lambda v: getitem_p(v, idx=idx), t, len(lead(t, x))))
+scatter_add_p.defvjp(lambda g, ans, v, idx, shape: _batch_last(
+    lambda w: getitem_p(w, idx=idx), g, len(lead(g, ans))))
+scatter_add_p.defjvp(lambda t, ans, v, idx, shape: _batch_last(
+    lambda w: scatter_add_p(w, idx=idx, shape=shape + lead(t, v)), t, len(lead(t, v))))
+
+
+def getitem(x, key):
+    """``x[key]``; indices are constants, the indexed values are traced."""
+    return getitem_p(x, idx=normalize_index(key, len(_shape(x))))
+
+
+def scatter_add(values, key, shape):
+    """``zeros(shape)`` with ``values`` added at ``key`` (repeated indices accumulate)."""
+    shape = tuple(shape)
+    return scatter_add_p(values, idx=normalize_index(key, len(shape)), shape=shape)
+
+
+def slice_axis(x, axis: int, start=None, stop=None, step=None):
+    """``x[..., start:stop:step, :, ...]`` along negative ``axis``."""
+    return getitem(x, axis_key(axis, slice(start, stop, step)))
+
+
+# ---------------------------------------------------------------- concatenate
+def _concat_vjp(argnum, g, ans, *xs, axis):
+    start = builtins.sum(_shape(x)[axis] for x in xs[:argnum])
+    return slice_axis(g, axis, start, start + _shape(xs[argnum])[axis])
+
+
+def _concat_jvp(argnum, t, ans, *xs, axis):
+    # t placed into zeros shaped like the output: one allocation, however many arguments
+    lead_ = lead(t, xs[argnum])
+    start = builtins.sum(_shape(x)[axis] for x in xs[:argnum])
+    key = axis_key(axis, slice(start, start + _shape(xs[argnum])[axis]))
+    return scatter_add_p(t, idx=normalize_index(key, len(_shape(t))), shape=lead_ + _shape(ans))
+
+
+concatenate_p = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
+                          doc="concatenate(*xs, axis) along one negative axis; VJP slices g apart", saves=())
+concatenate_p.defvjp_argnum(_concat_vjp)
+concatenate_p.defjvp_argnum(_concat_jvp)
+
+
+# ---------------------------------------------------------------- astype
+astype_p = Primitive("astype", lambda x, dtype: np.asarray(x).astype(dtype),
+                     doc="cast between float dtypes; VJP casts the cotangent back")
+astype_p.defvjp(lambda g, ans, x, dtype: astype_p(g, dtype=dtype_of(x)))
+astype_p.defjvp(lambda t, ans, x, dtype: astype_p(t, dtype=dtype))
+
+
+@implements(np.astype)
+def astype(x, dtype, /, *, copy=True, device=None):
+    """Cast ``x``. A float cast stays traced; an integer or bool cast is a constant."""
+    if not isinstance(x, Box):
+        return np.asarray(x).astype(dtype, copy=copy)
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.complexfloating):
+        raise NotImplementedError(f"astype({dtype}) of a traced array: complex values are not "
+                                  "supported yet by chainrule")
+    if not np.issubdtype(dtype, np.floating):  # integers and booleans carry no derivative
+        value = strip_derivatives(x)
+        return astype_p(value, dtype=dtype) if isinstance(value, Box) else \
+            np.asarray(value).astype(dtype)
+    if dtype == dtype_of(x):
+        return x
+    return astype_p(x, dtype=dtype)
+
+
+__all__ = ["reshape", "ravel", "broadcast_to", "transpose", "getitem", "scatter_add",
+           "normalize_index", "astype"]
