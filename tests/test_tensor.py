@@ -624,7 +624,7 @@ def test_the_graph_is_a_wengert_list():
     x = tensor([1.0, 2.0], requires_grad=True)
     y = (x * 2).tanh()
     assert [r.prim.name for r in y.graph.tape] == ["multiply", "tanh"]
-    assert y._value._node == y.graph.tape[-1].out  # box in box: Tensor > eager box > value
+    assert (y._value._node,) == y.graph.tape[-1].out  # box in box: Tensor > eager box > value
     z = Tensor(cnp.sin(y._value))  # a raw box of the graph, wrapped again, keeps its history
     z.sum().backward()
     close(x.grad, np.cos(np.tanh(2 * x.numpy())) * (1 - np.tanh(2 * x.numpy()) ** 2) * 2)

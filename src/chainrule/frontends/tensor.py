@@ -52,10 +52,10 @@ import numbers
 import numpy as np
 
 from .. import numpy as cnp
-from ..core import trace as _trace_module
 from ..core.errors import ChainruleError, InPlaceError, TracerEscapeError
 from ..core.primitive import Box, unbox_all
-from ..core.trace import ReverseBox, ReverseTrace
+from ..core.tape import ancestors
+from ..core.trace import ReverseBox, ReverseTrace, Trace, new_level
 from ..core.transforms import check_differentiable
 from ..scipy import special as _special
 
@@ -170,7 +170,7 @@ def _root(trace: EagerTrace) -> EagerTrace:
 
 
 def _first_node(rec):
-    return rec.out[0] if type(rec.out) is tuple else rec.out
+    return rec.out[0]
 
 
 def _merge(traces: list) -> EagerTrace:
@@ -190,24 +190,12 @@ def _merge(traces: list) -> EagerTrace:
     return dst
 
 
-def _ancestors(tape, seeds):
-    """The nodes and records a backward pass from ``seeds`` reaches (one sweep of the tape)."""
-    live = set(seeds)
-    used = []
-    for rec in reversed(tape):
-        out = rec.out
-        if any(o in live for o in out) if type(out) is tuple else out in live:
-            used.append(rec)
-            live.update(node for _, node in rec.parents)
-    return live, used
-
-
 def _release(trace: EagerTrace, used) -> None:
     """Drop the walked records (their saved values go with them) and mark their nodes freed."""
     gone = {id(r) for r in used}
     trace.tape[:] = [r for r in trace.tape if id(r) not in gone]
     for rec in used:
-        trace.freed.update(rec.out if type(rec.out) is tuple else (rec.out,))
+        trace.freed.update(rec.out)
     # A leaf's input box may hold an array the leaf has since replaced (an optimizer step);
     # a later use of the leaf here simply gets a new input node.
     trace.leaf_boxes.clear()
@@ -255,7 +243,7 @@ def _stay_innermost(trace: EagerTrace, level) -> None:
     interpreter; its older records hold no box of that transform, so relabelling is safe.
     """
     if level >= trace.level:
-        trace.level = next(_trace_module._levels)
+        trace.level = new_level()
 
 
 def _graph_for(tensors) -> EagerTrace:
@@ -312,6 +300,8 @@ def _wrap(out, trace, name):
         return Tensor._make(None, box=out, op=name)
     if type(out) in (list, tuple):
         return type(out)(_wrap(o, trace, name) for o in out)
+    if isinstance(out, tuple):  # a named tuple (eigh's, slogdet's result)
+        return type(out)(*(_wrap(o, trace, name) for o in out))
     if _is_float_value(out):
         return Tensor._make(np.asarray(out) if isinstance(out, float) else out)
     return out  # integer / boolean results (comparisons, argmax, shapes) stay plain
@@ -368,17 +358,24 @@ def _shape_arg(shape):
 
 
 # ----------------------------------------------------------------------------- Tensor
-class _Frontend:
+class _Frontend(Trace):
     """The "trace" of every Tensor: ``bind`` hands it any primitive call that has a Tensor argument.
 
-    Its level is above every transform's, so a Tensor is always unwrapped first:
+    Its level is +inf, above every transform's, so a Tensor is always unwrapped first:
     ``process`` replaces the Tensors by their values (boxed on their eager graph
     where they require grad) and calls the primitive again. That is why every
     chainrule function (``chainrule.numpy``, ``chainrule.scipy``, ``chainrule.nn``)
     and a traced array's operators (``box * t``) accept Tensors and return Tensors.
     """
 
-    level = math.inf
+    __slots__ = ()
+
+    def __init__(self):
+        self.level = math.inf  # the one level not from new_level(): above every transform, always
+
+    def new_input(self, value):
+        """A leaf Tensor that requires grad."""
+        return Tensor(value, requires_grad=True)
 
     def process(self, prim, args, params):
         return _apply(prim, args, params, name=prim.name)
@@ -560,7 +557,7 @@ class Tensor(Box):
         _stay_innermost(trace, _scan(seed, [], 0))
         node = self._box_on(trace)._node
         seeds = {node: seed}
-        live, used = _ancestors(trace.tape, seeds)
+        live, used = ancestors(trace.tape, seeds)
         dead = live & trace.freed
         if dead:
             raise GraphError(
