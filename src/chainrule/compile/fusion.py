@@ -20,8 +20,11 @@ import math
 
 import numpy as np
 
+from ..core.aval import ShapedArray
 from ..core.primitive import Primitive
-from .staging import Eqn
+from ..rules import elementwise as ew
+from ..rules.shape import scatter_add_p
+from .ir import Eqn, Lit, Staged
 
 __all__ = ["simplify", "fuse_elementwise"]
 
@@ -44,7 +47,7 @@ def _freeze(v):
     return (type(v), v)
 
 
-def simplify(eqns: list[Eqn], outs: list, avals: dict):
+def simplify(eqns: list[Eqn], outs: list, staged: Staged):
     """Drop repeated operations and merge scatters of sums; returns ``(eqns, outs)``.
 
     Every primitive is a pure function of its operands and parameters, so an equation
@@ -71,16 +74,15 @@ def simplify(eqns: list[Eqn], outs: list, avals: dict):
     for o in outs:
         if type(o) is int:
             uses[o] = uses.get(o, 0) + 1
-    return _sum_scatters(_merge_scatters(result, uses, avals), uses, avals), outs
+    return _sum_scatters(_merge_scatters(result, uses, staged), uses, staged.avals), outs
 
 
-def _merge_scatters(eqns, uses, avals):
+def _merge_scatters(eqns, uses, staged: Staged):
     """``scatter_add(a, i, s) + scatter_add(b, i, s)`` -> ``scatter_add(a + b, i, s)``."""
+    avals = staged.avals
     producer = {o: k for k, e in enumerate(eqns) for o in e.out_vars()}
-    fresh = itertools.count(max(avals, default=0) + 1)
     out: list = list(eqns)
-    from ..rules.elementwise import add
-
+    add = ew.add
     for k, e in enumerate(eqns):
         if e.prim is not add or not all(type(a) is int for a in e.ins):
             continue
@@ -88,14 +90,13 @@ def _merge_scatters(eqns, uses, avals):
         if p is None or q is None or p == q:
             continue
         s1, s2 = eqns[p], eqns[q]
-        if (s1.prim.name != "scatter_add" or s2.prim is not s1.prim or out[p] is None
+        if (s1.prim is not scatter_add_p or s2.prim is not s1.prim or out[p] is None
                 or out[q] is None or uses.get(s1.outs) != 1 or uses.get(s2.outs) != 1
                 or _freeze(tuple(s1.params.items())) != _freeze(tuple(s2.params.items()))
                 or any(type(a) is not int for a in (s1.ins[0], s2.ins[0]))
                 or avals[s1.ins[0]] != avals[s2.ins[0]]):
             continue
-        total = next(fresh)
-        avals[total] = avals[s1.ins[0]]
+        total = staged.new_var(aval=avals[s1.ins[0]])
         out[p] = out[q] = None
         out[k] = [Eqn(add, (s1.ins[0], s2.ins[0]), {}, total),
                   Eqn(s1.prim, (total,), s1.params, e.outs)]
@@ -134,21 +135,20 @@ def _sum_scatters(eqns, uses, avals):
     ``scatter_add(a, i) + scatter_add(b, j)`` allocates three full arrays and reads them
     twice; ``scatter_sum`` allocates one and adds ``a`` and ``b`` into views of it.
     """
-    from ..rules.elementwise import add
-
+    add = ew.add
     producer = {o: k for k, e in enumerate(eqns) for o in e.out_vars()}
     terms: dict = {}  # var -> [(value operand, idx)], for single-use sums of scatters
     shape_of: dict = {}
     out = list(eqns)
     for k, e in enumerate(eqns):
-        if e.prim.name == "scatter_add" and type(e.ins[0]) is int and _basic(e.params["idx"]) \
-                and avals[e.outs][1] == _F64:
+        if e.prim is scatter_add_p and type(e.ins[0]) is int and _basic(e.params["idx"]) \
+                and avals[e.outs].dtype == _F64:
             terms[e.outs] = [(e.ins[0], e.params["idx"])]
             shape_of[e.outs] = e.params["shape"]
             continue
         if e.prim is not add or not all(type(a) in (int,) and a in terms for a in e.ins) \
                 or any(uses.get(a) != 1 for a in e.ins) \
-                or shape_of[e.ins[0]] != shape_of[e.ins[1]] or avals[e.outs][1] != _F64:
+                or shape_of[e.ins[0]] != shape_of[e.ins[1]] or avals[e.outs].dtype != _F64:
             continue
         terms[e.outs] = terms[e.ins[0]] + terms[e.ins[1]]
         shape_of[e.outs] = shape_of[e.ins[0]]
@@ -160,78 +160,173 @@ def _sum_scatters(eqns, uses, avals):
 
 
 # ------------------------------------------------------------------ fused loops
-_BINARY = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/"}
-_COMPARE = {"less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">=",
-            "equal": "==", "not_equal": "!="}
-_UNARY = ("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "sin", "cos", "tan",
-          "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh",
-          "absolute", "fabs", "square", "reciprocal", "sign", "floor", "ceil", "trunc")
-_F64, _BOOL = np.dtype(np.float64), np.dtype(bool)
+# A fused loop must give NumPy's dtype and value for every operation in it. Each equation's
+# loop is resolved as NumPy resolves it (``ufunc.resolve_dtypes`` on the operands' dtypes, a
+# Python number weakly typed), every operand is cast to the loop's input dtype and every
+# result to its output dtype in the generated code, and an equation whose loop a compiled
+# loop cannot reproduce (another dtype, an integer loop Numba computes differently) is not
+# fused. Numba computes small integers in int64; +, -, * and comparisons wrap or compare
+# the same after the cast back, so int32 loops are exact.
+_F64 = np.dtype(np.float64)
+_CAST = {np.dtype(t): f"np.{n}" for t, n in ((np.bool_, "bool_"), (np.int32, "int32"),
+                                             (np.int64, "int64"), (np.float32, "float32"),
+                                             (np.float64, "float64"))}
 MIN_SIZE = 4096  # below this, NumPy's per-call cost is less than a compiled loop's dispatch
 
 
-def _expression(name: str, a: list, params: dict):
-    """The scalar expression of one elementwise primitive in a fused loop (None: not fusable)."""
-    if name in _BINARY:
-        return f"({a[0]} {_BINARY[name]} {a[1]})"
-    if name in _COMPARE:
-        return f"({a[0]} {_COMPARE[name]} {a[1]})"
-    if name == "negative":
-        return f"(-{a[0]})"
-    if name in _UNARY:
-        return f"np.{name}({a[0]})"
-    if name in ("maximum", "minimum", "arctan2", "hypot"):
-        return f"np.{name}({a[0]}, {a[1]})"
-    if name == "where":
-        return f"({a[1]} if {a[0]} else {a[2]})"
-    if name == "integer_pow":
-        n = params["n"]
-        if n in (2, 3, 4):
-            sq = f"({a[0]} * {a[0]})"
-            return {2: sq, 3: f"({sq} * {a[0]})", 4: f"({sq} * {sq})"}[n]
-        return f"({a[0]} ** {n})"
-    return None
+class _Op:
+    """How one elementwise primitive runs in a loop: the ufunc whose loop it follows, the
+    scalar expression, the dtype kinds of the loops it reproduces, and (if different) its
+    expression on a bool loop (NumPy's bool loops are logical: True + True is True)."""
+
+    __slots__ = ("ufunc", "template", "kinds", "bool_template")
+
+    def __init__(self, ufunc, template, kinds, bool_template=None):
+        if not isinstance(ufunc, np.ufunc):
+            raise TypeError(f"a fused operation follows a ufunc's loops, not {ufunc!r}")
+        self.ufunc = ufunc
+        self.template = template
+        self.kinds = kinds
+        self.bool_template = bool_template or template
+
+
+def _op_table() -> dict:
+    ops = {}
+    for prim, ufunc, sym in ((ew.add, np.add, "+"), (ew.subtract, np.subtract, "-"),
+                             (ew.multiply, np.multiply, "*")):
+        ops[prim] = _Op(ufunc, f"({{0}} {sym} {{1}})", "bif")
+    ops[ew.divide] = _Op(np.divide, "({0} / {1})", "f")
+    for prim, ufunc, sym in ((ew.less, np.less, "<"), (ew.less_equal, np.less_equal, "<="),
+                             (ew.greater, np.greater, ">"),
+                             (ew.greater_equal, np.greater_equal, ">="),
+                             (ew.equal, np.equal, "=="), (ew.not_equal, np.not_equal, "!=")):
+        ops[prim] = _Op(ufunc, f"({{0}} {sym} {{1}})", "bif")
+    # logical ops read any value as a truth value: x != 0 (NaN is true, as in NumPy)
+    ops[ew.logical_and] = _Op(np.logical_and, "(({0} != 0) & ({1} != 0))", "bif")
+    ops[ew.logical_or] = _Op(np.logical_or, "(({0} != 0) | ({1} != 0))", "bif")
+    ops[ew.logical_xor] = _Op(np.logical_xor, "(({0} != 0) != ({1} != 0))", "bif")
+    ops[ew.logical_not] = _Op(np.logical_not, "({0} == 0)", "bif")
+    for prim, ufunc, sym in ((ew.bitwise_and, np.bitwise_and, "&"),
+                             (ew.bitwise_or, np.bitwise_or, "|"),
+                             (ew.bitwise_xor, np.bitwise_xor, "^")):
+        ops[prim] = _Op(ufunc, f"({{0}} {sym} {{1}})", "bi")
+    ops[ew.invert] = _Op(np.invert, "(~{0})", "bi", bool_template="(not {0})")
+    ops[ew.negative] = _Op(np.negative, "(-{0})", "if")
+    ops[ew.square] = _Op(np.square, "({0} * {0})", "if")
+    ops[ew.absolute] = _Op(np.absolute, "np.absolute({0})", "if")
+    ops[ew.sign] = _Op(np.sign, "np.sign({0})", "if")
+    for prim in (ew.exp, ew.exp2, ew.expm1, ew.log, ew.log2, ew.log10, ew.log1p, ew.sqrt,
+                 ew.sin, ew.cos, ew.tan, ew.arcsin, ew.arccos, ew.arctan, ew.sinh, ew.cosh,
+                 ew.tanh, ew.arcsinh, ew.arccosh, ew.arctanh, ew.fabs, ew.reciprocal,
+                 ew.floor, ew.ceil, ew.trunc):
+        ufunc = prim.impl  # these primitives compute with the ufunc itself
+        ops[prim] = _Op(ufunc, f"np.{ufunc.__name__}({{0}})", "f")
+    for prim in (ew.maximum, ew.minimum):
+        ufunc = prim.impl  # NaN propagates, as in NumPy
+        ops[prim] = _Op(ufunc, f"np.{ufunc.__name__}({{0}}, {{1}})", "bif",
+                        bool_template="({0} or {1})" if prim is ew.maximum else "({0} and {1})")
+    for prim in (ew.arctan2, ew.hypot):
+        ops[prim] = _Op(prim.impl, f"np.{prim.impl.__name__}({{0}}, {{1}})", "f")
+    return ops
+
+
+_OPS = _op_table()
+_WEAK_VALUE = {int: 0, float: 0.0}  # a weakly typed operand, for np.result_type
+
+
+def _loop(e: Eqn, staged: Staged):
+    """``(input dtypes, output dtype, template)`` of NumPy's loop for ``e``, or None when a
+    fused loop cannot reproduce it exactly."""
+    prim = e.prim
+    ins = [staged.dtype_in(a) for a in e.ins]
+    try:
+        if prim is ew.where:
+            out = np.result_type(*(_WEAK_VALUE[d] if isinstance(d, type) else d for d in ins[1:]))
+            dts, template, kinds = (np.dtype(bool), out, out, out), "({1} if {0} else {2})", "bif"
+        elif prim is ew.integer_pow:
+            dts, template, kinds = _integer_pow_loop(ins[0], e.params["n"])
+        else:
+            op = _OPS.get(prim)
+            if op is None:
+                return None
+            dts = op.ufunc.resolve_dtypes(tuple(ins) + (None,) * op.ufunc.nout)
+            kinds = op.kinds
+            template = op.bool_template if dts[0] == np.dtype(bool) else op.template
+    except (TypeError, ValueError):  # NumPy has no loop for these dtypes
+        return None
+    if len(dts) != len(ins) + 1 or any(d not in _CAST for d in dts) \
+            or any(d.kind not in kinds for d in dts[:-1]) or dts[-1] != staged.avals[e.outs].dtype:
+        return None
+    for a, d in zip(e.ins, dts, strict=False):
+        # a Python int NumPy cannot hold in a narrower loop raises there; a cast would wrap
+        if type(a) is int and a in staged.weak and d.kind in "iu" and d != np.dtype(np.int64):
+            return None
+    return dts[:-1], dts[-1], template
+
+
+def _integer_pow_loop(dtype, n):
+    """integer_pow's loop, the one its implementation runs: ``square`` for n = 2, ``power``
+    with a weakly typed integer exponent otherwise."""
+    if n == 2:
+        dts = np.square.resolve_dtypes((dtype, None))
+    else:
+        dts = np.power.resolve_dtypes((dtype, int, None))
+        dts = (dts[0], dts[2])
+    if dts[0].kind == "f" and (n < 0 or n > 16):
+        return dts, f"np.power({{0}}, {_CAST[dts[0]]}({float(n)!r}))", "f"
+    return dts, _product_power(n), "if"
+
+
+def _product_power(n: int) -> str:
+    """``x ** n`` (0 <= n) as the products integer_pow's implementation computes, in its order
+    (repeated squaring), so a float result is bit-identical; integers wrap the same in any
+    order."""
+    if n == 0:
+        return "1"
+    if n in (1, 2):
+        return "{0}" if n == 1 else "({0} * {0})"
+    result, x = None, "{0}"
+    while True:
+        if n & 1:
+            result = x if result is None else f"({result} * {x})"
+        n >>= 1
+        if not n:
+            return result
+        x = f"({x} * {x})"
 
 
 def _scalar_literal(v):
-    """A Python literal for a scalar constant, or None when ``v`` is not one.
+    """The value of a constant as a Python scalar, or None when ``v`` is not one.
 
     An array whose elements are all equal counts as its one value: a backward pass seeds
     with ``ones`` broadcast to a shape, and constant factors fold into such arrays.
     """
     if isinstance(v, np.ndarray):
-        if v.dtype not in (_F64, _BOOL) or v.size == 0:
+        if v.dtype not in _CAST or v.size == 0:
             return None
-        first = v.flat[0]
-        if v.shape != () and not (v == first).all():
+        bits = np.ascontiguousarray(v).reshape(-1).view(f"u{v.itemsize}")
+        if not (bits == bits[0]).all():  # bit-identical: keeps -0.0 apart from 0.0, NaN is NaN
             return None
-        v = first
-    if isinstance(v, (bool, np.bool_)):
-        return repr(bool(v))
-    if isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, np.longdouble):
-        f = float(v)
-        return repr(f) if math.isfinite(f) else ("np.nan" if math.isnan(f) else
-                                                 ("np.inf" if f > 0 else "(-np.inf)"))
+        return v.flat[0].item()
+    if type(v) in (bool, int, float) or isinstance(v, (np.bool_, np.integer, np.floating)) \
+            and np.dtype(type(v)) in _CAST:
+        return v.item() if isinstance(v, np.generic) else v
     return None
 
 
-def _fusable(e: Eqn, avals: dict):
+def _fusable(e: Eqn, staged: Staged):
     """The loop shape of ``e`` when it can join a fused loop, else None."""
     if e.prim.multiple_results or type(e.outs) is not int:
         return None
-    shape, dtype = avals[e.outs]
-    if dtype not in (_F64, _BOOL) or not shape or math.prod(shape) < MIN_SIZE:
-        return None
-    if _expression(e.prim.name, ["x"] * len(e.ins), e.params) is None:
+    shape = staged.avals[e.outs].shape
+    if not shape or math.prod(shape) < MIN_SIZE or _loop(e, staged) is None:
         return None
     for a in e.ins:
-        s, d = avals[a] if type(a) is int else (np.shape(a.value), None)
-        if type(a) is not int:
-            if _scalar_literal(a.value) is None and not (
-                    isinstance(a.value, np.ndarray) and a.value.shape == shape
-                    and a.value.dtype in (_F64, _BOOL)):
+        if type(a) is int:
+            if staged.avals[a].shape not in (shape, ()):
                 return None
-        elif s not in (shape, ()) or d not in (_F64, _BOOL):
+        elif _scalar_literal(a.value) is None and not (
+                isinstance(a.value, np.ndarray) and a.value.shape == shape):
             return None
     return shape
 
@@ -245,7 +340,7 @@ class _Cluster:
         self.open = True
 
 
-def fuse_elementwise(eqns: list[Eqn], outs: list, avals: dict):
+def fuse_elementwise(eqns: list[Eqn], outs: list, staged: Staged):
     """Replace runs of elementwise equations by fused-loop equations; ``(eqns, kernel sources)``.
 
     A run ("cluster") grows in program order while no operation outside it has read one
@@ -261,7 +356,7 @@ def fuse_elementwise(eqns: list[Eqn], outs: list, avals: dict):
     made_by: dict = {}
     owner: list = [None] * len(eqns)
     for k, e in enumerate(eqns):
-        shape = _fusable(e, avals)
+        shape = _fusable(e, staged)
         target = open_by_shape.get(shape) if shape is not None else None
         for v in e.in_vars():  # a value read outside its run closes that run
             c = made_by.get(v)
@@ -288,7 +383,7 @@ def fuse_elementwise(eqns: list[Eqn], outs: list, avals: dict):
             for k in c.members:
                 owner[k] = None
             continue
-        eqn, source = _compile(c, eqns, avals, used_outside, numba)
+        eqn, source = _compile(c, eqns, staged, used_outside, numba)
         fused[c.members[-1]] = eqn
         sources.append(source)
     result = []
@@ -303,38 +398,49 @@ def fuse_elementwise(eqns: list[Eqn], outs: list, avals: dict):
 _kernel_ids = itertools.count()
 
 
-def _compile(c: _Cluster, eqns, avals, used_outside, numba):
+def _compile(c: _Cluster, eqns, staged: Staged, used_outside, numba):
     """One cluster as a Numba loop and the equation that calls it."""
     members = [eqns[k] for k in c.members]
     made = {e.outs for e in members}
     nd = len(c.shape)
     idx = ", ".join(f"i{d}" for d in range(nd))
     params, operands, loads, pre, body, scalars = [], [], {}, [], [], []
+    typed: dict = {}  # local name -> its dtype in the loop, where known
 
     def operand(a):
         if type(a) is int and a in made:
             return f"t{a}"
         lit = None if type(a) is int else _scalar_literal(a.value)
-        if lit is not None:
-            return lit
         key = a if type(a) is int else ("lit", id(a.value))
         if key not in loads:
             name = f"a{len(params)}"
             params.append(name)
-            operands.append(a)
             local = f"x{len(loads)}"
             loads[key] = local
-            shape = avals[a][0] if type(a) is int else a.value.shape
-            if shape == ():
+            if lit is not None:  # a constant scalar enters as an argument: the loop's source
+                operands.append(Lit(lit))  # is the same for every value (one shared kernel)
                 scalars.append(len(params) - 1)
                 pre.append(f"{local} = {name}")
             else:
-                body.append(f"{local} = {name}[{idx}]")
+                operands.append(a)
+                aval = staged.avals[a] if type(a) is int else ShapedArray(a.value.shape,
+                                                                          a.value.dtype)
+                if aval.shape == ():  # 0-d operands enter the loop as Python scalars
+                    scalars.append(len(params) - 1)
+                    pre.append(f"{local} = {name}")
+                else:
+                    typed[local] = aval.dtype
+                    body.append(f"{local} = {name}[{idx}]")
         return loads[key]
 
     for e in members:
-        args = [operand(a) for a in e.ins]
-        body.append(f"t{e.outs} = {_expression(e.prim.name, args, e.params)}")
+        in_dts, out_dt, template = _loop(e, staged)
+        args = []
+        for a, dt in zip(e.ins, in_dts, strict=True):
+            name = operand(a)
+            args.append(name if typed.get(name) == dt else f"{_CAST[dt]}({name})")
+        body.append(f"t{e.outs} = {_CAST[out_dt]}({template.format(*args)})")
+        typed[f"t{e.outs}"] = out_dt
     results = [e.outs for e in members if e.outs in used_outside]
     outs = [f"o{j}" for j in range(len(results))]
     body += [f"{o}[{idx}] = t{v}" for o, v in zip(outs, results, strict=True)]
@@ -350,7 +456,7 @@ def _compile(c: _Cluster, eqns, avals, used_outside, numba):
     env = {"np": np}
     exec(compile(source, f"<chainrule fused loop {n}>", "exec"), env)  # noqa: S102 - our own code
     kernel = numba.njit(error_model="numpy", nogil=True)(env[f"fused_{n}"])
-    out_specs = [(c.shape, avals[v][1]) for v in results]
+    out_specs = [(c.shape, staged.avals[v].dtype) for v in results]
 
     def run(*arrays):
         if scalars:  # 0-d operands enter the loop as Python scalars

@@ -22,7 +22,6 @@ in. Values the function closes over are constants of the program.
 from __future__ import annotations
 
 import functools
-import itertools
 import keyword
 import traceback
 import warnings
@@ -33,7 +32,9 @@ import numpy as np
 from ..core.errors import TracerEscapeError
 from ..core.primitive import Box
 from ..core.pytree import tree_flatten, tree_unflatten
-from ..core.trace import TracedArray, new_level
+from ..core.trace import Trace, TracedArray
+from .fusion import fuse_elementwise, simplify
+from .ir import PY_NUMBERS, Eqn, Lit, Staged, prune
 
 __all__ = ["jit", "Program", "JitFallbackWarning"]
 
@@ -44,43 +45,6 @@ class JitFallbackWarning(UserWarning):
 
 class _OuterTraceError(Exception):
     """A value traced by a transform *around* the jitted call reached the staged program."""
-
-
-class Lit:
-    """A constant operand of an equation (a closed-over array, a scalar, a seed)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value):
-        self.value = value
-
-    def __repr__(self) -> str:
-        return f"Lit({self.value!r})"
-
-
-class Eqn:
-    """One staged primitive call: ``outs = prim.impl(*ins, **params)``.
-
-    ``ins`` holds variable numbers (ints) and :class:`Lit` constants; ``outs`` a variable
-    number, or a tuple of them for a multiple-result primitive.
-    """
-
-    __slots__ = ("prim", "ins", "params", "outs")
-
-    def __init__(self, prim, ins, params, outs):
-        self.prim = prim
-        self.ins = ins
-        self.params = params
-        self.outs = outs
-
-    def out_vars(self) -> tuple:
-        return self.outs if type(self.outs) is tuple else (self.outs,)
-
-    def in_vars(self) -> list:
-        return [a for a in self.ins if type(a) is int]
-
-    def __repr__(self) -> str:
-        return f"Eqn({self.prim.name}, ins={self.ins}, outs={self.outs})"
 
 
 class StagedBox(TracedArray):
@@ -95,24 +59,20 @@ class StagedBox(TracedArray):
         self._var = var
 
 
-class StagingTrace:
+class StagingTrace(Trace):
     """Records primitive calls on staged values as equations, computing them as it goes."""
 
-    __slots__ = ("level", "eqns", "_vars", "reads", "avals", "done")
+    __slots__ = ("staged", "reads", "done")
 
     def __init__(self):
-        self.level = new_level()
-        self.eqns: list[Eqn] = []
-        self._vars = itertools.count()
+        super().__init__()
+        self.staged = Staged()
         self.reads: list[str] = []  # where input-dependent values were read (see read_value)
-        self.avals: dict = {}  # variable -> (shape, dtype), for the fusion pass
         self.done = False  # set when the staged call returns: later use is an escaped value
 
     def new_input(self, value) -> StagedBox:
-        return self._box(value, next(self._vars))
-
-    def _box(self, value, var) -> StagedBox:
-        self.avals[var] = (np.shape(value), np.result_type(value))
+        var = self.staged.new_var(value)
+        self.staged.in_vars.append(var)
         return StagedBox(value, self, var)
 
     def read_value(self) -> None:
@@ -143,14 +103,14 @@ class StagingTrace:
                 ins.append(Lit(a))
                 vals.append(a)
         ans = prim.impl(*vals, **params)
-        nxt = self._vars
+        new_var = self.staged.new_var
         if prim.multiple_results:
-            outs = tuple(next(nxt) for _ in ans)
-            result = tuple(self._box(v, n) for v, n in zip(ans, outs, strict=True))
+            outs = tuple(new_var(v) for v in ans)
+            result = tuple(StagedBox(v, self, n) for v, n in zip(ans, outs, strict=True))
         else:
-            outs = next(nxt)
-            result = self._box(ans, outs)
-        self.eqns.append(Eqn(prim, tuple(ins), params, outs))
+            outs = new_var(ans)
+            result = StagedBox(ans, self, outs)
+        self.staged.eqns.append(Eqn(prim, tuple(ins), params, outs))
         return result
 
 
@@ -173,18 +133,14 @@ class Program:
     generated Python; ``fn`` runs it on plain arrays.
     """
 
-    def __init__(self, eqns: list[Eqn], in_vars: list[int], outs: list, avals: dict,
-                 fuse: bool = True):
-        from . import fusion
-
-        self.in_vars = list(in_vars)
-        self.outs = list(outs)
-        eqns, self.outs = fusion.simplify(prune(eqns, [o for o in outs if type(o) is int]),
-                                          self.outs, avals)
+    def __init__(self, staged: Staged, fuse: bool = True):
+        self.in_vars = list(staged.in_vars)
+        eqns = prune(staged.eqns, [o for o in staged.outs if type(o) is int])
+        eqns, self.outs = simplify(eqns, staged.outs, staged)
         self.eqns = prune(eqns, [o for o in self.outs if type(o) is int])
         self.kernels: list = []  # the fused loops' sources (glass box)
         if fuse:
-            self.eqns, self.kernels = fusion.fuse_elementwise(self.eqns, self.outs, avals)
+            self.eqns, self.kernels = fuse_elementwise(self.eqns, self.outs, staged)
         self.source, self.fn = _codegen(self.eqns, self.in_vars, self.outs)
 
     def __call__(self, *arrays):
@@ -193,18 +149,6 @@ class Program:
     def __repr__(self) -> str:
         kernels = "".join(f"\n{k}" for k in self.kernels)
         return f"<Program: {len(self.eqns)} operations>\n{self.source}{kernels}"
-
-
-def prune(eqns: list[Eqn], wanted) -> list[Eqn]:
-    """The equations the ``wanted`` variables depend on, in their original order."""
-    live = set(wanted)
-    kept = []
-    for e in reversed(eqns):
-        if any(o in live for o in e.out_vars()):
-            kept.append(e)
-            live.update(e.in_vars())
-    kept.reverse()
-    return kept
 
 
 def _codegen(eqns, in_vars, outs):
@@ -271,7 +215,6 @@ def _codegen(eqns, in_vars, outs):
 
 # ------------------------------------------------------------------ jit
 _EAGER = object()
-_PY_NUMBERS = (float, int, bool)
 
 
 def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
@@ -345,7 +288,8 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
                           "argument, or compute with chainrule.numpy (where, select) instead "
                           "of Python control flow", JitFallbackWarning, stacklevel=3)
             return _EAGER, True, concrete
-        program = Program(trace.eqns, [b._var for b in boxes], outs, trace.avals, fuse=fuse)
+        trace.staged.outs = outs
+        program = Program(trace.staged, fuse=fuse)
         program.out_def = out_def
         cache[key] = program
         return program, True, concrete
@@ -356,10 +300,10 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
             return None, static, leaves, treedef
         # Python numbers stay Python numbers (NumPy treats them as weakly typed: float32 * 2.5
         # is float32, float32 * array(2.5) is not); anything else becomes an array
-        leaves = [x if type(x) in _PY_NUMBERS or isinstance(x, np.ndarray) else _array(x)
+        leaves = [x if type(x) in PY_NUMBERS or isinstance(x, np.ndarray) else _array(x)
                   for x in leaves]
         try:
-            key = (treedef, static, tuple(type(x) if type(x) in _PY_NUMBERS else (x.shape, x.dtype)
+            key = (treedef, static, tuple(type(x) if type(x) in PY_NUMBERS else (x.shape, x.dtype)
                                           for x in leaves))
             hash(key)
         except TypeError as err:

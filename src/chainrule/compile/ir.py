@@ -1,0 +1,109 @@
+"""The staged program's representation: equations over numbered variables.
+
+A staged call is straight-line code. Each variable is an ``int``; its abstract value
+(:class:`~chainrule.core.aval.ShapedArray`: shape and dtype) is in ``avals``, and
+``weak`` names the variables that hold a Python number (NumPy types them weakly:
+``float32_array * 2.5`` is float32, ``float32_array * np.float64(2.5)`` is not). An
+operand that is not a variable is a :class:`Lit` constant. Staging builds this data,
+the rewrites in :mod:`~chainrule.compile.fusion` transform it, and code generation
+reads it; none of them imports another's module for it.
+"""
+
+from __future__ import annotations
+
+from ..core.aval import ShapedArray, aval_of
+
+__all__ = ["Lit", "Eqn", "Staged", "prune", "PY_NUMBERS"]
+
+PY_NUMBERS = (bool, int, float)  # weakly typed in NumPy's promotion
+
+
+class Lit:
+    """A constant operand of an equation (a closed-over array, a scalar, a seed)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Lit({self.value!r})"
+
+
+class Eqn:
+    """One staged primitive call: ``outs = prim.impl(*ins, **params)``.
+
+    ``ins`` holds variable numbers (ints) and :class:`Lit` constants; ``outs`` a variable
+    number, or a tuple of them for a multiple-result primitive.
+    """
+
+    __slots__ = ("prim", "ins", "params", "outs")
+
+    def __init__(self, prim, ins, params, outs):
+        self.prim = prim
+        self.ins = ins
+        self.params = params
+        self.outs = outs
+
+    def out_vars(self) -> tuple:
+        return self.outs if type(self.outs) is tuple else (self.outs,)
+
+    def in_vars(self) -> list:
+        return [a for a in self.ins if type(a) is int]
+
+    def __repr__(self) -> str:
+        return f"Eqn({self.prim.name}, ins={self.ins}, outs={self.outs})"
+
+
+class Staged:
+    """A staged call: ``eqns`` from ``in_vars`` to ``outs`` (variables or :class:`Lit`).
+
+    ``avals`` maps every variable to its :class:`ShapedArray`; ``weak`` is the set of
+    variables holding Python numbers. Rewrites that add variables take them from
+    :meth:`new_var`.
+    """
+
+    __slots__ = ("eqns", "in_vars", "outs", "avals", "weak", "_next")
+
+    def __init__(self):
+        self.eqns: list[Eqn] = []
+        self.in_vars: list[int] = []
+        self.outs: list = []
+        self.avals: dict[int, ShapedArray] = {}
+        self.weak: set[int] = set()
+        self._next = 0
+
+    def new_var(self, value=None, aval: ShapedArray | None = None) -> int:
+        """A fresh variable typed like ``value`` (or with the given ``aval``)."""
+        var = self._next
+        self._next += 1
+        self.avals[var] = aval if aval is not None else aval_of(value)
+        if aval is None and type(value) in PY_NUMBERS:
+            self.weak.add(var)
+        return var
+
+    def dtype_in(self, a):
+        """What NumPy's type resolution sees for operand ``a``: a dtype, or ``int``/``float``
+        for a weakly typed Python number (``ufunc.resolve_dtypes`` accepts both; a Python
+        bool is NumPy's bool)."""
+        dtype = self.avals[a].dtype if type(a) is int else aval_of(a.value).dtype
+        weak = a in self.weak if type(a) is int else type(a.value) in PY_NUMBERS
+        return _WEAK.get(dtype.kind, dtype) if weak else dtype
+
+    def shape_in(self, a) -> tuple:
+        return self.avals[a].shape if type(a) is int else aval_of(a.value).shape
+
+
+_WEAK = {"i": int, "f": float}
+
+
+def prune(eqns: list[Eqn], wanted) -> list[Eqn]:
+    """The equations the ``wanted`` variables depend on, in their original order."""
+    live = set(wanted)
+    kept = []
+    for e in reversed(eqns):
+        if any(o in live for o in e.out_vars()):
+            kept.append(e)
+            live.update(e.in_vars())
+    kept.reverse()
+    return kept
