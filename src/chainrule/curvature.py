@@ -442,6 +442,7 @@ def linearize(f: Callable, *primals):
     takes one tangent per primal and ``f_jvp.T`` returns a tuple.
     """
     lin, out_def, in_def, _ = linearize_reverse(f, primals)
+    lin.freeze()
     out = tree_unflatten(out_def, lin.out_values)
     push = lin.pusher()
     in_leaves = lin.in_leaves

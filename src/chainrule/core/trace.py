@@ -82,6 +82,7 @@ class Shaped(ShapedArray):
 
 
 _ndarray = np.ndarray
+_F64 = np.dtype(np.float64)
 
 
 def _residuals(prim, args: list, ans):
@@ -95,6 +96,17 @@ def _residuals(prim, args: list, ans):
     if prim.multiple_results:
         return args, tuple(Shaped(a.shape, a.dtype, prim) if type(a) is _ndarray else a for a in ans)
     return args, (Shaped(ans.shape, ans.dtype, prim) if type(ans) is _ndarray else ans)
+
+
+def _refuse_complex(prim, ans):
+    """A complex intermediate in a differentiated program raises as a complex input does:
+    the rules assume real values, and a real-valued rule on a complex value is silently wrong."""
+    for a in (ans if prim.multiple_results else (ans,)):
+        dt = getattr(a, "dtype", None)
+        if (dt.kind == "c") if dt is not None else type(a) is complex:
+            raise NotImplementedError(
+                f"{prim.name} produced a complex value (dtype {dtype_of(a)}) inside a "
+                "differentiated function; complex numbers are not supported yet by chainrule")
 
 
 class ReverseTrace(Trace):
@@ -129,6 +141,8 @@ class ReverseTrace(Trace):
             if isinstance(a, Box):
                 nested = True
         ans = bind(prim, vals, params) if nested else prim.impl(*vals, **params)
+        if getattr(ans, "dtype", None) is not _F64:  # one identity test on the common path
+            _refuse_complex(prim, ans)
         nodes = self._nodes
         if prim.multiple_results:
             out = tuple(next(nodes) for _ in ans)
@@ -195,6 +209,8 @@ class ForwardTrace(Trace):
             if isinstance(a, Box):
                 nested = True
         ans = bind(prim, vals, params) if nested else prim.impl(*vals, **params)
+        if getattr(ans, "dtype", None) is not _F64:
+            _refuse_complex(prim, ans)
         t_out = None
         rules = prim._jvps if prim._jvp_argnum is None else ()  # called directly, as in backward
         for i, t in tangents:

@@ -37,6 +37,11 @@ def check_differentiable(x, what: str = "input"):
             "values are constants. Pass a float (e.g. 3.0 or x.astype(float)) to differentiate.")
 
 
+def _writable(g):
+    """A gradient the caller owns: rules may return read-only broadcast views."""
+    return g.copy() if type(g) is np.ndarray and not g.flags.writeable else g
+
+
 def _zeros(like, batch=()):
     return np.zeros(tuple(batch) + shape_of(like), dtype=derivative_dtype(like))
 
@@ -71,6 +76,34 @@ class ReverseLinearization:
                 seeds[node] = c if node not in seeds else seeds[node] + c
         cts = self.trace.backward(seeds, self.in_nodes, release=release)
         return [_zeros(x, batch) if c is None else c for c, x in zip(cts, self.in_leaves)]
+
+    def freeze(self):
+        """Copy the arrays the tape shares with the caller (inputs, closed-over arrays, and the
+        outputs handed back), so that an in-place change made before a later ``pull`` or push
+        cannot mix new values into old derivatives. For transforms that return a closure
+        (``vjp``, ``linearize``); ``grad`` pulls at once and needs no copy."""
+        produced, copies = set(), {}
+
+        def root(a):
+            while isinstance(a.base, np.ndarray):
+                a = a.base
+            return a
+
+        def own(a):
+            if type(a) is not np.ndarray or id(a) in produced or id(root(a)) in produced:
+                return a
+            c = copies.get(id(a))
+            if c is None:
+                c = copies[id(a)] = a.copy()
+            return c
+
+        for rec in self.trace.tape:
+            rec.args = [own(a) for a in rec.args]
+            for a in (rec.ans if rec.prim.multiple_results else (rec.ans,)):
+                if type(a) is np.ndarray:
+                    produced.add(id(a))
+        self.out_values = [v.copy() if type(v) is np.ndarray else v for v in self.out_values]
+        return self
 
     def pusher(self):
         """The forward sweep along this tape (:class:`~chainrule.core.tape.Push`):
@@ -170,7 +203,7 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
     ``(out, f_vjp, aux)``.
     """
     lin, out_def, in_def, aux = linearize_reverse(f, primals, has_aux)
-    out = tree_unflatten(out_def, lin.out_values)
+    out = tree_unflatten(out_def, lin.freeze().out_values)
 
     def f_vjp(ct):
         ct_leaves, ct_def = tree_flatten(ct)
@@ -196,6 +229,8 @@ def _argnums_tuple(argnums, nargs):
         if not -nargs <= a < nargs:
             raise ValueError(f"argnums={argnums!r} out of range for a function called with "
                              f"{nargs} positional arguments")
+    if len({a % nargs for a in nums}) != len(nums):
+        raise ValueError(f"argnums={argnums!r} names an argument more than once")
     return nums
 
 
@@ -224,9 +259,13 @@ def value_and_grad(f: Callable, argnums=0, has_aux: bool = False):
             shape = shape_of(lin.out_values[0]) if lin.out_values else None
             raise TypeError(f"grad requires a function with a scalar output, got shape {shape} "
                             f"(structure {out_def!r}); use vjp or jacobian for other outputs")
+        if dtype_of(lin.out_values[0]).kind not in "fc":
+            raise TypeError(f"grad requires a floating-point output, got dtype "
+                            f"{dtype_of(lin.out_values[0])}: an integer or boolean result is "
+                            "piecewise constant and has no useful gradient")
         value = tree_unflatten(out_def, lin.out_values)
         seed = _zeros(lin.out_values[0]) + 1.0
-        grads = tree_unflatten(in_def, lin.pull([seed], release=True))
+        grads = tree_unflatten(in_def, [_writable(g) for g in lin.pull([seed], release=True)])
         grads = grads[0] if isinstance(argnums, int) else grads
         return ((value, aux), grads) if has_aux else (value, grads)
 
