@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from types import MethodType
 
+import numpy as np
+
 from .errors import NoRuleError
 
 
@@ -34,15 +36,6 @@ def strip_derivatives(x):
     while isinstance(x, Box) and not x._staged:
         x = x._value
     return x
-
-
-def dtype_of(x):
-    """The dtype of a value or a traced value, read without reading its contents."""
-    if hasattr(x, "dtype"):
-        return x.dtype
-    import numpy as np
-
-    return np.result_type(x)
 
 
 def bind(prim: Primitive, args, params: dict):
@@ -167,7 +160,7 @@ FUNCTIONS: dict = {}
 
 def implements(*numpy_objects):
     """Register ``fn`` as what NumPy dispatches to when a traced array meets ``numpy_objects``."""
-    import numpy as np
+
 
     def register(fn):
         for obj in numpy_objects:

@@ -5,11 +5,13 @@ topological order: no recursion and no sort). Everything that walks a tape calls
 one of the three sweeps here: :func:`ancestors` (which records lead to some
 nodes), :func:`pull` (the reverse pass: cotangents from outputs to inputs) and
 :class:`Push` (the forward pass along a recorded tape: tangents from inputs to
-outputs, no primal recomputed). Transforms, Jacobians, the Tensor front-end,
-the glass box and ``check_grads`` call these; none walks a tape itself.
+outputs, no primal recomputed), plus :func:`snapshot`. Transforms, Jacobians, the
+Tensor front-end, the glass box and ``check_grads`` call these; none walks a tape itself.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 
 class Record:
@@ -100,6 +102,26 @@ def pull(records, seeds: dict, wanted, rebox=None, observer=None) -> list:
             # into its buffer instead of allocating a third array.
             ct[node] = c if prev is None else prev + c
     return [get(n) for n in wanted]
+
+
+def snapshot(tape) -> None:
+    """Copy, in place, every array the records hold that the tape did not produce (inputs,
+    closed-over arrays, views of them), so that a caller changing them in place before a
+    later sweep cannot mix new values into old derivatives."""
+    produced, copies = set(), {}
+    for rec in tape:
+        args = rec.args
+        for i, a in enumerate(args):
+            if type(a) is np.ndarray and id(a) not in produced:
+                root = a
+                while isinstance(root.base, np.ndarray):
+                    root = root.base
+                if id(root) not in produced:
+                    if id(a) not in copies:
+                        copies[id(a)] = a.copy()
+                    args[i] = copies[id(a)]
+        for a in (rec.ans if rec.prim.multiple_results else (rec.ans,)):
+            produced.add(id(a))
 
 
 def _add_maybe(a, b):

@@ -15,13 +15,11 @@ no recursion and no topological sort: the tape is already in execution order.
 from __future__ import annotations
 
 import itertools
-import math
 
 import numpy as np
 
-from .aval import ShapedArray, dtype_of, shape_of
-from .errors import InPlaceError, NoRuleError, TracerEscapeError
-from .primitive import FUNCTIONS, UFUNCS, Box, Primitive, bind, unbox_all
+from .aval import ShapedArray, dtype_of
+from .primitive import Box, bind
 from .tape import Record, _add_maybe, consume, pull
 
 _levels = itertools.count(1)
@@ -231,109 +229,13 @@ class ForwardTrace(Trace):
 class TracedArray(Box):
     """What user code sees in place of an array while chainrule traces it.
 
-    It supports NumPy's operators and methods, and NumPy's dispatch protocols
-    (``__array_ufunc__`` and ``__array_function__``), so ``np.tanh(x)`` on a traced
-    ``x`` calls chainrule's ``tanh``. Anything that would drop the trace raises.
+    The NumPy surface (operators, methods, ``__array_ufunc__``/``__array_function__``,
+    and the conversions that would drop a derivative, which raise) is installed on
+    it by :mod:`chainrule.numpy.protocol` from the one operator table.
     """
 
     __slots__ = ()
     __array_priority__ = 1000.0
-
-    # -- metadata is read through, never traced --
-    @property
-    def shape(self):
-        try:  # shape_of inlined: rules read .shape of traced values on every call
-            return self._value.shape
-        except AttributeError:
-            return ()
-
-    @property
-    def ndim(self):
-        return len(shape_of(self._value))
-
-    @property
-    def size(self):
-        return math.prod(shape_of(self._value))
-
-    @property
-    def dtype(self):
-        return dtype_of(self._value)
-
-    def __len__(self):
-        s = shape_of(self._value)
-        if not s:
-            raise TypeError("len() of unsized traced array")
-        return s[0]
-
-    def __iter__(self):
-        return (self[i] for i in range(len(self)))
-
-    def __bool__(self):
-        # Control flow on a value is fine: it picks a branch, it does not drop a derivative.
-        return bool(unbox_all(self))
-
-    # -- conversions that would silently lose the derivative --
-    def __array__(self, dtype=None, copy=None):
-        raise TracerEscapeError(
-            "a traced array was converted to a plain NumPy array (np.asarray, np.array, "
-            "or assignment into an ndarray such as `a[i] = x`); its derivative would be lost. "
-            "Use chainrule.numpy functions or keep the value traced (np.stack instead of filling "
-            "an array, for example).")
-
-    def __float__(self):
-        raise TracerEscapeError("float() on a traced value, or its assignment into an ndarray "
-                                "(`a[i] = x`), drops its derivative; keep it as a traced array "
-                                "(build arrays with chainrule.numpy.stack/where), or use "
-                                "chainrule.stop_gradient if a constant is what you mean")
-
-    def __int__(self):
-        raise TracerEscapeError("int() on a traced value drops its derivative")
-
-    def __complex__(self):
-        raise TracerEscapeError("complex() on a traced value drops its derivative")
-
-    def item(self, *args):
-        raise TracerEscapeError(".item() on a traced value drops its derivative")
-
-    def tolist(self):
-        raise TracerEscapeError(".tolist() on a traced value drops its derivative")
-
-    def __setitem__(self, key, value):
-        raise InPlaceError(
-            f"in-place write `x[{key!r}] = ...` into a traced array: the tape still needs the old "
-            "value. Build a new array instead (chainrule.numpy.where, concatenate, or "
-            "chainrule.numpy.at_set(x, index, value)).")
-
-    def __hash__(self):
-        return id(self)
-
-    # -- NumPy dispatch protocols --
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        name = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
-        if kwargs.get("out") is not None:
-            raise InPlaceError(f"in-place {name}(..., out=...) with a traced array: the tape needs "
-                               "its inputs unchanged; write `y = op(...)` instead of `op(..., out=y)` "
-                               "or augmented assignment into an ndarray")
-        fn = UFUNCS.get(ufunc) if method == "__call__" else None
-        if fn is None:
-            raise NoRuleError(f"chainrule has no derivative rule for {name}")
-        kwargs.pop("out", None)
-        if kwargs.pop("dtype", None) is not None or kwargs:
-            raise NoRuleError(f"{name} with keyword arguments {sorted(kwargs)} is not supported "
-                              "on traced arrays")
-        return fn(*inputs)
-
-    def __array_function__(self, func, types, args, kwargs):
-        fn = FUNCTIONS.get(func)
-        if fn is None:
-            mod = getattr(func, "__module__", "numpy") or "numpy"
-            raise NoRuleError(f"chainrule has no derivative rule for {mod}.{func.__name__}; "
-                              "write it with supported functions or define a custom primitive "
-                              "(chainrule.primitive)")
-        return fn(*args, **kwargs)
-
-    def __repr__(self):
-        return f"{type(self).__name__}({self._value!r})"
 
 
 class ReverseBox(TracedArray):
@@ -352,36 +254,3 @@ class ForwardBox(TracedArray):
         self._value = value
         self._trace = trace
         self._tangent = tangent
-
-
-def _method(fn, reflected=False):
-    """``fn`` as a traced-array method or operator.
-
-    A primitive becomes a plain function that binds it directly: no bound-method
-    object per call and one frame less than calling the primitive.
-    """
-    if not isinstance(fn, Primitive):
-        return (lambda self, other: fn(other, self)) if reflected else fn
-    prim = fn
-    if reflected:
-        return lambda self, other: bind(prim, (other, self), {})
-
-    def method(*args, **params):
-        return bind(prim, args, params)
-    method.__name__ = method.__qualname__ = prim.name
-    method.__doc__ = prim.doc
-    return method
-
-
-def install_operators(cls, operators: dict, reflected: dict, methods: dict, properties: dict) -> None:
-    """Give ``cls`` NumPy's operators, methods and properties from one operator table
-    (``chainrule.numpy.operators``): dunder or name -> the function it calls."""
-    for dunder, fn in operators.items():
-        setattr(cls, dunder, _method(fn))
-    for dunder, fn in reflected.items():
-        setattr(cls, dunder, _method(fn, reflected=True))
-    for name, fn in methods.items():
-        setattr(cls, name, _method(fn))
-    for name, fn in properties.items():
-        setattr(cls, name, property(fn))
-    cls.__hash__ = lambda self: id(self)

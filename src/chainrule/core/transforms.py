@@ -18,7 +18,7 @@ from .aval import derivative_dtype, dtype_of, shape_of
 from .errors import NotDifferentiableInputError
 from .primitive import Box
 from .pytree import tree_flatten, tree_unflatten
-from .tape import Push
+from .tape import Push, snapshot
 from .trace import ForwardBox, ForwardTrace, ReverseBox, ReverseTrace
 
 
@@ -78,30 +78,9 @@ class ReverseLinearization:
         return [_zeros(x, batch) if c is None else c for c, x in zip(cts, self.in_leaves)]
 
     def freeze(self):
-        """Copy the arrays the tape shares with the caller (inputs, closed-over arrays, and the
-        outputs handed back), so that an in-place change made before a later ``pull`` or push
-        cannot mix new values into old derivatives. For transforms that return a closure
-        (``vjp``, ``linearize``); ``grad`` pulls at once and needs no copy."""
-        produced, copies = set(), {}
-
-        def root(a):
-            while isinstance(a.base, np.ndarray):
-                a = a.base
-            return a
-
-        def own(a):
-            if type(a) is not np.ndarray or id(a) in produced or id(root(a)) in produced:
-                return a
-            c = copies.get(id(a))
-            if c is None:
-                c = copies[id(a)] = a.copy()
-            return c
-
-        for rec in self.trace.tape:
-            rec.args = [own(a) for a in rec.args]
-            for a in (rec.ans if rec.prim.multiple_results else (rec.ans,)):
-                if type(a) is np.ndarray:
-                    produced.add(id(a))
+        """Copy what the tape shares with the caller (:func:`~chainrule.core.tape.snapshot`) and
+        the outputs handed back: for transforms that return a closure (``vjp``, ``linearize``)."""
+        snapshot(self.trace.tape)
         self.out_values = [v.copy() if type(v) is np.ndarray else v for v in self.out_values]
         return self
 

@@ -6,8 +6,6 @@ meets a traced array, so either import style records the same primitives.
 
 from numpy import e, euler_gamma, float32, float64, inf, nan, newaxis, pi  # noqa: F401
 
-from ..core.trace import TracedArray as _TracedArray
-from ..core.trace import install_operators as _install_operators
 from ..rules.constants import *  # noqa: F403
 from ..rules.elementwise import *  # noqa: F403
 from ..rules.linalg import *  # noqa: F403
@@ -15,10 +13,9 @@ from ..rules.reductions import *  # noqa: F403
 from ..rules.shape import *  # noqa: F403
 from ..rules.special import *  # noqa: F403
 from . import linalg, random  # noqa: F401
-from . import operators as _operators
+from . import protocol as _protocol
 
-_install_operators(_TracedArray, _operators.OPERATORS, _operators.REFLECTED, _operators.METHODS,
-                   _operators.PROPERTIES)
+_protocol.install()
 
 
 def __getattr__(name):

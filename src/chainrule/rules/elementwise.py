@@ -12,7 +12,8 @@ import operator
 
 import numpy as np
 
-from ..core.primitive import Box, Primitive, dtype_of, implements
+from ..core.aval import dtype_of
+from ..core.primitive import Box, Primitive, implements
 from ._util import constant_op, elementwise
 from .linear import fill, lift, unbroadcast
 

@@ -24,7 +24,8 @@ import numpy as np
 
 from ..core.aval import shape_of as _shape
 from ..core.errors import InPlaceError
-from ..core.primitive import Box, Primitive, dtype_of, implements, strip_derivatives, unbox_all
+from ..core.aval import dtype_of
+from ..core.primitive import Box, Primitive, implements, strip_derivatives, unbox_all
 from . import shape as _shape_ops
 from .elementwise import isnan, maximum, minimum, sqrt, where
 from .linear import expand_to_input, keepdims_shape, normalize_axis, normalize_axis1, sum_p
