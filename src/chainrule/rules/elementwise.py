@@ -14,8 +14,54 @@ import numpy as np
 
 from ..core.aval import dtype_of
 from ..core.primitive import Box, Primitive, implements
-from ._util import constant_op, elementwise
+from ._util import constant_op
+from ._util import elementwise as _elementwise
 from .linear import fill, lift, unbroadcast
+
+
+def _numpy_scalars(d):
+    """``d(ans, *args)`` with every Python-scalar argument made a NumPy scalar of ``ans``'s dtype.
+
+    A Python float reaches a rule unboxed when it is a transform's input (``grad(np.log)(0.0)``)
+    or a constant operand (``x / 0.0``), and Python's arithmetic on it raises where NumPy's
+    gives inf or nan: ``1.0 / 0.0`` and ``0.0 ** -0.5`` are ZeroDivisionErrors, ``2.0 ** 1e308``
+    an OverflowError, ``(-4.0) ** -0.5`` a complex number. NumPy computes with a Python scalar
+    cast to the result's dtype (it is weakly typed), so ``ans``'s dtype keeps the rule's
+    value and dtype what NumPy's own arithmetic gives (a float32 input stays float32).
+    """
+    def cast(ans, v):
+        t = type(ans)
+        if t in _INEXACT_SCALARS:  # the common case, a NumPy scalar result: its own type
+            return t(v)
+        dt = dtype_of(ans)
+        return dt.type(v) if dt.kind in "fc" else np.float64(v)
+
+    # one wrapper per arity: this runs in every backward step, so no *args and no generator
+    def unary(ans, x):
+        if type(x) in _PY_SCALARS:
+            x = cast(ans, x)
+        return d(ans, x)
+
+    def binary(ans, x, y):
+        if type(x) in _PY_SCALARS:
+            x = cast(ans, x)
+        if type(y) in _PY_SCALARS:
+            y = cast(ans, y)
+        return d(ans, x, y)
+
+    return unary if d.__code__.co_argcount == 2 else binary
+
+
+_PY_SCALARS = frozenset({float, int, bool, complex})
+_INEXACT_SCALARS = frozenset(t for t in np.sctypeDict.values() if issubclass(t, np.inexact))
+
+
+def elementwise(name, fn, *derivatives, **kwargs):
+    """:func:`._util.elementwise` with derivatives that see Python scalars as NumPy scalars
+    (:func:`_numpy_scalars`): every elementwise rule here and in ``special`` is built by this."""
+    return _elementwise(name, fn, *[None if d is None else _numpy_scalars(d) for d in derivatives],
+                        **kwargs)
+
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
@@ -70,15 +116,29 @@ positive.defjvp(lambda t, ans, x: t)
 implements(np.positive)(positive)
 
 #                    name           numpy          d/dx (ans, x, [y])                d/dy
-multiply = elementwise("multiply", np.multiply, lambda a, x, y: y, lambda a, x, y: x, doc="x * y",
-                      impl=_scalar_fast(np.multiply, operator.mul), saves=XY)
+# multiply's partials are its arguments, no arithmetic on them: nothing to cast (_numpy_scalars),
+# and x * constant is the most common operation of scalar programs
+multiply = _elementwise("multiply", np.multiply, lambda a, x, y: y, lambda a, x, y: x, doc="x * y",
+                        impl=_scalar_fast(np.multiply, operator.mul), saves=XY)
 divide = elementwise("divide", np.divide, lambda a, x, y: 1.0 / y, lambda a, x, y: -a / y,
                      doc="x / y", impl=_scalar_fast(np.divide, operator.truediv), saves=(1, ANS))
 true_divide = divide
-power_p = elementwise("power", np.power,
-                      lambda a, x, y: y * x ** (y - 1),
+
+
+def _power_dx(a, x, y):
+    """d/dx x**y = y x**(y-1), and exactly 0 where y == 0: x**0 is 1 for every x, x = 0
+    included, where the product form is 0 * inf = nan. The inner ``where`` keeps that nan
+    out of higher derivatives too (their cotangent through the unused branch is 0 * inf)."""
+    if not isinstance(y, Box) and np.all(y != 0):
+        return y * x ** (y - 1)
+    zero = y == 0
+    return where(zero, 0.0, y * where(zero, 1.0, x) ** (y - 1))
+
+
+power_p = elementwise("power", np.power, _power_dx,
                       lambda a, x, y: a * log(where(x == 0, 1.0, x)),
-                      doc="x ** y; d/dy = x**y log x (taken as 0 where x == 0)", saves=(0, 1, ANS))
+                      doc="x ** y; d/dx = y x**(y-1) (0 where y == 0); d/dy = x**y log x (0 where x == 0)",
+                      saves=(0, 1, ANS))
 maximum = elementwise("maximum", np.maximum,
                       lambda a, x, y: (x > y) + 0.5 * (x == y),
                       lambda a, x, y: (y > x) + 0.5 * (x == y),
@@ -102,7 +162,9 @@ mod = elementwise("mod", np.mod, lambda a, x, y: 1.0, lambda a, x, y: -floor(x /
                   doc="x mod y (Python's sign convention)", saves=XY)
 remainder = mod
 fmod = elementwise("fmod", np.fmod, lambda a, x, y: 1.0, lambda a, x, y: -trunc(x / y), saves=XY)
-copysign = elementwise("copysign", np.copysign, lambda a, x, y: sign(x) * sign(a), None, saves=(0, ANS))
+# copysign(x, y) = |x| sign(y): piecewise constant in y, so d/dy is 0 (as for sign), not an error
+copysign = elementwise("copysign", np.copysign, lambda a, x, y: sign(x) * sign(a),
+                       lambda a, x, y: 0.0, saves=(0, ANS))
 
 
 # --- x ** n for a constant integer n (JAX's integer_pow): n is a static parameter, not an

@@ -22,8 +22,7 @@ from ..core.aval import shape_of as shape
 from ..core.primitive import Box, strip_derivatives, unbox_all
 from . import reductions as _red
 from . import shape as _shape_ops
-from ._util import elementwise
-from .elementwise import absolute, exp, log, log1p, where
+from .elementwise import absolute, elementwise, exp, log, log1p, where
 
 _2_SQRTPI = 2.0 / math.sqrt(math.pi)
 _SQRTPI_2 = math.sqrt(math.pi) / 2.0
