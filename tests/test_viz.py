@@ -10,6 +10,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.viz import examples, label, scope, trace
+from chainrule.viz.formula import FUNCTIONS
 from chainrule.viz.table import rows
 
 
@@ -352,3 +353,55 @@ def test_bad_input_errors():
         trace(3)
     with pytest.raises(KeyError, match="no node named"):
         cs231n()["nope"]
+
+
+# ------------------------------------------------------------------ the formula language
+
+_BINARY = {"arctan2", "dot", "hypot", "logaddexp", "matmul", "maximum", "minimum", "outer", "power"}
+
+
+def test_formula_functions_are_the_librarys_own():
+    """Each function a formula can call is the library's object (chainrule.numpy,
+    chainrule.scipy.special, the activations nn and Tensor use), never a redefinition."""
+    import chainrule.numpy as cnp
+    from chainrule.rules import activations
+    from chainrule.scipy import special
+    from chainrule.viz.formula import FUNCTION_NAMES
+
+    assert FUNCTION_NAMES == tuple(sorted(FUNCTIONS))
+    for name, fn in FUNCTIONS.items():
+        homes = [m for m in (cnp, special, activations) if any(v is fn for v in vars(m).values())]
+        assert homes, f"formula function {name} is not a chainrule.numpy / scipy.special / activation"
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_every_listed_formula_function_runs_and_differentiates(name):
+    import chainrule.numpy as cnp
+    from chainrule.viz.formula import parse
+
+    x, y = np.array([0.3, 0.7]), np.array([0.6, 0.2])
+    fn = FUNCTIONS[name]
+    if name in _BINARY:
+        formula, args = f"sum({name}(x, y))", (x, y)
+    else:
+        formula, args = f"sum({name}(x))", (x,)
+    f = parse(formula)
+    c = trace(f, name="f")(*args)
+    want = cr.grad(lambda *a: cnp.sum(fn(*a)), argnums=tuple(range(len(args))))(*args)
+    assert f.inputs == ["x", "y"][:len(args)]
+    for got, w in zip(c.grads.values(), want, strict=True):  # inputs in order
+        np.testing.assert_allclose(got, w, rtol=1e-12, atol=1e-15)
+
+
+def test_formula_max_and_min_are_numpys_reductions():
+    from chainrule.viz.formula import FormulaError, parse
+
+    c = trace(parse("max(x)"), name="f")(np.array([1.0, 3.0, 3.0]))
+    (g,) = c.grads.values()
+    np.testing.assert_array_equal(g, [0.0, 0.5, 0.5])  # ties share (chainrule.conventions)
+    c = trace(parse("min(x) * 2"), name="f")(np.array([1.0, 3.0]))
+    (g,) = c.grads.values()
+    np.testing.assert_array_equal(g, [2.0, 0.0])
+    for bad in ("max(x, y)", "min(x, 1)"):
+        with pytest.raises(FormulaError, match="takes one argument.*(maximum|minimum)"):
+            parse(bad)

@@ -1,13 +1,16 @@
 """Activation functions h(a), written with chainrule's own ops so they differentiate to any order.
 
 Each takes pre-activations ``a`` (any shape; ``softmax`` normalises over the last axis) and works
-on plain arrays and traced arrays alike.
+on plain arrays and traced arrays alike. ``relu``, ``sigmoid`` and ``gelu`` are defined once, in
+``chainrule.rules.activations`` (the Tensor API and ``chainrule explain`` call the same
+functions); their derivatives at kinks follow :mod:`chainrule.conventions`.
 """
 
 from __future__ import annotations
 
 from .. import numpy as cnp
 from ..extend import stop_gradient  # noqa: F401 - part of chainrule.nn
+from ..rules.activations import gelu, relu, sigmoid
 from ..scipy import special as _special
 
 
@@ -19,27 +22,6 @@ def identity(a):
 def tanh(a):
     """h(a) = tanh(a); h' = 1 - h^2."""
     return cnp.tanh(a)
-
-
-def sigmoid(a):
-    """Logistic sigmoid sigma(a) = 1 / (1 + exp(-a)) = (1 + tanh(a / 2)) / 2; h' = sigma (1 - sigma).
-
-    The tanh form never overflows, at any a.
-    """
-    return 0.5 * (1.0 + cnp.tanh(0.5 * a))
-
-
-def relu(a):
-    """h(a) = max(a, 0); h'(0) is taken as 0."""
-    return cnp.where(a > 0, a, 0.0)
-
-
-def gelu(a):
-    """GELU (Hendrycks & Gimpel 2016), the exact form: h(a) = a Phi(a), Phi the standard normal CDF.
-
-    h'(a) = Phi(a) + a phi(a).
-    """
-    return a * _special.ndtr(a)
 
 
 def logsumexp(a, axis=-1, keepdims=False):

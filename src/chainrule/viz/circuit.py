@@ -17,16 +17,22 @@ import html
 from collections import deque
 from pathlib import Path
 
+from ..rules import elementwise as _ew
+from ..rules.linalg import matmul_p
+from ..rules.reductions import sum_p
+from ..rules.shape import getitem_p, transpose_p
 from . import _fmt
 
 VALUE_COLOR = "#2e7d32"
 GRAD_COLOR = "#c62828"
 CONST_COLOR = "#757575"
 
-SYMBOLS = {"add": "+", "subtract": "−", "multiply": "*", "divide": "/", "negative": "−",
-           "power": "**", "integer_pow": "**", "matmul": "@", "sum": "Σ", "maximum": "max",
-           "minimum": "min", "square": "x²", "sqrt": "√", "reciprocal": "1/x", "dot": "·",
-           "transpose": "·ᵀ"}
+# The gate drawn for a primitive, keyed by the Primitive object (a gate without an entry
+# shows its primitive's name).
+SYMBOLS = {_ew.add: "+", _ew.subtract: "−", _ew.multiply: "*", _ew.divide: "/", _ew.negative: "−",
+           _ew.power_p: "**", _ew.integer_pow: "**", matmul_p: "@", sum_p: "Σ", _ew.maximum: "max",
+           _ew.minimum: "min", _ew.square: "x²", _ew.sqrt: "√", _ew.reciprocal: "1/x",
+           transpose_p: "·ᵀ", getitem_p: "[ ]"}
 
 
 def _graphviz():
@@ -131,14 +137,17 @@ def group_titles(comp) -> dict[int, str]:
 
 # ------------------------------------------------------------------ the picture
 
+def gate_symbol(n) -> str:
+    """The text inside node ``n``'s gate: its symbol, or its primitive's name."""
+    if n.prim is _ew.integer_pow and "n" in n.params:  # the exponent is a parameter, not a wire
+        return f"**{n.params['n']}"
+    return SYMBOLS.get(n.prim, n.op)
+
+
 def _gate_label(n) -> tuple[str, str]:
-    sym = SYMBOLS.get(n.op)
-    shape = "circle" if sym is not None and len(sym) <= 2 else "ellipse"
-    text = sym if sym is not None else n.op
-    if n.op == "getitem":
-        text, shape = "[ ]", "circle"
-    elif n.op == "integer_pow" and "n" in n.params:  # the exponent is a parameter, not a wire
-        text = f"**{n.params['n']}"
+    text = gate_symbol(n)
+    sym = SYMBOLS.get(n.prim)
+    shape = "circle" if sym is not None and (len(sym) <= 2 or n.prim is getitem_p) else "ellipse"
     inner = f"<b>{esc(text)}</b>"
     if n.named:
         inner += f'<br/><font point-size="9" color="#555555">{esc(n.name)}</font>'

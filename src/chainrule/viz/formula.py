@@ -2,8 +2,10 @@
 
 The text is parsed with :mod:`ast` and walked by a small interpreter that knows
 a whitelist of node types: numbers, variable names, ``+ - * / ** @``, unary
-minus, assignments to a plain name, and calls of a fixed set of chainrule.numpy
-functions. Nothing is ever passed to ``eval``/``exec``/``compile``; anything else
+minus, assignments to a plain name, and calls of the functions in :data:`FUNCTIONS`
+(the library's own: chainrule.numpy, chainrule.scipy.special and the activations that
+chainrule.nn and the Tensor API use, so ``relu`` here is ``chainrule.nn.relu``, with the
+same derivative at 0). Nothing is ever passed to ``eval``/``exec``/``compile``; anything else
 (attribute access, subscripts, strings, lambdas, ``__import__``, unknown names)
 is rejected with a message that says what is not allowed.
 """
@@ -13,6 +15,11 @@ from __future__ import annotations
 import ast
 import math
 
+from .. import numpy as cnp
+from ..rules import activations as _act
+from ..scipy import special as _special
+from .record import label
+
 MAX_LENGTH = 2000
 
 
@@ -20,32 +27,26 @@ class FormulaError(ValueError):
     """A formula that is not allowed or cannot be evaluated; the message says why."""
 
 
-def _functions() -> dict:
-    from .. import numpy as cnp
+# A formula's function name -> the library function it calls. The one table: the checker,
+# the evaluator and `chainrule explain --help` all read it. `max`/`min` are NumPy's (the
+# largest/smallest element); the elementwise pair is `maximum`/`minimum`.
+FUNCTIONS = {
+    "abs": cnp.abs, "arccos": cnp.arccos, "arcsin": cnp.arcsin, "arctan": cnp.arctan,
+    "arctan2": cnp.arctan2, "cos": cnp.cos, "cosh": cnp.cosh, "dot": cnp.dot, "exp": cnp.exp,
+    "expm1": cnp.expm1, "hypot": cnp.hypot, "log": cnp.log, "log1p": cnp.log1p,
+    "logaddexp": cnp.logaddexp, "matmul": cnp.matmul, "max": cnp.max, "maximum": cnp.maximum,
+    "mean": cnp.mean, "min": cnp.min, "minimum": cnp.minimum, "outer": cnp.outer,
+    "power": cnp.power, "sin": cnp.sin, "sinh": cnp.sinh, "sqrt": cnp.sqrt, "square": cnp.square,
+    "sum": cnp.sum, "tan": cnp.tan, "tanh": cnp.tanh, "transpose": cnp.transpose,
+    "erf": _special.erf,
+    "softmax": _special.softmax, "logsumexp": _special.logsumexp,
+    "relu": _act.relu, "sigmoid": _act.sigmoid, "gelu": _act.gelu,
+}
+FUNCTION_NAMES = tuple(sorted(FUNCTIONS))
+# functions of exactly one argument in a formula (NumPy's second argument is an axis, which a
+# formula cannot spell)
+_UNARY_ONLY = {cnp.max: "maximum", cnp.min: "minimum"}
 
-    def sigmoid(x):
-        return 1.0 / (1.0 + cnp.exp(-x))
-
-    def relu(x):
-        return cnp.maximum(x, 0.0)
-
-    names = ("exp", "log", "log1p", "expm1", "sqrt", "square", "abs", "sin", "cos", "tan",
-             "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "maximum", "minimum",
-             "sum", "mean", "dot", "matmul", "transpose", "outer", "power", "arctan2", "hypot",
-             "logaddexp")
-    fns = {n: getattr(cnp, n) for n in names if hasattr(cnp, n)}
-    fns.update(sigmoid=sigmoid, relu=relu)
-    if "maximum" in fns:
-        fns["max"] = fns["maximum"]
-    if "minimum" in fns:
-        fns["min"] = fns["minimum"]
-    return fns
-
-
-FUNCTION_NAMES = ("abs", "arccos", "arcsin", "arctan", "arctan2", "cos", "cosh", "dot", "exp",
-                  "expm1", "hypot", "log", "log1p", "logaddexp", "matmul", "max", "maximum", "mean",
-                  "min", "minimum", "outer", "power", "relu", "sigmoid", "sin", "sinh", "sqrt",
-                  "square", "sum", "tan", "tanh", "transpose")
 CONSTANTS = {"pi": math.pi, "e": math.e}
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
@@ -173,6 +174,10 @@ class Formula:
                 raise FormulaError(f"keyword arguments are not allowed ({_src(self.src, node)})")
             if not node.args:
                 raise FormulaError(f"{fn.id}() needs an argument")
+            pair = _UNARY_ONLY.get(FUNCTIONS[fn.id])
+            if pair is not None and len(node.args) != 1:
+                raise FormulaError(f"{fn.id}(x) takes one argument (NumPy's {fn.id}: over all "
+                                   f"elements); for the elementwise one use {pair}(x, y)")
             for a in node.args:
                 self._check(a, assigned)
         elif isinstance(node, ast.Attribute):
@@ -184,12 +189,9 @@ class Formula:
 
     def __call__(self, *values):
         """Evaluate on ``values`` (one per input, in ``inputs`` order)."""
-        from . import label
-
         if len(values) != len(self.inputs):
             raise FormulaError(f"the formula needs {len(self.inputs)} values "
                                f"({', '.join(self.inputs)}), got {len(values)}")
-        fns = _functions()
         env = dict(zip(self.inputs, values, strict=True))
 
         def ev(node, top=False):
@@ -206,9 +208,7 @@ class Formula:
                 a = ev(node.operand)
                 r = -a if isinstance(node.op, ast.USub) else +a
             else:  # ast.Call, checked in __init__
-                if node.func.id not in fns:
-                    raise FormulaError(f"{node.func.id}() is not available in this chainrule build")
-                r = fns[node.func.id](*[ev(a) for a in node.args])
+                r = FUNCTIONS[node.func.id](*[ev(a) for a in node.args])
             text = _src(self.src, node)
             # a statement's own result is named by its assignment (or is the output)
             return r if top or len(text) > 24 else label(r, text)

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from . import _fmt
-from .circuit import GRAD_COLOR, SYMBOLS, VALUE_COLOR, have_dot, representative
+from .circuit import GRAD_COLOR, VALUE_COLOR, gate_symbol, have_dot, representative
 from .table import local_cell, passed_cell, upstream_cell
 
 
@@ -125,7 +125,7 @@ def simple_svg(comp) -> str:
             parts.append(f'<g id="n{n.id}" class="node"><text x="{x}" y="{y + 5}" text-anchor="middle" '
                          f'font-weight="bold" font-size="14">{e(n.name)}</text></g>')
             continue
-        sym = SYMBOLS.get(n.op, n.op)
+        sym = gate_symbol(n)
         label = f'<text x="{x}" y="{y + 5}" text-anchor="middle" font-weight="bold" font-size="13">' \
                 f'{e(sym)}</text>'
         if n.named:

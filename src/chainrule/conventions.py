@@ -1,0 +1,103 @@
+"""What chainrule takes as the derivative where calculus gives none: kinks, ties and bounds.
+
+At these points a function is not differentiable (``|x|`` at 0), or its derivative depends on
+which side one comes from (``max`` of tied values), so a library has to choose. These are
+chainrule's choices, one table for every front-end: ``grad``, ``jvp``, the ``Tensor`` API,
+``chainrule.nn`` and ``chainrule explain`` compute them with the same rules, and
+``tests/test_conventions.py`` checks each entry against what ``grad`` computes.
+
+Each :class:`Convention` names the library function, the point (``args``), and the gradient
+there: the vector-Jacobian product of ``seed`` (default: ones, i.e. ``d sum(f)``) with
+respect to each argument listed in ``argnums``.
+
+The choices, in short:
+
+* ``relu'(0) = 0`` (PyTorch, JAX): ``relu`` is ``where(a > 0, a, 0)``.
+* ``|x|'(0) = sign(0) = 0``.
+* ``maximum``/``minimum`` (and ``fmax``/``fmin``) of two equal values send half the
+  gradient to each side; so do ties of the ``max``/``min`` reductions, shared evenly
+  (``1/k`` each for ``k`` tied extremes).
+* ``sort`` passes each position's gradient to the one element ``argsort`` put there; among
+  tied elements that is the first in the input (NumPy's order for ties).
+* ``clip(x, lo, hi)`` at a bound: the gradient goes to ``x`` (``lo <= x <= hi`` counts as
+  inside), none to the bound.
+* ``where(c, x, y)``: ``c`` is a constant; the gradient goes to ``x`` where ``c`` and to ``y``
+  elsewhere.
+* ``sign``, ``floor``, ``ceil``, ``round``, comparisons: derivative 0 everywhere, at the jumps
+  too (no Dirac delta).
+* ``sqrt'(0) = +inf`` (``0.5 / sqrt(x)``; no special case), but ``linalg.norm`` of a zero
+  vector has gradient 0 (the subgradient of smallest size).
+* ``x ** y`` with respect to ``y`` at ``x = 0``: ``x**y log x`` is taken as 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import numpy as cnp
+from .numpy import linalg as _linalg
+from .rules.activations import relu
+
+
+@dataclass(frozen=True)
+class Convention:
+    """The derivative chainrule uses for ``fn`` at ``args``: ``grads[k]`` is the gradient with
+    respect to ``args[argnums[k]]`` (the VJP of ``seed``; ``None`` means ones)."""
+
+    fn: Callable
+    args: tuple
+    grads: tuple
+    rule: str
+    argnums: tuple = (0,)
+    seed: Any = field(default=None, compare=False)
+
+
+def _a(*v) -> np.ndarray:
+    return np.array(v, dtype=float)
+
+
+CONVENTIONS: dict[str, Convention] = {
+    "relu at 0": Convention(relu, (0.0,), (0.0,), "relu'(0) = 0"),
+    "abs at 0": Convention(cnp.abs, (0.0,), (0.0,), "|x|'(0) = sign(0) = 0"),
+    "maximum tie": Convention(cnp.maximum, (1.0, 1.0), (0.5, 0.5),
+                              "half the gradient to each side", argnums=(0, 1)),
+    "minimum tie": Convention(cnp.minimum, (1.0, 1.0), (0.5, 0.5),
+                              "half the gradient to each side", argnums=(0, 1)),
+    "fmax tie": Convention(cnp.fmax, (1.0, 1.0), (0.5, 0.5),
+                           "half the gradient to each side", argnums=(0, 1)),
+    "fmin tie": Convention(cnp.fmin, (1.0, 1.0), (0.5, 0.5),
+                           "half the gradient to each side", argnums=(0, 1)),
+    "max ties": Convention(cnp.max, (_a(1, 3, 3),), (_a(0, 0.5, 0.5),),
+                           "tied maxima share the gradient evenly"),
+    "min ties": Convention(cnp.min, (_a(1, 1, 3),), (_a(0.5, 0.5, 0),),
+                           "tied minima share the gradient evenly"),
+    "sort ties": Convention(cnp.sort, (_a(2, 1, 1),), (_a(0, 1, 0),),
+                            "each position's gradient goes to the element argsort put there: "
+                            "among ties, the first in the input", seed=_a(1, 0, 0)),
+    "clip at the lower bound": Convention(cnp.clip, (0.0, 0.0, 1.0), (1.0, 0.0, 0.0),
+                                          "lo <= x <= hi passes the gradient to x, none to the bound",
+                                          argnums=(0, 1, 2)),
+    "clip at the upper bound": Convention(cnp.clip, (1.0, 0.0, 1.0), (1.0, 0.0, 0.0),
+                                          "lo <= x <= hi passes the gradient to x, none to the bound",
+                                          argnums=(0, 1, 2)),
+    "where": Convention(cnp.where, (np.array([True, False]), _a(1, 2), _a(3, 4)),
+                        (_a(1, 0), _a(0, 1)), "x where c, y elsewhere; c is a constant",
+                        argnums=(1, 2)),
+    "sign at 0": Convention(cnp.sign, (0.0,), (0.0,), "piecewise constant: 0, at the jump too"),
+    "floor at an integer": Convention(cnp.floor, (1.0,), (0.0,),
+                                      "piecewise constant: 0, at the jump too"),
+    "round at a half": Convention(cnp.round, (0.5,), (0.0,), "piecewise constant: 0, at the jump too"),
+    "sqrt at 0": Convention(cnp.sqrt, (0.0,), (np.inf,), "0.5 / sqrt(0) = +inf, no special case"),
+    "norm at 0": Convention(_linalg.norm, (_a(0, 0),), (_a(0, 0),),
+                            "the gradient of ||x|| at x = 0 is 0"),
+    "power in the exponent at base 0": Convention(cnp.power, (0.0, 2.0), (0.0,),
+                                                  "d(x**y)/dy = x**y log x, taken as 0 at x = 0",
+                                                  argnums=(1,)),
+}
+
+
+__all__ = ["Convention", "CONVENTIONS"]
