@@ -106,3 +106,26 @@ def test_integer_power_gate_shows_its_exponent():
     src = trace(lambda x: (x ** 2).sum())(np.array([1.0, 2.0])).circuit().source
     assert "<b>**2</b>" in src
     assert "integer_pow(x, n=2)" in src
+
+
+def test_gate_symbols_are_keyed_by_the_primitive_not_its_name():
+    """A user's primitive that happens to be called "add" or "getitem" is drawn and written as
+    itself, not as chainrule's + gate or as indexing."""
+    import chainrule.numpy as cnp
+    from chainrule import primitive
+    from chainrule.viz.circuit import gate_symbol
+
+    my_add = primitive(lambda x, y: x + 2 * y, name="add")
+    my_add.defvjp(lambda g, ans, x, y: g, lambda g, ans, x, y: 2 * g)
+    my_getitem = primitive(lambda x, idx: x * idx, name="getitem")
+    my_getitem.defvjp(lambda g, ans, x, idx: g * idx)
+
+    def f(x, y):
+        return cnp.sum(my_getitem(my_add(x, y), 3.0)) + cnp.sum(x[0] + y)
+
+    c = trace(f)(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    mine = [n for n in c.nodes if n.prim in (my_add, my_getitem)]
+    assert [gate_symbol(n) for n in mine] == ["add", "getitem"]
+    assert [n.signature(c.nodes) for n in mine] == ["add(x, y)", "getitem(add_1, 3)"]
+    ours = [n for n in c.nodes if n.prim is not None and n.prim not in (my_add, my_getitem)]
+    assert {gate_symbol(n) for n in ours} >= {"+", "[ ]", "Σ"}
