@@ -53,10 +53,11 @@ import numpy as np
 
 from .. import numpy as cnp
 from ..core.errors import ChainruleError, InPlaceError, TracerEscapeError
-from ..core.primitive import Box, unbox_all
+from ..core.primitive import Box, Primitive, bind, unbox_all
 from ..core.tape import ancestors
 from ..core.trace import ReverseBox, ReverseTrace, Trace, new_level
 from ..core.transforms import check_differentiable
+from ..numpy.operators import METHODS, OPERATORS, PROPERTIES, REFLECTED
 from ..scipy import special as _special
 
 __all__ = ["Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
@@ -282,11 +283,76 @@ def _on_graph(args, kwargs):
     return _walk(args, box), _walk(kwargs, box), trace
 
 
-def _apply(fn, args, kwargs=None, name=None):
-    """Run ``fn`` (a chainrule / NumPy function) on the tensors' values and wrap the result."""
+def _fast_box(args, kwargs):
+    """The common case without the general path's scans: ``(trace, args)``, each Tensor
+    replaced by its box on the one eager graph the intermediates share; or None.
+
+    It applies when recording is on, the intermediate Tensors among ``args`` all sit on one
+    unmerged graph, and no argument holds a value traced by a functional transform or a
+    Tensor inside a container. Everything else (a new graph, a merge, a level to check)
+    takes :func:`_on_graph`. The graph's own boxes need no level check: a graph's level is
+    raised above any transform whose values meet it (``_stay_innermost``), so whatever its
+    records hold is boxed at lower levels.
+    """
+    if not _GRAD_ENABLED.get():
+        return None
+    trace = None
+    for a in args:
+        if type(a) is Tensor:
+            box = a._box
+            if box is not None and box._trace is not trace:
+                if trace is not None:
+                    return None  # two graphs: the general path merges them
+                trace = box._trace
+        elif isinstance(a, Box) or (type(a) in _CONTAINERS and _holds_box(a)):
+            return None
+    if trace is None or trace.merged_into is not None:
+        return None
+    if kwargs:
+        for v in kwargs.values():
+            if isinstance(v, Box) or (type(v) in _CONTAINERS and _holds_box(v)):
+                return None
+    boxed = list(args)
+    for i, a in enumerate(args):
+        if type(a) is Tensor:
+            if a._box is not None:
+                boxed[i] = a._box
+            else:
+                v = a._value
+                if isinstance(v, Box):
+                    return None  # a leaf holding a functionally traced value: levels to check
+                boxed[i] = a._box_on(trace) if a._requires_grad else v
+    return trace, boxed
+
+
+def _general(fn, args, kwargs, name):
     args, kwargs, trace = _on_graph(args, kwargs or {})
     out = fn(*args, **kwargs)
-    return _wrap(out, trace, name or getattr(fn, "__name__", "op"))
+    return _wrap(out, trace, name)
+
+
+def _apply(fn, args, kwargs=None, name=None):
+    """Run ``fn`` (a chainrule / NumPy function) on the tensors' values and wrap the result."""
+    name = name or getattr(fn, "__name__", "op")
+    fast = _fast_box(args, kwargs)
+    if fast is None:
+        return _general(fn, args, kwargs, name)
+    trace, args = fast
+    out = fn(*args, **kwargs) if kwargs else fn(*args)
+    return _wrap(out, trace, name)
+
+
+def _process(prim, args, params):
+    """One call of a differentiable primitive with a Tensor argument, recorded on its graph."""
+    fast = _fast_box(args, params)
+    if fast is None:
+        return _general(prim, args, params, prim.name)
+    trace, boxed = fast
+    # Every box is this graph's or below it, so the graph records the call (what bind would pick).
+    out = trace.process(prim, boxed, params)
+    if type(out) is ReverseBox:
+        return _node(out, prim.name)
+    return _wrap(out, trace, prim.name)
 
 
 def _is_float_value(v) -> bool:
@@ -295,9 +361,22 @@ def _is_float_value(v) -> bool:
     return isinstance(v, float)
 
 
+def _node(box, op):
+    """A Tensor for ``box``, a node of an eager graph (``op``: what made it)."""
+    t = _new(Tensor)
+    t._value = t._box = box
+    t._requires_grad = False
+    t._grad = None
+    t._op = op
+    return t
+
+
+_new = object.__new__
+
+
 def _wrap(out, trace, name):
     if type(out) is ReverseBox and isinstance(out._trace, EagerTrace):
-        return Tensor._make(None, box=out, op=name)
+        return _node(out, name)
     if type(out) in (list, tuple):
         return type(out)(_wrap(o, trace, name) for o in out)
     if isinstance(out, tuple):  # a named tuple (eigh's, slogdet's result)
@@ -309,11 +388,6 @@ def _wrap(out, trace, name):
 
 def _raw(t: Tensor):
     return t._raw()
-
-
-def _np(name: str):
-    """A chainrule.numpy function, looked up when called (rule families land independently)."""
-    return getattr(cnp, name)
 
 
 def _to_value(data, copy: bool, dtype=None):
@@ -336,9 +410,15 @@ def _to_value(data, copy: bool, dtype=None):
 
 
 def _holds_box(data) -> bool:
+    """Whether a Tensor or a traced value sits anywhere in ``data`` (nested lists, tuples, dicts)."""
     if isinstance(data, Box):  # Tensors included
         return True
-    return type(data) in (list, tuple) and any(_holds_box(d) for d in data)
+    t = type(data)
+    if t is dict:
+        data = data.values()
+    elif t is not list and t is not tuple:
+        return False
+    return any(_holds_box(d) for d in data)
 
 
 def _dims(axis, dim):
@@ -349,8 +429,13 @@ def _dims(axis, dim):
     return axis
 
 
-def _keep(keepdims, keepdim):
-    return bool(keepdims or keepdim)
+def _numpy_kwargs(kwargs: dict) -> dict:
+    """PyTorch's keyword spellings in NumPy's: ``dim`` -> ``axis``, ``keepdim`` -> ``keepdims``."""
+    if "dim" in kwargs:
+        kwargs["axis"] = _dims(kwargs.get("axis"), kwargs.pop("dim"))
+    if "keepdim" in kwargs:
+        kwargs["keepdims"] = bool(kwargs.pop("keepdim") or kwargs.get("keepdims", False))
+    return kwargs
 
 
 def _shape_arg(shape):
@@ -378,7 +463,7 @@ class _Frontend(Trace):
         return Tensor(value, requires_grad=True)
 
     def process(self, prim, args, params):
-        return _apply(prim, args, params, name=prim.name)
+        return _process(prim, args, params)
 
     def __repr__(self) -> str:
         return "<chainrule.Tensor front-end>"
@@ -528,7 +613,7 @@ class Tensor(Box):
         return Tensor._make(unbox_all(self._value))
 
     def clone(self) -> Tensor:
-        return _apply(_np("positive"), (self,), name="clone")
+        return _apply(cnp.positive, (self,), None, "clone")
 
     # -- backward --
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
@@ -605,7 +690,7 @@ class Tensor(Box):
             if new.ndim:
                 raise ValueError(f"internal error: cotangent of shape {new.shape} for a leaf of "
                                  f"shape {self.shape}")
-            new = _apply(_np("broadcast_to"), (new, self.shape), name="backward")
+            new = _apply(cnp.broadcast_to, (new, self.shape), None, "backward")
         if self._grad is None:
             self._grad = new
         else:
@@ -718,87 +803,6 @@ class Tensor(Box):
     def __array_function__(self, func, types, args, kwargs):
         return _apply(func, args, kwargs, name=func.__name__)
 
-    # -- arithmetic --
-    def __add__(self, other):
-        return _apply(_np("add"), (self, other), name="add")
-
-    def __radd__(self, other):
-        return _apply(_np("add"), (other, self), name="add")
-
-    def __sub__(self, other):
-        return _apply(_np("subtract"), (self, other), name="subtract")
-
-    def __rsub__(self, other):
-        return _apply(_np("subtract"), (other, self), name="subtract")
-
-    def __mul__(self, other):
-        return _apply(_np("multiply"), (self, other), name="multiply")
-
-    def __rmul__(self, other):
-        return _apply(_np("multiply"), (other, self), name="multiply")
-
-    def __truediv__(self, other):
-        return _apply(_np("divide"), (self, other), name="divide")
-
-    def __rtruediv__(self, other):
-        return _apply(_np("divide"), (other, self), name="divide")
-
-    def __pow__(self, other):
-        return _apply(_np("power"), (self, other), name="power")
-
-    def __rpow__(self, other):
-        return _apply(_np("power"), (other, self), name="power")
-
-    def __matmul__(self, other):
-        return _apply(_np("matmul"), (self, other), name="matmul")
-
-    def __rmatmul__(self, other):
-        return _apply(_np("matmul"), (other, self), name="matmul")
-
-    def __mod__(self, other):
-        return _apply(_np("mod"), (self, other), name="mod")
-
-    def __rmod__(self, other):
-        return _apply(_np("mod"), (other, self), name="mod")
-
-    def __floordiv__(self, other):
-        return _apply(_np("floor_divide"), (self, other), name="floor_divide")
-
-    def __rfloordiv__(self, other):
-        return _apply(_np("floor_divide"), (other, self), name="floor_divide")
-
-    def __neg__(self):
-        return _apply(_np("negative"), (self,), name="negative")
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return _apply(_np("absolute"), (self,), name="absolute")
-
-    # -- comparisons: plain boolean arrays, no gradient --
-    def _compare(self, name, other):
-        a, b = _walk((self, other), lambda t: unbox_all(t._value))
-        return getattr(cnp, name)(a, b)
-
-    def __lt__(self, other):
-        return self._compare("less", other)
-
-    def __le__(self, other):
-        return self._compare("less_equal", other)
-
-    def __gt__(self, other):
-        return self._compare("greater", other)
-
-    def __ge__(self, other):
-        return self._compare("greater_equal", other)
-
-    def __eq__(self, other):
-        return self._compare("equal", other)
-
-    def __ne__(self, other):
-        return self._compare("not_equal", other)
-
     # -- in place: the tensor object takes the new value; arrays are never overwritten --
     def _inplace(self, result):
         result = result if isinstance(result, Tensor) else Tensor._make(result)
@@ -836,100 +840,41 @@ class Tensor(Box):
 
     # -- indexing --
     def __getitem__(self, key):
-        key = _walk(key, lambda t: unbox_all(t._value))  # indices are constants
-        return _apply(_np("getitem"), (self, key), name="getitem")
+        key = _walk(key, _constant_value)  # index Tensors are constants
+        return _apply(_GETITEM, (self, key), None, "getitem")
 
     def __setitem__(self, key, value):
         """``x[key] = v`` records ``at_set(x, key, v)``; gradient flows to ``v``, not the old entries."""
-        key = _walk(key, lambda t: unbox_all(t._value))
-        self._inplace(_apply(_np("at_set"), (self, key, value), name="setitem"))
+        key = _walk(key, _constant_value)
+        self._inplace(_apply(cnp.at_set, (self, key, value), None, "setitem"))
 
-    # -- reductions --
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _apply(_np("sum"), (self,), {"axis": _dims(axis, dim),
-                                            "keepdims": _keep(keepdims, keepdim)}, name="sum")
+    # -- PyTorch's spellings (NumPy's methods and operators come from the operator table) --
+    def copy(self):
+        """A new tensor (NumPy's ``copy``): its later in-place updates leave this one alone."""
+        return self.clone()
 
-    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _apply(_np("mean"), (self,), {"axis": _dims(axis, dim),
-                                             "keepdims": _keep(keepdims, keepdim)}, name="mean")
-
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        """Maximum values (NumPy semantics: values only, no indices; see ``argmax``)."""
-        return _apply(_np("max"), (self,), {"axis": _dims(axis, dim),
-                                            "keepdims": _keep(keepdims, keepdim)}, name="max")
-
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _apply(_np("min"), (self,), {"axis": _dims(axis, dim),
-                                            "keepdims": _keep(keepdims, keepdim)}, name="min")
-
-    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=False):
-        return _apply(_np("prod"), (self,), {"axis": _dims(axis, dim),
-                                             "keepdims": _keep(keepdims, keepdim)}, name="prod")
-
-    def var(self, axis=None, ddof=0, keepdims=False, *, dim=None, keepdim=False):
-        """Variance (NumPy's default ``ddof=0``; PyTorch's default is the unbiased ddof=1)."""
-        return _apply(_np("var"), (self,), {"axis": _dims(axis, dim), "ddof": ddof,
-                                            "keepdims": _keep(keepdims, keepdim)}, name="var")
-
-    def std(self, axis=None, ddof=0, keepdims=False, *, dim=None, keepdim=False):
-        return _apply(_np("std"), (self,), {"axis": _dims(axis, dim), "ddof": ddof,
-                                            "keepdims": _keep(keepdims, keepdim)}, name="std")
-
-    def logsumexp(self, dim=None, keepdim=False):
-        return _apply(_special.logsumexp, (self,), {"axis": dim, "keepdims": keepdim},
-                      name="logsumexp")
-
-    def argmax(self, axis=None, *, dim=None):
-        return np.argmax(unbox_all(self._value), axis=_dims(axis, dim))
-
-    def argmin(self, axis=None, *, dim=None):
-        return np.argmin(unbox_all(self._value), axis=_dims(axis, dim))
-
-    # -- shape --
-    def reshape(self, *shape):
-        return _apply(_np("reshape"), (self, _shape_arg(shape)), name="reshape")
-
-    def view(self, *shape):
-        """Same as ``reshape`` (values are never shared for writing, so a view is a reshape)."""
-        return _apply(_np("reshape"), (self, _shape_arg(shape)), name="view")
-
-    def flatten(self):
-        return self.reshape(-1)
-
-    ravel = flatten
-
-    def squeeze(self, axis=None, *, dim=None):
-        return _apply(_np("squeeze"), (self,), {"axis": _dims(axis, dim)}, name="squeeze")
-
-    def unsqueeze(self, dim):
-        return _apply(_np("expand_dims"), (self, dim), name="unsqueeze")
-
-    expand_dims = unsqueeze
+    def sort(self, axis=-1, kind=None, order=None, *, stable=None):
+        """Sorts in place, as NumPy's ``ndarray.sort`` (the tensor takes the sorted value)."""
+        self._inplace(cnp.sort(self, axis=axis, kind=kind, order=order, stable=stable))
 
     def transpose(self, dim0=None, dim1=None):
         """PyTorch's ``transpose(dim0, dim1)`` swaps two axes; with no arguments all axes reverse."""
         if dim0 is None and dim1 is None:
-            return _apply(_np("transpose"), (self,), name="transpose")
+            return cnp.transpose(self)
         if dim0 is None or dim1 is None:
             raise TypeError("transpose takes two axes to swap (dim0, dim1), or none; "
                             "use permute(*axes) for a full permutation")
-        return _apply(_np("swapaxes"), (self, dim0, dim1), name="transpose")
+        return cnp.swapaxes(self, dim0, dim1)
 
-    def swapaxes(self, axis1, axis2):
-        return _apply(_np("swapaxes"), (self, axis1, axis2), name="swapaxes")
+    def view(self, *shape):
+        """Same as ``reshape`` (values are never shared for writing, so a view is a reshape)."""
+        return cnp.reshape(self, _shape_arg(shape))
 
     def permute(self, *dims):
-        return _apply(_np("transpose"), (self, tuple(_shape_arg(dims))), name="permute")
-
-    @property
-    def T(self):  # noqa: N802 - NumPy/PyTorch name
-        return _apply(_np("transpose"), (self,), name="transpose")
+        return cnp.transpose(self, tuple(_shape_arg(dims)))
 
     def expand(self, *shape):
-        return _apply(_np("broadcast_to"), (self, tuple(_shape_arg(shape))), name="expand")
-
-    def astype(self, dtype):
-        return _apply(_np("astype"), (self, dtype), name="astype")
+        return cnp.broadcast_to(self, tuple(_shape_arg(shape)))
 
     def to(self, dtype):
         return self.astype(dtype)
@@ -940,61 +885,93 @@ class Tensor(Box):
     def double(self):
         return self.astype(np.float64)
 
-    # -- elementwise --
-    def exp(self):
-        return _apply(_np("exp"), (self,), name="exp")
-
-    def log(self):
-        return _apply(_np("log"), (self,), name="log")
-
-    def sqrt(self):
-        return _apply(_np("sqrt"), (self,), name="sqrt")
-
-    def sin(self):
-        return _apply(_np("sin"), (self,), name="sin")
-
-    def cos(self):
-        return _apply(_np("cos"), (self,), name="cos")
-
-    def tanh(self):
-        return _apply(_np("tanh"), (self,), name="tanh")
-
-    def abs(self):
-        return _apply(_np("absolute"), (self,), name="absolute")
-
-    def square(self):
-        return _apply(_np("square"), (self,), name="square")
-
     def pow(self, exponent):
         return self ** exponent
 
-    def sigmoid(self):
-        return _apply(_special.expit, (self,), name="sigmoid")
-
-    def relu(self):
-        """max(x, 0) with derivative 0 at 0 (as PyTorch)."""
-        return _apply(_relu, (self,), name="relu")
-
     def softmax(self, dim=-1):
-        return _apply(_special.softmax, (self,), {"axis": dim}, name="softmax")
+        return _special.softmax(self, axis=dim)
 
     def log_softmax(self, dim=-1):
-        return _apply(_special.log_softmax, (self,), {"axis": dim}, name="log_softmax")
+        return _special.log_softmax(self, axis=dim)
+
+    def logsumexp(self, dim=None, keepdim=False):
+        return _special.logsumexp(self, axis=dim, keepdims=keepdim)
 
     def clip(self, min=None, max=None):  # noqa: A002 - NumPy/PyTorch names
-        return _apply(_np("clip"), (self, min, max), name="clip")
+        return cnp.clip(self, min, max)
 
     clamp = clip
 
-    def matmul(self, other):
-        return self @ other
 
-    def dot(self, other):
-        return _apply(_np("dot"), (self, other), name="dot")
+def _constant_value(t: Tensor):
+    return unbox_all(t._value)
 
 
 def _relu(v):
+    """max(v, 0), with derivative 0 at 0 (as PyTorch and chainrule.nn)."""
     return cnp.where(v > 0, v, 0.0)
+
+
+_GETITEM = OPERATORS["__getitem__"]
+
+# PyTorch's method names that NumPy arrays do not have: name -> the function it calls
+TORCH_METHODS = {
+    "exp": cnp.exp, "log": cnp.log, "sqrt": cnp.sqrt, "sin": cnp.sin, "cos": cnp.cos,
+    "tanh": cnp.tanh, "abs": cnp.absolute, "square": cnp.square, "sigmoid": _special.expit,
+    "relu": _relu, "matmul": cnp.matmul, "unsqueeze": cnp.expand_dims,
+    "expand_dims": cnp.expand_dims,
+}
+
+
+def _operator(fn, name: str, reflected: bool = False):
+    """``fn`` of the operator table as a Tensor operator or method.
+
+    A differentiable primitive goes straight to the front-end's ``process`` (what ``bind``
+    would pick: a Tensor is always the innermost box); a non-differentiable one (a
+    comparison) through ``bind``, which gives its plain value. Any other function runs on
+    the Tensors' boxes (one boxing for its whole composite) and its result is wrapped.
+    PyTorch's ``dim=``/``keepdim=`` are read as NumPy's ``axis=``/``keepdims=``.
+    """
+    if isinstance(fn, Primitive):
+        prim = fn
+        if not prim.differentiable:
+            if reflected:
+                return lambda self, other: bind(prim, (other, self), {})
+
+            def op(*args, **params):
+                return bind(prim, args, _numpy_kwargs(params) if params else params)
+        elif reflected:
+            return lambda self, other: _process(prim, (other, self), {})
+        else:
+            def op(*args, **params):
+                return _process(prim, args, _numpy_kwargs(params) if params else params)
+    elif reflected:
+        return lambda self, other: _apply(fn, (other, self), None, name)
+    else:
+        def op(self, *args, **kwargs):
+            return _apply(fn, (self, *args), _numpy_kwargs(kwargs) if kwargs else None, name)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = getattr(fn, "__doc__", None)
+    return op
+
+
+def _install(cls) -> None:
+    """``cls``'s operators, methods and properties from the one operator table
+    (``chainrule.numpy.operators``) and :data:`TORCH_METHODS`. A name the class body
+    defines keeps the body's meaning (PyTorch's ``transpose(dim0, dim1)``, say)."""
+    own = set(vars(cls))
+    for table, reflected in ((OPERATORS, False), (REFLECTED, True), (METHODS, False),
+                             (TORCH_METHODS, False)):
+        for dunder, fn in table.items():
+            if dunder not in own:
+                name = getattr(fn, "name", None) or getattr(fn, "__name__", dunder)
+                setattr(cls, dunder, _operator(fn, dunder if table is METHODS else name, reflected))
+    for prop, fn in PROPERTIES.items():
+        if prop not in own:
+            setattr(cls, prop, property(_operator(fn, prop)))
+
+
+_install(Tensor)
 
 
 def _leaf_ids(inputs) -> set:
