@@ -20,7 +20,7 @@ from pathlib import Path
 from ..rules import elementwise as _ew
 from ..rules.linalg import matmul_p
 from ..rules.reductions import sum_p
-from ..rules.shape import getitem_p, transpose_p
+from ..rules.linear import getitem_p, transpose_p
 from . import _fmt
 
 VALUE_COLOR = "#2e7d32"
