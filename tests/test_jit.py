@@ -318,3 +318,31 @@ def test_integer_cast_of_a_traced_scalar_is_a_constant():
     assert g(2.5) == 2.0
     for got in twice(cr.jit(g), 2.5):
         assert got == 2.0
+
+
+@pytest.mark.parametrize("n", [12, 6000])  # unfused and fused (constants become loop literals)
+def test_closed_over_arrays_are_constants_copied_at_staging(n):
+    # JAX's semantics: the program holds the values its closure had when it was staged; an
+    # in-place change afterwards reaches no part of it (operands, all-equal arrays folded into
+    # a fused loop, index arrays, returned constants, values computed from them while staging)
+    rng = np.random.default_rng(4)
+    A, ones, B = rng.standard_normal(n), np.ones(n), rng.standard_normal(n)
+    idx = rng.integers(0, n, n)
+
+    def f(x):
+        return (x * A + ones * x ** 2 + x[idx] * B + float(np.sum(A)), B)
+
+    x = rng.standard_normal(n)
+    want = [np.copy(w) for w in f(x)]  # f returns B itself
+    grad_f = cr.grad(lambda x: cnp.sum(f(x)[0]))
+    want_g = grad_f(x)
+    jf, jg = cr.jit(f), cr.jit(grad_f)
+    jf(x), jg(x)  # staged
+    A[:], ones[:], B[:], idx[:] = 5.0, 3.0, -1.0, 0
+    for got in twice(jf, x):
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-13)
+    for got in twice(jg, x):
+        np.testing.assert_allclose(got, want_g, rtol=1e-13)
+    # the changed values are what a new jit (or an argument) sees
+    np.testing.assert_allclose(cr.jit(f)(x)[0], f(x)[0], rtol=1e-13)

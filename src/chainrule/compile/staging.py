@@ -16,7 +16,8 @@ it must not depend on the values: a call that reads the value of an input-depend
 array (``if x > 0``, ``int(n)``, an index computed from the data) cannot be staged.
 chainrule detects every such read and runs that signature eagerly instead, with a
 :class:`JitFallbackWarning` naming where the value was read; results are never baked
-in. Values the function closes over are constants of the program.
+in. Arrays the function closes over are constants of the program, copied when it is
+staged (as in JAX): changing one in place later does not change what the program computes.
 """
 
 from __future__ import annotations
@@ -62,11 +63,12 @@ class StagedBox(TracedArray):
 class StagingTrace(Trace):
     """Records primitive calls on staged values as equations, computing them as it goes."""
 
-    __slots__ = ("staged", "reads", "done")
+    __slots__ = ("staged", "reads", "done", "_copies")
 
     def __init__(self):
         super().__init__()
         self.staged = Staged()
+        self._copies: dict = {}  # id(array) -> (array, its copy): one copy per constant
         self.reads: list[str] = []  # where input-dependent values were read (see read_value)
         self.done = False  # set when the staged call returns: later use is an escaped value
 
@@ -100,7 +102,7 @@ class StagingTrace(Trace):
             elif isinstance(a, Box):
                 raise _OuterTraceError(prim.name)
             else:
-                ins.append(Lit(a))
+                ins.append(Lit(self.constant(a)))
                 vals.append(a)
         ans = prim.impl(*vals, **params)
         new_var = self.staged.new_var
@@ -110,8 +112,24 @@ class StagingTrace(Trace):
         else:
             outs = new_var(ans)
             result = StagedBox(ans, self, outs)
-        self.staged.eqns.append(Eqn(prim, tuple(ins), params, outs))
+        self.staged.eqns.append(Eqn(prim, tuple(ins), self.constant(params), outs))
         return result
+
+    def constant(self, v):
+        """``v`` as a constant of the program: arrays (also inside tuples, lists and dicts of
+        parameters) are copied, so the program holds their values at staging and a later
+        in-place change of a closed-over array cannot reach it (JAX's semantics)."""
+        if isinstance(v, np.ndarray):
+            pair = self._copies.get(id(v))
+            if pair is None:  # the original stays referenced: its id names it until staged
+                pair = self._copies[id(v)] = (v, v.copy())
+            return pair[1]
+        if type(v) in (tuple, list):
+            items = [self.constant(x) for x in v]
+            return v if all(a is b for a, b in zip(items, v, strict=True)) else type(v)(items)
+        if type(v) is dict:
+            return {k: self.constant(x) for k, x in v.items()}
+        return v
 
 
 # ------------------------------------------------------------------ the program
@@ -227,6 +245,13 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
     for calls whose program would depend on the data, ``f`` runs eagerly (see the
     module docstring); the jitted function's ``.lower(*args)`` returns the
     :class:`Program` of a signature, and ``.cache_info()`` how many are cached.
+
+    Closed-over arrays are constants, as in ``jax.jit``: the program keeps a copy of each
+    array ``f`` reads from its closure (or a global) when the signature is staged, so an
+    in-place change afterwards (``A[:] = 0``) never reaches it, wholly or in part. To see
+    new values, pass the array as an argument (or build a new ``jit(f)``). A signature
+    staged later captures the values of that time; one that runs eagerly reads its
+    closure at each call, as ``f`` does.
     """
     if f is None:
         return functools.partial(jit, static_argnums=static_argnums, fuse=fuse)
@@ -277,7 +302,8 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
                 raise TypeError(f"jit({_name(f)}) returned a value traced by another transform "
                                 "(an escaped tracer); return plain results")
             else:
-                outs.append(Lit(o))
+                outs.append(Lit(trace.constant(o)))
+        trace._copies.clear()  # the program holds the copies; the originals are the caller's
         concrete = tree_unflatten(out_def, [o._value if isinstance(o, StagedBox) else o
                                             for o in out_leaves])
         if trace.reads:
