@@ -128,6 +128,25 @@ def _add_maybe(a, b):
     return b if a is None else a if b is None else a + b
 
 
+def jvp_sum(prim, tangents, ans, args, params):
+    """One primitive call's output tangent: the sum of the JVP rules' contributions of the
+    arguments ``tangents = [(argnum, t), ...]`` (``None`` when there are none)."""
+    t_out = None
+    # per-argument rules are called directly (one frame less than prim.jvp, which handles
+    # variable-arity rules and raises the missing-rule error)
+    rules = prim._jvps if prim._jvp_argnum is None else ()
+    for argnum, t in tangents:
+        rule = rules[argnum] if argnum < len(rules) else None
+        c = prim.jvp(argnum, t, ans, args, params) if rule is None else rule(t, ans, *args, **params)
+        if t_out is None:
+            t_out = c
+        elif prim.multiple_results:
+            t_out = tuple(_add_maybe(a, b) for a, b in zip(t_out, c, strict=True))
+        else:  # the new term is an unnamed temporary, so NumPy can add into its buffer
+            t_out = t_out + c
+    return t_out
+
+
 class Push:
     """Forward mode along a recorded tape (JVP rules, batched tangents).
 
@@ -158,22 +177,9 @@ class Push:
         tan = {n: t for n, t in zip(self.in_nodes, tangents, strict=True) if t is not None}
         get = tan.get
         for rec, free in zip(self.records, self.free, strict=True):
-            t_out = None
             prim = rec.prim
-            rules = prim._jvps if prim._jvp_argnum is None else ()
-            for argnum, node in rec.parents:
-                t = get(node)
-                if t is None:
-                    continue
-                rule = rules[argnum] if argnum < len(rules) else None
-                c = (prim.jvp(argnum, t, rec.ans, rec.args, rec.params) if rule is None
-                     else rule(t, rec.ans, *rec.args, **rec.params))
-                if t_out is None:
-                    t_out = c
-                elif prim.multiple_results:
-                    t_out = tuple(_add_maybe(a, b) for a, b in zip(t_out, c, strict=True))
-                else:  # the new term is an unnamed temporary, so NumPy can add into its buffer
-                    t_out = t_out + c
+            t_out = jvp_sum(prim, [(i, get(n)) for i, n in rec.parents if get(n) is not None],
+                            rec.ans, rec.args, rec.params)
             if t_out is not None:
                 if prim.multiple_results:
                     for o, t in zip(rec.out, t_out, strict=True):

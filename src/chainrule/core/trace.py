@@ -20,7 +20,7 @@ import numpy as np
 
 from .aval import ShapedArray, dtype_of
 from .primitive import Box, bind
-from .tape import Record, _add_maybe, consume, pull
+from .tape import Record, consume, jvp_sum, pull
 
 _levels = itertools.count(1)
 
@@ -139,8 +139,8 @@ class ReverseTrace(Trace):
             if isinstance(a, Box):
                 nested = True
         ans = bind(prim, vals, params) if nested else prim.impl(*vals, **params)
-        if getattr(ans, "dtype", None) is not _F64:  # one identity test on the common path
-            _refuse_complex(prim, ans)
+        if getattr(ans, "dtype", _F64) is not _F64 or type(ans) is complex or prim.multiple_results:
+            _refuse_complex(prim, ans)  # float64 arrays and Python floats skip it
         nodes = self._nodes
         if prim.multiple_results:
             out = tuple(next(nodes) for _ in ans)
@@ -207,19 +207,9 @@ class ForwardTrace(Trace):
             if isinstance(a, Box):
                 nested = True
         ans = bind(prim, vals, params) if nested else prim.impl(*vals, **params)
-        if getattr(ans, "dtype", None) is not _F64:
+        if getattr(ans, "dtype", _F64) is not _F64 or type(ans) is complex or prim.multiple_results:
             _refuse_complex(prim, ans)
-        t_out = None
-        rules = prim._jvps if prim._jvp_argnum is None else ()  # called directly, as in backward
-        for i, t in tangents:
-            if t_out is None:
-                rule = rules[i] if i < len(rules) else None
-                t_out = prim.jvp(i, t, ans, vals, params) if rule is None else rule(t, ans, *vals, **params)
-            elif prim.multiple_results:
-                c = prim.jvp(i, t, ans, vals, params)
-                t_out = tuple(_add_maybe(a, b) for a, b in zip(t_out, c, strict=True))
-            else:  # the new term is an unnamed temporary, so NumPy can add into its buffer
-                t_out = t_out + prim.jvp(i, t, ans, vals, params)
+        t_out = jvp_sum(prim, tangents, ans, vals, params) if tangents else None
         if prim.multiple_results:
             t_out = t_out or (None,) * len(ans)
             return tuple(v if t is None else ForwardBox(v, self, t) for v, t in zip(ans, t_out, strict=True))
