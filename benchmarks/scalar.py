@@ -85,6 +85,18 @@ def cases(n_ops: int, n_inputs: int) -> list[Case]:
         return run
     out += chainrule_rows(chainrule_case)
 
+    def tensor_case():
+        from chainrule import Tensor
+
+        def run():  # the same program written PyTorch-style: leaves, operators, .backward()
+            inputs = [Tensor(x, requires_grad=True) for x in xs]
+            y = replay(inputs, ops)
+            y.backward()
+            return [y.item(), [0.0 if x.grad is None else x.grad.item() for x in inputs]]
+        return run
+    out.append(Case("chainrule", lazy(tensor_case), label="chainrule (Tensor)",
+                    note="eager Tensor API, 0-d float64"))
+
     def micrograd_case():
         from micrograd.engine import Value
 
@@ -157,6 +169,7 @@ WORKLOAD = Workload(
     rtol=1e-9,
     per="n_ops",
     targets=(("time per op vs PyTorch eager", "chainrule", "torch", 1.0),
+             ("Tensor API time per op vs grad", "chainrule (Tensor)", "chainrule", 2.0),
              ("time per op vs autograd", "chainrule", "autograd", 1.0),
              ("time per op vs mygrad", "chainrule", "mygrad", 1.0),
              ("time per op vs micrograd (aim)", "chainrule", "micrograd", 1.5)),

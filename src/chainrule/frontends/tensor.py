@@ -70,6 +70,7 @@ class GraphError(ChainruleError, RuntimeError):
 
 # ----------------------------------------------------------------------------- grad mode
 _GRAD_ENABLED = contextvars.ContextVar("chainrule_grad_enabled", default=True)
+_grad_enabled = _GRAD_ENABLED.get
 
 
 def is_grad_enabled() -> bool:
@@ -193,10 +194,14 @@ def _merge(traces: list) -> EagerTrace:
 
 def _release(trace: EagerTrace, used) -> None:
     """Drop the walked records (their saved values go with them) and mark their nodes freed."""
-    gone = {id(r) for r in used}
-    trace.tape[:] = [r for r in trace.tape if id(r) not in gone]
-    for rec in used:
-        trace.freed.update(rec.out)
+    tape = trace.tape
+    n = len(tape)  # records appended from now on (another thread) are kept: only [:n] is rewritten
+    if len(used) == n:  # the pass walked the whole tape (the usual loss.backward())
+        del tape[:n]
+    else:
+        gone = {id(r) for r in used}
+        tape[:n] = [r for r in tape[:n] if id(r) not in gone]
+    trace.freed.update(itertools.chain.from_iterable(rec.out for rec in used))
     # A leaf's input box may hold an array the leaf has since replaced (an optimizer step);
     # a later use of the leaf here simply gets a new input node.
     trace.leaf_boxes.clear()
@@ -294,34 +299,37 @@ def _fast_box(args, kwargs):
     raised above any transform whose values meet it (``_stay_innermost``), so whatever its
     records hold is boxed at lower levels.
     """
-    if not _GRAD_ENABLED.get():
+    if not _grad_enabled():
         return None
     trace = None
-    for a in args:
+    leaves = False
+    boxed = list(args)
+    for i, a in enumerate(args):
         if type(a) is Tensor:
             box = a._box
-            if box is not None and box._trace is not trace:
-                if trace is not None:
-                    return None  # two graphs: the general path merges them
-                trace = box._trace
+            if box is not None:
+                if box._trace is not trace:
+                    if trace is not None:
+                        return None  # two graphs: the general path merges them
+                    trace = box._trace
+                boxed[i] = box
+            else:
+                v = boxed[i] = a._value
+                if isinstance(v, Box):
+                    return None  # a leaf holding a functionally traced value: levels to check
+                leaves = leaves or a._requires_grad
         elif isinstance(a, Box) or (type(a) in _CONTAINERS and _holds_box(a)):
             return None
     if trace is None or trace.merged_into is not None:
-        return None
+        return None  # only leaves (a new graph), or a merged graph
     if kwargs:
         for v in kwargs.values():
             if isinstance(v, Box) or (type(v) in _CONTAINERS and _holds_box(v)):
                 return None
-    boxed = list(args)
-    for i, a in enumerate(args):
-        if type(a) is Tensor:
-            if a._box is not None:
-                boxed[i] = a._box
-            else:
-                v = a._value
-                if isinstance(v, Box):
-                    return None  # a leaf holding a functionally traced value: levels to check
-                boxed[i] = a._box_on(trace) if a._requires_grad else v
+    if leaves:  # leaves that require grad: their input boxes on this graph
+        for i, a in enumerate(args):
+            if type(a) is Tensor and a._box is None and a._requires_grad:
+                boxed[i] = a._box_on(trace)
     return trace, boxed
 
 
