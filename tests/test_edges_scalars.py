@@ -211,3 +211,24 @@ def test_a_python_float_input_next_to_a_float32_array():
             gy = grad(lambda y, f=f: np.sum(f(0.0, y)))(y)
             assert gy.dtype == np.float32
             np.testing.assert_array_equal(gy, grad(lambda y, f=f: np.sum(f(np.float32(0.0), y)))(y))
+
+
+@pytest.mark.parametrize("prim", UNARY + BINARY, ids=lambda p: p.name)
+def test_float32_in_float32_derivatives(prim):
+    """A derivative has its output's dtype: float32 in, float32 out, in both modes. (maximum,
+    minimum, fmax and fmin built theirs as bool + 0.5 * bool, float64; digamma's derivative is
+    SciPy's polygamma, which computes in float64.)"""
+    x = np.array([0.3, 0.7, 1.5, 1.5], np.float32)
+    y = np.array([0.6, 0.7, 1.2, 2.0], np.float32)
+    args = (x,) if len(prim._vjps) == 1 else (x, y)
+    with np.errstate(all="ignore"):
+        out = prim(*args)
+        for i, rule in enumerate(prim._vjps):
+            if rule is None:
+                continue
+
+            def f(a, i=i):
+                return prim(*[a if j == i else v for j, v in enumerate(args)])
+            g = grad(lambda a, f=f: np.sum(f(a)))(args[i])
+            _, t = jvp(f, (args[i],), (np.ones(4, np.float32),))
+            assert g.dtype == out.dtype and t.dtype == out.dtype, (prim.name, i, g.dtype, t.dtype)

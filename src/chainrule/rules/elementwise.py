@@ -139,18 +139,44 @@ power_p = elementwise("power", np.power, _power_dx,
                       lambda a, x, y: a * log(where(x == 0, 1.0, x)),
                       doc="x ** y; d/dx = y x**(y-1) (0 where y == 0); d/dy = x**y log x (0 where x == 0)",
                       saves=(0, 1, ANS))
+
+
+def _share(a, wins, ties):
+    """The indicator ``wins + ties / 2`` in ``a``'s dtype: bool + 0.5 * bool would be float64,
+    and a float32 max would get a float64 derivative."""
+    dt = dtype_of(a)
+    return wins + (dt.type(0.5) if dt.kind in "fc" else 0.5) * ties
+
+
+def _nan_aware(wins, ties):
+    """fmax/fmin's selection: NaN loses to a number, two NaNs tie (``wins(x, y)`` for a number)."""
+    def d(a, x, y):
+        nx, ny = isnan(x), isnan(y)
+        return _share(a, logical_or(wins(x, y), logical_and(ny, logical_not(nx))),
+                      logical_or(ties(x, y), logical_and(nx, ny)))
+    return d
+
+
+_fmax_d = _nan_aware(operator.gt, operator.eq)  # d fmax(x, y)/dx; d/dy swaps x and y
+_fmin_d = _nan_aware(operator.lt, operator.eq)
+
+
 maximum = elementwise("maximum", np.maximum,
-                      lambda a, x, y: (x > y) + 0.5 * (x == y),
-                      lambda a, x, y: (y > x) + 0.5 * (x == y),
-                      doc="elementwise max; a tie sends half the gradient to each side", saves=XY)
+                      lambda a, x, y: _share(a, x > y, x == y),
+                      lambda a, x, y: _share(a, y > x, x == y),
+                      doc="elementwise max; a tie sends half the gradient to each side, a NaN none",
+                      saves=XY)
 minimum = elementwise("minimum", np.minimum,
-                      lambda a, x, y: (x < y) + 0.5 * (x == y),
-                      lambda a, x, y: (y < x) + 0.5 * (x == y),
-                      doc="elementwise min; a tie sends half the gradient to each side", saves=XY)
-fmax = elementwise("fmax", np.fmax, lambda a, x, y: (x > y) + 0.5 * (x == y),
-                   lambda a, x, y: (y > x) + 0.5 * (x == y), saves=XY)
-fmin = elementwise("fmin", np.fmin, lambda a, x, y: (x < y) + 0.5 * (x == y),
-                   lambda a, x, y: (y < x) + 0.5 * (x == y), saves=XY)
+                      lambda a, x, y: _share(a, x < y, x == y),
+                      lambda a, x, y: _share(a, y < x, x == y),
+                      doc="elementwise min; a tie sends half the gradient to each side, a NaN none",
+                      saves=XY)
+# fmax/fmin ignore a NaN: fmax(x, nan) = x, so the whole gradient goes to x (as in JAX and
+# PyTorch); two NaNs give NaN and share it like a tie
+fmax = elementwise("fmax", np.fmax, lambda a, x, y: _fmax_d(a, x, y), lambda a, x, y: _fmax_d(a, y, x),
+                   doc="elementwise max ignoring NaN; the gradient goes to the number", saves=XY)
+fmin = elementwise("fmin", np.fmin, lambda a, x, y: _fmin_d(a, x, y), lambda a, x, y: _fmin_d(a, y, x),
+                   doc="elementwise min ignoring NaN; the gradient goes to the number", saves=XY)
 arctan2 = elementwise("arctan2", np.arctan2, lambda a, y, x: x / (x * x + y * y),
                       lambda a, y, x: -y / (x * x + y * y), doc="atan2(y, x)", saves=XY)
 hypot = elementwise("hypot", np.hypot, lambda a, x, y: x / a, lambda a, x, y: y / a, saves=(0, 1, ANS))

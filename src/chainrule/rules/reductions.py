@@ -22,9 +22,9 @@ import math
 
 import numpy as np
 
+from ..core.aval import dtype_of
 from ..core.aval import shape_of as _shape
 from ..core.errors import InPlaceError
-from ..core.aval import dtype_of
 from ..core.primitive import Box, Primitive, implements, strip_derivatives, unbox_all
 from . import shape as _shape_ops
 from .elementwise import isnan, maximum, minimum, sqrt, where
@@ -368,15 +368,17 @@ def median(x, axis=None, out=None, overwrite_input=False, keepdims=False):
 def nansum(x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
     """Sum treating NaN as zero (NaN entries get zero gradient)."""
     x = _asarray(x)
-    return sum(where(isnan(x), 0.0, x), axis=axis, out=out, keepdims=keepdims, **kwargs)
+    return sum(where(isnan(x), 0.0, x), axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kwargs)
 
 
 @implements(np.nanmean)
 def nanmean(x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
-    """Mean over the non-NaN entries."""
+    """Mean over the non-NaN entries: ``nansum / count``, in the sum's dtype as NumPy computes it
+    (a float32 mean stays float32; an integer count would make it float64)."""
     x = _asarray(x)
+    total = nansum(x, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kwargs)
     count = np.sum(~isnan(x), axis=axis, keepdims=keepdims)
-    return nansum(x, axis=axis, out=out, keepdims=keepdims, **kwargs) / count
+    return total / _cast(count, dtype_of(total))
 
 
 __all__ = ["sum", "mean", "max", "min", "amax", "amin", "ptp", "prod", "cumsum", "cumprod",

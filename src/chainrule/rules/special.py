@@ -18,8 +18,9 @@ import math
 import numpy as np
 import scipy.special as _sc
 
+from ..core.aval import dtype_of
 from ..core.aval import shape_of as shape
-from ..core.primitive import Box, strip_derivatives, unbox_all
+from ..core.primitive import Box, Primitive, strip_derivatives, unbox_all
 from . import reductions as _red
 from . import shape as _shape_ops
 from .elementwise import absolute, elementwise, exp, log, log1p, where
@@ -28,6 +29,12 @@ _2_SQRTPI = 2.0 / math.sqrt(math.pi)
 _SQRTPI_2 = math.sqrt(math.pi) / 2.0
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
+
+def _like(d, a):
+    """``d`` in ``a``'s dtype."""
+    dt = dtype_of(a)
+    return d if dtype_of(d) == dt else _shape_ops.astype(d, dt)
+
 
 #              name        scipy ufunc      d/dx (ans, x)
 expit = elementwise("expit", _sc.expit, lambda a, x: a * (1.0 - a), doc="1 / (1 + exp(-x))")
@@ -47,7 +54,9 @@ ndtri = elementwise("ndtri", _sc.ndtri, lambda a, x: _SQRT_2PI * exp(0.5 * a * a
                     doc="inverse of the normal CDF")
 gamma = elementwise("gamma", _sc.gamma, lambda a, x: a * digamma(x))
 gammaln = elementwise("gammaln", _sc.gammaln, lambda a, x: digamma(x), doc="log |Gamma(x)|")
-digamma = elementwise("digamma", _sc.digamma, lambda a, x: polygamma(1, x), doc="psi(x) = Gamma'/Gamma")
+# SciPy's polygamma computes in float64 whatever x is; digamma keeps float32, and so does its derivative
+digamma = elementwise("digamma", _sc.digamma, lambda a, x: _like(polygamma(1, x), a),
+                      doc="psi(x) = Gamma'/Gamma")
 psi = digamma
 entr = elementwise("entr", _sc.entr, lambda a, x: -(log(x) + 1.0), doc="-x log x")
 # xlogy(0, y) = 0 for every y: the double where keeps d/dy at x = 0 an exact 0 (not 0/0).
@@ -89,6 +98,22 @@ def _shift(a, axes, b=None):
     return np.where(np.isfinite(m), m, 0.0)
 
 
+def _weighted_exp_impl(w, z):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.where(w == 0, 0.0, w * np.exp(z)).astype(np.result_type(w, z), copy=False)
+
+
+# ``w exp(z)`` with 0 where w == 0, also where exp(z) overflows (plain w * exp(z) is 0 * inf = nan
+# there). The weighted logsumexp needs it: an entry with b_k = 0 adds nothing to the value, but
+# its derivative exp(a_k - lse) with respect to b_k is still there, however large. Both rules are
+# the primitive again (a zero cotangent or tangent contributes 0, not 0 * inf), so every order
+# keeps the convention. ``w`` and ``z`` have the same shape (logsumexp broadcasts them first).
+weighted_exp = Primitive("weighted_exp", _weighted_exp_impl,
+                         doc="w exp(z), exactly 0 where w == 0 (even if exp(z) overflows)")
+weighted_exp.defvjp(lambda g, ans, w, z: weighted_exp(g, z), lambda g, ans, w, z: g * ans)
+weighted_exp.defjvp(lambda t, ans, w, z: weighted_exp(t, z), lambda t, ans, w, z: t * ans)
+
+
 def _drop(x, axes):
     s = shape(x)
     return _shape_ops.reshape(x, tuple(d for i, d in enumerate(s) if i - len(s) not in axes))
@@ -115,12 +140,17 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         a_bc = np.broadcast_shapes(shape(a), shape(b))
         if a_bc != shape(a):
             a = _shape_ops.broadcast_to(a, a_bc)
+        if isinstance(b, Box) and a_bc != shape(b):
+            b = _shape_ops.broadcast_to(b, a_bc)
     axes = _axes(axis, len(shape(a)))
     m = _shift(a, axes, b)
     if b is None:
         e = exp(a - m)
-    elif isinstance(b, Box):  # b_k exp(a_k - m), also at b_k = 0: d/db_k = exp(a_k - lse) is needed there
-        e = b * exp(a - m)
+    elif isinstance(b, Box):
+        # b_k exp(a_k - m), m the max where b_k != 0 (SciPy's shift: a large a_k with b_k = 0
+        # must not underflow the rest). An entry with b_k = 0 adds exactly 0, even where
+        # exp(a_k - m) overflows, and keeps d/db_k = exp(a_k - lse) (inf once that overflows).
+        e = weighted_exp(b, a - m)
     else:  # constant weights: entries with b_k = 0 drop out exactly (no overflow, no 0 * inf)
         keep = unbox_all(b) != 0
         e = where(keep, b * exp(where(keep, a - m, 0.0)), 0.0)
