@@ -14,6 +14,18 @@ from __future__ import annotations
 import numpy as np
 
 
+class Checks:
+    """Optional observers of every traced primitive call, for debugging tools (``debug_nans``).
+
+    ``value(prim, args, params, ans)`` sees each traced primitive's output;
+    ``vjp(rec, argnum, node, g, contribution)`` each reverse-mode contribution (the default
+    observer of :func:`pull`); ``jvp(prim, argnum, t, ans, args, params, contribution)`` each
+    forward-mode one. Unset (``None``), each costs one test per call or per sweep.
+    """
+
+    value = vjp = jvp = None
+
+
 class Record:
     """One executed primitive: a row of the Wengert list.
 
@@ -69,6 +81,8 @@ def pull(records, seeds: dict, wanted, rebox=None, observer=None) -> list:
     sees every contribution (the glass box's delta tables); it costs one ``None``
     check per record when absent.
     """
+    if observer is None:
+        observer = Checks.vjp
     ct = dict(seeds)
     pop = ct.pop
     get = ct.get
@@ -135,9 +149,12 @@ def jvp_sum(prim, tangents, ans, args, params):
     # per-argument rules are called directly (one frame less than prim.jvp, which handles
     # variable-arity rules and raises the missing-rule error)
     rules = prim._jvps if prim._jvp_argnum is None else ()
+    check = Checks.jvp
     for argnum, t in tangents:
         rule = rules[argnum] if argnum < len(rules) else None
         c = prim.jvp(argnum, t, ans, args, params) if rule is None else rule(t, ans, *args, **params)
+        if check is not None:
+            check(prim, argnum, t, ans, args, params, c)
         if t_out is None:
             t_out = c
         elif prim.multiple_results:

@@ -20,7 +20,7 @@ import numpy as np
 
 from .aval import ShapedArray, dtype_of
 from .primitive import Box, bind
-from .tape import Record, consume, jvp_sum, pull
+from .tape import Checks, Record, consume, jvp_sum, pull
 
 _levels = itertools.count(1)
 
@@ -141,6 +141,8 @@ class ReverseTrace(Trace):
         ans = bind(prim, vals, params) if nested else prim.impl(*vals, **params)
         if getattr(ans, "dtype", _F64) is not _F64 or type(ans) is complex or prim.multiple_results:
             _refuse_complex(prim, ans)  # float64 arrays and Python floats skip it
+        if Checks.value is not None:
+            Checks.value(prim, vals, params, ans)
         nodes = self._nodes
         if prim.multiple_results:
             out = tuple(next(nodes) for _ in ans)
@@ -209,6 +211,8 @@ class ForwardTrace(Trace):
         ans = bind(prim, vals, params) if nested else prim.impl(*vals, **params)
         if getattr(ans, "dtype", _F64) is not _F64 or type(ans) is complex or prim.multiple_results:
             _refuse_complex(prim, ans)
+        if Checks.value is not None:
+            Checks.value(prim, vals, params, ans)
         t_out = jvp_sum(prim, tangents, ans, vals, params) if tangents else None
         if prim.multiple_results:
             t_out = t_out or (None,) * len(ans)
