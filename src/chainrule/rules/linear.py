@@ -294,24 +294,75 @@ def transpose(x, axes=None):
 
 
 # ---------------------------------------------------------------- indexing
-def normalize_index(key, ndim: int) -> tuple:
-    """A key as an explicit tuple: Ellipsis expanded, lists as arrays, traced indices as values."""
-    if not isinstance(key, tuple):
-        key = (key,)
-    out = []
-    for k in key:
-        k = unbox_all(k)
-        if isinstance(k, list):
-            k = np.asarray(k)
-        if isinstance(k, np.ndarray) and not (k.dtype == bool or np.issubdtype(k.dtype, np.integer)):
-            raise IndexError(f"arrays used as indices must be of integer or boolean type, got {k.dtype}")
-        out.append(k)
+def _index_part(k):
+    """One entry of an index as NumPy reads it, with its traced values replaced by values."""
+    k = unbox_all(k)
+    if isinstance(k, (list, tuple)):  # a sequence inside the key is an index array
+        k = np.asarray(k)
+        if k.size == 0 and k.dtype.kind == "f":  # ``x[[]]`` selects nothing (an intp index)
+            k = k.astype(np.intp)
+    elif isinstance(k, (bool, np.bool_)):
+        # a boolean scalar is a 0-d boolean array: a new axis of length 1 (True) or 0 (False)
+        k = np.asarray(k)
+    if isinstance(k, np.ndarray) and not (k.dtype == bool or np.issubdtype(k.dtype, np.integer)):
+        raise IndexError(f"arrays used as indices must be of integer or boolean type, got {k.dtype}")
+    return k
+
+
+def normalize_index(key, shape) -> tuple:
+    """A key for an array of ``shape`` as an explicit tuple NumPy reads as it reads ``key``,
+    without ``Ellipsis``.
+
+    Lists, nested tuples and boolean scalars become arrays and traced indices their values.
+    The ``Ellipsis`` is spelled out as the full slices it stands for: a boolean array
+    consumes as many axes as it has, ``None`` and boolean scalars none, anything else one.
+    Without an ``Ellipsis`` the key addresses leading axes only, so the batch axes that the
+    rules move behind the indexed ones pass through it.
+    """
+    shape = tuple(shape)
+    ndim = len(shape)
+    out = [_index_part(k) for k in (key if isinstance(key, tuple) else (key,))]
+    ellipses = [i for i, k in enumerate(out) if k is Ellipsis]
+    if len(ellipses) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
     consumed = builtins.sum(k.ndim if isinstance(k, np.ndarray) and k.dtype == bool else
                             0 if k is None or k is Ellipsis else 1 for k in out)
-    if Ellipsis in [k for k in out if not isinstance(k, np.ndarray)]:
-        i = next(i for i, k in enumerate(out) if not isinstance(k, np.ndarray) and k is Ellipsis)
-        out[i:i + 1] = [slice(None)] * (ndim - consumed)
-    return tuple(out)
+    if consumed > ndim:
+        raise IndexError(f"too many indices for array: array is {ndim}-dimensional, but "
+                         f"{consumed} were indexed")
+    if not ellipses:
+        return tuple(out)
+    i = ellipses[0]
+    norm = tuple(out[:i]) + (slice(None),) * (ndim - consumed) + tuple(out[i + 1:])
+    if consumed == ndim and _indexes(out[:i]) and _indexes(out[i + 1:]):
+        return _keep_apart(tuple(out), norm, shape)
+    return norm
+
+
+def _indexes(entries) -> bool:
+    return builtins.any(not isinstance(k, slice) and k is not None for k in entries)
+
+
+def _keep_apart(key, norm, shape):
+    """``norm`` (``key`` without an ``Ellipsis`` that stands for no axis), or an equivalent
+    of ``key`` where dropping the ``Ellipsis`` changes how NumPy reads it.
+
+    NumPy puts the axes of advanced indices first when the indices are not adjacent in the
+    key, and an ``Ellipsis`` keeps them apart even when it stands for no axis: on a 2-d
+    ``x``, ``x[None, [0, 0], ..., 0]`` has shape (2, 1) but ``x[None, [0, 0], 0]`` (1, 2).
+    NumPy itself then says which element each output takes (an index of flat positions),
+    and that is spelled as adjacent integer arrays, one per axis.
+    """
+    positions = np.arange(math.prod(shape)).reshape(shape)
+    want = positions[key]
+    got = positions[norm]
+    if want.shape == got.shape and np.array_equal(want, got):
+        return norm
+    if shape:
+        return np.unravel_index(want, shape)
+    # a 0-d array: only None and boolean scalars, whose one advanced axis NumPy puts first
+    flags = [k for k in norm if k is not None]
+    return tuple(flags) + (None,) * (len(norm) - len(flags))
 
 
 def _has_int_array(idx) -> bool:
@@ -358,13 +409,13 @@ scatter_add_p.defjvp(lambda t, ans, v, idx, shape: _batch_last(
 
 def getitem(x, key):
     """``x[key]``; indices are constants, the indexed values are traced."""
-    return getitem_p(x, idx=normalize_index(key, len(_shape(x))))
+    return getitem_p(x, idx=normalize_index(key, _shape(x)))
 
 
 def scatter_add(values, key, shape):
     """``zeros(shape)`` with ``values`` added at ``key`` (repeated indices accumulate)."""
     shape = tuple(shape)
-    return scatter_add_p(values, idx=normalize_index(key, len(shape)), shape=shape)
+    return scatter_add_p(values, idx=normalize_index(key, shape), shape=shape)
 
 
 def slice_axis(x, axis: int, start=None, stop=None, step=None):
@@ -383,7 +434,7 @@ def _concat_jvp(argnum, t, ans, *xs, axis):
     lead_ = lead(t, xs[argnum])
     start = builtins.sum(_shape(x)[axis] for x in xs[:argnum])
     key = axis_key(axis, slice(start, start + _shape(xs[argnum])[axis]))
-    return scatter_add_p(t, idx=normalize_index(key, len(_shape(t))), shape=lead_ + _shape(ans))
+    return scatter_add_p(t, idx=normalize_index(key, _shape(t)), shape=lead_ + _shape(ans))
 
 
 concatenate_p = Primitive("concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),

@@ -16,6 +16,7 @@ The linear primitives' user-facing functions are re-exported here, where
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -105,23 +106,63 @@ def squeeze(x, axis=None):
 
 
 # ---------------------------------------------------------------- indexing
+def _indexed_shape(shape, idx) -> tuple:
+    """The shape of ``x[idx]`` for an ``x`` of ``shape`` (read off a zero-strided stand-in)."""
+    return np.broadcast_to(np.empty((), bool), shape)[idx].shape
+
+
+def _fit(values, target):
+    """``values`` broadcast to ``target`` as NumPy's ``a[idx] = values`` does (which also drops
+    leading length-1 axes that ``target`` lacks)."""
+    values = asarray(values)
+    vs = _shape(values)
+    extra = len(vs) - len(target)
+    if extra > 0 and builtins.all(d == 1 for d in vs[:extra]):
+        values = reshape(values, vs[extra:])
+    return broadcast_to(values, target)
+
+
 def at_add(x, key, values):
     """Functional ``x[key] += values`` (repeated indices accumulate, like ``np.add.at``)."""
-    idx = normalize_index(key, len(_shape(x)))
-    target = getitem_p(np.zeros(_shape(x)), idx=idx)
-    values = broadcast_to(values, _shape(target))
-    return x + scatter_add_p(values, idx=idx, shape=_shape(x))
+    xs = _shape(x)
+    idx = normalize_index(key, xs)
+    values = _fit(values, _indexed_shape(xs, idx))
+    return x + scatter_add_p(values, idx=idx, shape=xs)
 
 
 def at_set(x, key, values):
-    """Functional ``x[key] = values``: a new array; the old entries get no gradient."""
-    idx = normalize_index(key, len(_shape(x)))
-    mask = np.zeros(_shape(x), dtype=bool)
-    mask[idx] = True
-    target = getitem_p(np.zeros(_shape(x)), idx=idx)
-    values = broadcast_to(values, _shape(target))
-    # where, not x * ~mask: an overwritten inf or nan must not leak into the result.
-    return where(mask, 0.0, x) + scatter_add_p(values, idx=idx, shape=_shape(x))
+    """Functional ``x[key] = values``: NumPy's assignment, as a new array of ``x``'s dtype.
+
+    Where ``key`` repeats a position the last write wins, as in NumPy. NumPy's own assignment
+    of the values' positions, ``winner[key] = arange(n)``, says which of the (broadcast)
+    values lands at each written position, and the result is
+    ``where(written, values.flat[winner], x)``: the gradient reaches the winning values
+    only, and none reaches the overwritten entries of ``x`` (``where``, not ``x * ~written``,
+    so an overwritten inf or nan does not leak into it either).
+    """
+    if not isinstance(x, Box) and not _contains_box(values):
+        out = np.array(x)  # nothing traced: NumPy's own assignment, on a copy
+        out[normalize_index(key, out.shape)] = values
+        return out
+    x = asarray(x)
+    xs = _shape(x)
+    idx = normalize_index(key, xs)
+    target = _indexed_shape(xs, idx)
+    values = _fit(values, target)
+    if math.prod(target) == 0:  # nothing is written
+        return x
+    if not builtins.any(isinstance(k, np.ndarray) and k.dtype != bool for k in idx):
+        # slices, integers and masks write each position once: values scattered into place
+        written = np.zeros(xs, dtype=bool)
+        written[idx] = True
+        r = where(written, scatter_add_p(values, idx=idx, shape=xs), x)
+    else:
+        winner = np.full(xs, -1, dtype=np.intp)
+        winner[idx] = np.arange(math.prod(target)).reshape(target)
+        written = winner >= 0
+        taken = getitem_p(reshape(values, (-1,)), idx=(np.where(written, winner, 0),))
+        r = where(written, taken, x)
+    return r if dtype_of(r) == dtype_of(x) else astype(r, dtype_of(x))
 
 
 # ---------------------------------------------------------------- building arrays
