@@ -64,3 +64,32 @@ def test_steps_forward_then_backward():
 def test_bad_layout():
     with pytest.raises(ValueError, match="layout"):
         trace(examples.cs231n)(*examples.CS231N_ARGS).to_html(layout="tikz")
+
+
+@pytest.mark.parametrize("layout", layouts())
+def test_long_names_are_cut_short_in_the_picture_with_the_full_text_on_hover(layout):
+    """A node named after its source text (or a long label) no longer blows up its gate: the
+    picture shows MAX_LABEL characters, the tooltip, the panel and the table the whole name."""
+    from chainrule.viz.circuit import MAX_LABEL, short_label
+
+    long = "the_reconstruction_error_of_layer_two"
+
+    def f(x, y):
+        return label(x * y, long) + x
+
+    c = trace(f)(2.0, 3.0)
+    page = c.to_html(layout=layout)
+    shown = short_label(long)
+    assert len(shown) == MAX_LABEL and shown.endswith("…") and long.startswith(shown[:-1])
+    svg = page[page.index("<svg"):page.index("</svg>")]
+    assert f">{shown}<" in svg  # the label
+    assert long in svg  # the tooltip (graphviz: xlink:title; the built-in layout: <title>)
+    assert long in json.dumps(page_data(c), ensure_ascii=False)  # panel and table
+    assert short_label("x * y") == "x * y"
+
+
+def test_the_page_has_zoom_and_pan_controls():
+    page = trace(examples.cs231n)(*examples.CS231N_ARGS).to_html(layout="simple")
+    for control in ('id="zoom-in"', 'id="zoom-out"', 'id="zoom-fit"', 'id="zoom-home"'):
+        assert control in page
+    assert '"wheel"' in page and '"pointerdown"' in page

@@ -19,8 +19,7 @@ from pathlib import Path
 
 from ..rules import elementwise as _ew
 from ..rules.linalg import matmul_p
-from ..rules.reductions import sum_p
-from ..rules.linear import getitem_p, transpose_p
+from ..rules.linear import getitem_p, sum_p, transpose_p
 from . import _fmt
 
 VALUE_COLOR = "#2e7d32"
@@ -50,6 +49,17 @@ def have_dot() -> bool:
     import shutil
 
     return shutil.which("dot") is not None
+
+
+# Names longer than this are cut short in the picture (a node named after its source text, a
+# long label); the full text is in the node's tooltip, the panel and the table.
+MAX_LABEL = 18
+
+
+def short_label(text, limit: int = MAX_LABEL) -> str:
+    """``text`` cut to ``limit`` characters, the last one an ellipsis when anything was cut."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def esc(s) -> str:
@@ -147,10 +157,12 @@ def gate_symbol(n) -> str:
 def _gate_label(n) -> tuple[str, str]:
     text = gate_symbol(n)
     sym = SYMBOLS.get(n.prim)
-    shape = "circle" if sym is not None and (len(sym) <= 2 or n.prim is getitem_p) else "ellipse"
+    # a circle only for a bare symbol: one sized to fit a name under it would be huge
+    shape = ("circle" if sym is not None and (len(sym) <= 2 or n.prim is getitem_p)
+             and (not n.named or len(n.name) <= 3) else "ellipse")
     inner = f"<b>{esc(text)}</b>"
     if n.named:
-        inner += f'<br/><font point-size="9" color="#555555">{esc(n.name)}</font>'
+        inner += f'<br/><font point-size="9" color="#555555">{esc(short_label(n.name))}</font>'
     return "<" + inner + ">", shape
 
 
@@ -192,7 +204,7 @@ def circuit(comp, *, max_nodes: int = 60, rankdir: str = "LR", constants: bool =
             continue
         attrs = {"id": f"n{n.id}", "tooltip": graphviz.nohtml(f"{n.name} = {n.signature(comp.nodes)}")}
         if n.is_input:
-            attrs.update(shape="plaintext", label="<<b>" + esc(n.name) + "</b>>")
+            attrs.update(shape="plaintext", label="<<b>" + esc(short_label(n.name)) + "</b>>")
             place(None, ("node", f"n{n.id}", attrs))
             continue
         label, shape = _gate_label(n)
@@ -259,7 +271,8 @@ def circuit(comp, *, max_nodes: int = 60, rankdir: str = "LR", constants: bool =
     for nid in comp.outputs:
         n = comp.nodes[nid]
         oname = f"out{nid}"
-        dot.node(oname, label="<<b>" + esc(n.name) + "</b>>", shape="plaintext", id=oname)
+        dot.node(oname, label="<<b>" + esc(short_label(n.name)) + "</b>>", shape="plaintext", id=oname,
+                 tooltip=graphviz.nohtml(n.name))
         dot.edge(rid(rep[nid]), oname, label=wire_label(_fmt.fmt_short(n.value), _fmt.fmt_short(n.grad)),
                  id=f"e{nid}_out")
     return dot

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from . import _fmt
-from .circuit import GRAD_COLOR, VALUE_COLOR, gate_symbol, have_dot, representative
+from .circuit import GRAD_COLOR, VALUE_COLOR, gate_symbol, have_dot, representative, short_label
 from .table import local_cell, passed_cell, upstream_cell
 
 
@@ -117,21 +117,23 @@ def simple_svg(comp) -> str:
         n = comp.nodes[nid]
         wire(f"e{nid}_out", pos[nid], pos[-1 - nid], _fmt.fmt_short(n.value), _fmt.fmt_short(n.grad))
         x, y = pos[-1 - nid]
-        parts.append(f'<g id="out{nid}" class="node"><text x="{x}" y="{y + 5}" text-anchor="middle" '
-                     f'font-weight="bold" font-size="14">{e(n.name)}</text></g>')
+        parts.append(f'<g id="out{nid}" class="node"><title>{e(n.name)}</title>'
+                     f'<text x="{x}" y="{y + 5}" text-anchor="middle" '
+                     f'font-weight="bold" font-size="14">{e(short_label(n.name))}</text></g>')
     for n in comp.nodes:
         x, y = pos[n.id]
         if n.is_input:
-            parts.append(f'<g id="n{n.id}" class="node"><text x="{x}" y="{y + 5}" text-anchor="middle" '
-                         f'font-weight="bold" font-size="14">{e(n.name)}</text></g>')
+            parts.append(f'<g id="n{n.id}" class="node"><title>{e(n.name)}</title>'
+                         f'<text x="{x}" y="{y + 5}" text-anchor="middle" '
+                         f'font-weight="bold" font-size="14">{e(short_label(n.name))}</text></g>')
             continue
         sym = gate_symbol(n)
         label = f'<text x="{x}" y="{y + 5}" text-anchor="middle" font-weight="bold" font-size="13">' \
                 f'{e(sym)}</text>'
         if n.named:
-            label += (f'<text x="{x}" y="{y + 36}" text-anchor="middle" font-size="10" fill="#555">'
-                      f'{e(n.name)}</text>')
-        parts.append(f'<g id="n{n.id}" class="node"><title>{e(n.signature(comp.nodes))}</title>'
+            label += (f'<text x="{x}" y="{y + 36}" text-anchor="middle" font-size="11" fill="#555">'
+                      f'{e(short_label(n.name))}</text>')
+        parts.append(f'<g id="n{n.id}" class="node"><title>{e(n.name)} = {e(n.signature(comp.nodes))}</title>'
                      f'<ellipse cx="{x}" cy="{y}" rx="{22 if len(sym) <= 2 else 30}" ry="20" '
                      f'fill="#fafafa" stroke="#222"/>{label}</g>')
     parts.append("</svg>")
@@ -147,8 +149,15 @@ header h1 { font-size: 18px; margin: 0 12px 0 0; }
 button { font-size: 14px; padding: 4px 12px; cursor: pointer; }
 #stepinfo { font-size: 14px; color: #555; min-width: 16em; }
 main { display: flex; flex-wrap: wrap; gap: 16px; padding: 12px 16px; }
-#diagram { flex: 3 1 480px; overflow: auto; border: 1px solid #eee; border-radius: 6px; padding: 6px; }
-#diagram svg { max-width: 100%; height: auto; }
+#diagram { flex: 3 1 480px; position: relative; height: 72vh; min-height: 320px; overflow: hidden;
+           border: 1px solid #eee; border-radius: 6px; cursor: grab; touch-action: none;
+           user-select: none; -webkit-user-select: none; }
+#diagram.dragging { cursor: grabbing; }
+#diagram svg { display: block; width: 100%; height: 100%; }
+#zoombar { position: absolute; top: 6px; right: 6px; display: flex; gap: 4px; z-index: 1;
+           align-items: center; background: rgba(255, 255, 255, .85); border-radius: 4px; padding: 2px; }
+#zoombar button { font-size: 13px; padding: 2px 9px; }
+#zoomlevel { font-size: 12px; color: #555; min-width: 3.5em; text-align: right; }
 #panel { flex: 1 1 300px; border: 1px solid #ddd; border-radius: 6px; padding: 10px 14px;
          background: #fcfcfc; }
 #panel h2 { font-size: 20px; margin: 4px 0; font-family: Menlo, Consolas, monospace; }
@@ -203,6 +212,98 @@ _JS = r"""
       });
     body.appendChild(tr);
   });
+  // ---- zoom and pan: the SVG's viewBox is the window onto the circuit ----
+  // s: screen pixels per SVG unit; (ux, uy): the SVG point at the diagram's top-left corner.
+  // The circuit starts fitted to the box, but never smaller than READABLE px for its smallest
+  // text (a large circuit then opens at its first node, and the view follows the steps).
+  var READABLE = 10.5;
+  var box = $("diagram"), svg = box.querySelector("svg");
+  var vb0 = null, unit = 1, minFont = 12, s = 1, ux = 0, uy = 0;
+  if (svg) {
+    var b = svg.viewBox && svg.viewBox.baseVal;
+    if (b && b.width > 0) {
+      vb0 = {x: b.x, y: b.y, w: b.width, h: b.height};
+    } else {
+      vb0 = {x: 0, y: 0, w: parseFloat(svg.getAttribute("width")) || 800,
+             h: parseFloat(svg.getAttribute("height")) || 600};
+    }
+    var wattr = svg.getAttribute("width") || "";
+    unit = /pt$/.test(wattr) ? (parseFloat(wattr) * 4 / 3) / vb0.w : 1;  // natural px per unit
+    var sizes = [];
+    svg.querySelectorAll("text").forEach(function (t) {
+      var f = parseFloat(t.getAttribute("font-size"));
+      if (f > 0) sizes.push(f);
+    });
+    if (sizes.length) minFont = Math.min.apply(null, sizes);
+    svg.removeAttribute("width"); svg.removeAttribute("height");
+    svg.setAttribute("preserveAspectRatio", "xMinYMin meet");
+  }
+  function readable() { return READABLE / minFont; }
+  function fitted() { return Math.min(box.clientWidth / vb0.w, box.clientHeight / vb0.h); }
+  function limits() { var f = fitted(), r = readable(); return [Math.min(f, r) * 0.5, Math.max(f, r) * 8]; }
+  function apply() {
+    if (!svg) return;
+    var w = box.clientWidth / s, h = box.clientHeight / s;
+    svg.setAttribute("viewBox", [ux, uy, w, h].join(" "));
+    box.dataset.scale = String(s);
+    $("zoomlevel").textContent = Math.round(100 * s / unit) + "%";
+  }
+  function zoomAt(mx, my, target) {
+    var lim = limits(), t = Math.max(lim[0], Math.min(lim[1], target));
+    ux += mx / s - mx / t; uy += my / s - my / t; s = t; apply();
+  }
+  function zoomBy(f) { zoomAt(box.clientWidth / 2, box.clientHeight / 2, s * f); }
+  function fit() {  // the whole circuit, centred
+    s = fitted();
+    ux = vb0.x - (box.clientWidth / s - vb0.w) / 2; uy = vb0.y - (box.clientHeight / s - vb0.h) / 2;
+    apply();
+  }
+  function home() {  // fitted but readable, and not above the natural size unless needed
+    var want = Math.max(readable(), Math.min(fitted(), unit));
+    if (want <= fitted()) { fit(); s = want; }
+    else s = want;
+    ux = vb0.x - Math.max(0, (box.clientWidth / s - vb0.w) / 2);
+    uy = vb0.y - Math.max(0, (box.clientHeight / s - vb0.h) / 2);
+    apply();
+  }
+  function follow(g) {  // bring an element into view (centred) when it is outside it
+    if (!g || !svg) return;
+    var r = g.getBoundingClientRect(), c = box.getBoundingClientRect();
+    if (r.left >= c.left && r.right <= c.right && r.top >= c.top && r.bottom <= c.bottom) return;
+    ux += ((r.left + r.right) / 2 - (c.left + c.right) / 2) / s;
+    uy += ((r.top + r.bottom) / 2 - (c.top + c.bottom) / 2) / s;
+    apply();
+  }
+  if (svg) {
+    box.addEventListener("wheel", function (e) {
+      e.preventDefault();
+      var c = box.getBoundingClientRect();
+      zoomAt(e.clientX - c.left, e.clientY - c.top, s * Math.exp(-e.deltaY * 0.002));
+    }, {passive: false});
+    var drag = null;
+    box.addEventListener("pointerdown", function (e) {
+      if (e.button !== 0 || e.target.closest("#zoombar")) return;
+      drag = {x: e.clientX, y: e.clientY, ux: ux, uy: uy};
+      box.setPointerCapture(e.pointerId); box.classList.add("dragging");
+    });
+    box.addEventListener("pointermove", function (e) {
+      if (!drag) return;
+      ux = drag.ux - (e.clientX - drag.x) / s; uy = drag.uy - (e.clientY - drag.y) / s; apply();
+    });
+    function endDrag(e) {
+      if (!drag) return;
+      drag = null; box.classList.remove("dragging");
+      if (box.hasPointerCapture(e.pointerId)) box.releasePointerCapture(e.pointerId);
+    }
+    box.addEventListener("pointerup", endDrag);
+    box.addEventListener("pointercancel", endDrag);
+    $("zoom-in").addEventListener("click", function () { zoomBy(1.25); });
+    $("zoom-out").addEventListener("click", function () { zoomBy(0.8); });
+    $("zoom-fit").addEventListener("click", fit);
+    $("zoom-home").addEventListener("click", home);
+    window.addEventListener("resize", apply);
+    home();
+  }
   function show(list, on) { list.forEach(function (t) { t.classList.toggle("hidden", !on); }); }
   function render() {
     var s = steps[step], cur = nodes[s.node], back = s.phase === "backward";
@@ -230,7 +331,7 @@ _JS = r"""
       if (w.node && (w.dst === s.node || (!back && w.src === s.node && w.dst === null)))
         w.node.classList.add("active");
     });
-    var g = el(cur.el); if (g) g.classList.add("current");
+    var g = el(cur.el); if (g) { g.classList.add("current"); follow(g); }
     $("row" + cur.id).classList.add("current");
     var ph = $("phase"); ph.className = s.phase;
     ph.textContent = (back ? "backward pass" : "forward pass");
@@ -265,6 +366,9 @@ _JS = r"""
     else if (e.key === "ArrowLeft") go(step - 1);
     else if (e.key === "Home") go(0);
     else if (e.key === "End") go(steps.length - 1);
+    else if ((e.key === "+" || e.key === "=") && svg) zoomBy(1.25);
+    else if (e.key === "-" && svg) zoomBy(0.8);
+    else if (e.key === "0" && svg) fit();
   });
   set("fname", data.name);
   go(0);
@@ -292,7 +396,14 @@ _PAGE = """<!DOCTYPE html>
 <span id="stepinfo"></span>
 </header>
 <main>
-<section id="diagram" aria-label="circuit">
+<section id="diagram" aria-label="circuit (drag to pan, wheel to zoom)">
+<div id="zoombar">
+<span id="zoomlevel"></span>
+<button id="zoom-out" type="button" title="zoom out (-)" aria-label="zoom out">&#x2212;</button>
+<button id="zoom-in" type="button" title="zoom in (+)" aria-label="zoom in">+</button>
+<button id="zoom-fit" type="button" title="the whole circuit (0)">fit</button>
+<button id="zoom-home" type="button" title="readable size">reset</button>
+</div>
 {svg}
 </section>
 <aside id="panel">

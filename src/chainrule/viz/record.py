@@ -29,7 +29,7 @@ from ..core.primitive import Box
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.tape import pull
 from ..core.trace import ReverseTrace
-from ..rules.shape import getitem_p
+from ..rules.linear import getitem_p
 from . import _fmt
 from ._structure import Group, Recorder, active, node_of
 
