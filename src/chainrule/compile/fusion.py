@@ -214,7 +214,9 @@ def _op_table() -> dict:
     ops[ew.negative] = _Op(np.negative, "(-{0})", "if")
     ops[ew.square] = _Op(np.square, "({0} * {0})", "if")
     ops[ew.absolute] = _Op(np.absolute, "np.absolute({0})", "if")
-    ops[ew.sign] = _Op(np.sign, "np.sign({0})", "if")
+    # NumPy: sign(-0.0) is +0.0 and sign(nan) is nan (Numba keeps the zero's sign)
+    ops[ew.sign] = _Op(np.sign, "(1 if {0} > 0 else (-1 if {0} < 0 else (0 if {0} == 0 else {0})))",
+                       "if")
     for prim in (ew.exp, ew.exp2, ew.expm1, ew.log, ew.log2, ew.log10, ew.log1p, ew.sqrt,
                  ew.sin, ew.cos, ew.tan, ew.arcsin, ew.arccos, ew.arctan, ew.sinh, ew.cosh,
                  ew.tanh, ew.arcsinh, ew.arccosh, ew.arctanh, ew.fabs, ew.reciprocal,
