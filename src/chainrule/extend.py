@@ -10,8 +10,10 @@
 Rules receive the cotangent ``g`` (or tangent ``t``), the output ``ans``, then the
 inputs by name, then any keyword arguments (static parameters). Write them with
 ``chainrule.numpy`` so they can themselves be differentiated: the new primitive
-then works at every order and inside every transform. ``check_grads`` names the
-primitive if a rule is wrong.
+then works at every order and inside every transform. Rules must also let leading
+batch axes of ``g`` / ``t`` pass through (``g @ A``, not ``A.T @ g``): Jacobians and
+Hessians push whole batches through them. ``check_grads`` checks both and names the
+primitive if a rule is wrong; see docs/extending.md.
 """
 
 from __future__ import annotations
