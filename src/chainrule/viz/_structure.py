@@ -108,6 +108,9 @@ class Recorder:
         self.root = _Entry(0, "root", None, "", None)
         self.stack = [self.root]
         self.frames = [self.root]  # the frame-kind entries of the stack
+        # Each record as it is appended (the glass box's rows, in execution order), with the
+        # innermost group it was made in: the recorder files records, it sweeps nothing.
+        self.records: list = []
         self.record_group: list = []  # tape index -> innermost group id (or None)
         self.record_entry: list = []  # tape index -> serial of the user frame that made it
         self.groups: list[Group] = []
@@ -184,9 +187,11 @@ class Recorder:
         gid = self._group_path() if self.structure else self._scope_path()
         serial = self.frames[-1].serial
         for i in range(self.seen, n):
+            rec = self.tape[i]
+            self.records.append(rec)
             self.record_group.append(gid)
             self.record_entry.append(serial)
-            for o in self.tape[i].out:
+            for o in rec.out:
                 self.node_record[o] = i
         self.seen = n
 

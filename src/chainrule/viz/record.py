@@ -459,13 +459,13 @@ def _run(f, args, kwargs, *, wrt, seed, structure, keep, name) -> Computation:
     with Recorder(trace_, structure=structure) as rec:
         out = f(*call_args, **kwargs)
 
-    # one node per recorded output (multiple-result primitives give several)
-    for ti, r in enumerate(trace_.tape):
+    # one node per recorded output (multiple-result primitives give several), from the records
+    # the recorder filed as they were appended
+    for r, group in zip(rec.records, rec.record_group, strict=True):
         parents = dict(r.parents)
         args_ = [Arg(node_index[parents[k]]) if k in parents else Arg(None, _fmt.plain(v))
                  for k, v in enumerate(r.args)]
         multi = r.prim.multiple_results
-        group = rec.record_group[ti] if ti < len(rec.record_group) else None
         for j, o in enumerate(r.out):
             node_index[o] = len(nodes)
             nodes.append(Node(id=len(nodes), name="", op=r.prim.name, inputs=list(args_),
