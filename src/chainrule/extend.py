@@ -18,7 +18,8 @@ primitive if a rule is wrong; see docs/extending.md.
 
 from __future__ import annotations
 
-from .core.primitive import Primitive, implements, strip_derivatives
+from .core.primitive import Primitive, strip_derivatives
+from .rules.dispatch import implements
 
 __all__ = ["primitive", "Primitive", "implements", "stop_gradient"]
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from types import MethodType
 
-import numpy as np
-
 from .errors import NoRuleError
 
 
@@ -151,20 +149,3 @@ class Primitive:
             raise NoRuleError(f"{self.name} has no JVP rule for argument {argnum}; "
                               "that argument cannot be differentiated in forward mode")
         return rules[argnum](t, ans, *args, **params)
-
-
-# NumPy dispatch tables, filled by the rule families with ``implements``.
-UFUNCS: dict = {}
-FUNCTIONS: dict = {}
-
-
-def implements(*numpy_objects):
-    """Register ``fn`` as what NumPy dispatches to when a traced array meets ``numpy_objects``."""
-
-
-    def register(fn):
-        for obj in numpy_objects:
-            (UFUNCS if isinstance(obj, np.ufunc) else FUNCTIONS)[obj] = fn
-        return fn
-
-    return register

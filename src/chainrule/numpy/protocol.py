@@ -14,8 +14,9 @@ import math
 
 from ..core.aval import dtype_of, shape_of
 from ..core.errors import InPlaceError, NoRuleError, TracerEscapeError
-from ..core.primitive import FUNCTIONS, UFUNCS, Primitive, bind, unbox_all
+from ..core.primitive import Primitive, bind, unbox_all
 from ..core.trace import TracedArray
+from ..rules.dispatch import FUNCTIONS, UFUNCS
 from .operators import METHODS, OPERATORS, PROPERTIES, REFLECTED
 
 

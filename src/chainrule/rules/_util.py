@@ -5,7 +5,8 @@ piecewise-constant ops. The broadcasting bookkeeping they use (``unbroadcast``, 
 
 from __future__ import annotations
 
-from ..core.primitive import Primitive, implements
+from ..core.primitive import Primitive
+from .dispatch import implements
 from .linear import fill, lift, unbroadcast
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.errors import NoRuleError
-from ..core.primitive import Box, implements, strip_derivatives, unbox_all
+from ..core.primitive import Box, strip_derivatives, unbox_all
+from .dispatch import implements
 from .linear import broadcast_to
 
 

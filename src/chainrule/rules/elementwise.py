@@ -13,7 +13,8 @@ import operator
 import numpy as np
 
 from ..core.aval import dtype_of
-from ..core.primitive import Box, Primitive, implements
+from ..core.primitive import Box, Primitive
+from .dispatch import implements
 from ._util import constant_op
 from ._util import elementwise as _elementwise
 from .linear import fill, lift, unbroadcast

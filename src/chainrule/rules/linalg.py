@@ -29,7 +29,8 @@ from string import ascii_letters
 import numpy as np
 
 from ..core.aval import shape_of as shape
-from ..core.primitive import Box, Primitive, implements, strip_derivatives, unbox_all
+from ..core.primitive import Box, Primitive, strip_derivatives, unbox_all
+from .dispatch import implements
 from . import elementwise as _ew
 from . import reductions as _red
 from . import shape as _shape_ops

@@ -32,7 +32,8 @@ import numpy as np
 
 from ..core.aval import dtype_of
 from ..core.aval import shape_of as _shape
-from ..core.primitive import Box, Primitive, implements, strip_derivatives, unbox_all
+from ..core.primitive import Box, Primitive, strip_derivatives, unbox_all
+from .dispatch import implements
 
 
 # ---------------------------------------------------------------- batch and axis helpers

@@ -25,7 +25,8 @@ import numpy as np
 from ..core.aval import dtype_of
 from ..core.aval import shape_of as _shape
 from ..core.errors import InPlaceError
-from ..core.primitive import Box, Primitive, implements, strip_derivatives, unbox_all
+from ..core.primitive import Box, Primitive, strip_derivatives, unbox_all
+from .dispatch import implements
 from . import shape as _shape_ops
 from .elementwise import isnan, maximum, minimum, sqrt, where
 from .linear import expand_to_input, keepdims_shape, normalize_axis, normalize_axis1, sum_p

@@ -23,7 +23,8 @@ import numpy as np
 from ..core.aval import dtype_of
 from ..core.aval import shape_of as _shape
 from ..core.errors import InPlaceError
-from ..core.primitive import Box, implements, unbox_all
+from ..core.primitive import Box, unbox_all
+from .dispatch import implements
 from . import constants as _constants
 from .elementwise import where
 from .linear import (
