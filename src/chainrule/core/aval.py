@@ -64,6 +64,7 @@ def dtype_of(x):
 
 
 def aval_of(x) -> ShapedArray:
+    """The abstract value of a value or a traced value."""
     return ShapedArray(shape_of(x), dtype_of(x))
 
 

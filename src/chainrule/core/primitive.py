@@ -133,19 +133,16 @@ class Primitive:
         return self
 
     def vjp(self, argnum: int, g, ans, args, params):
-        if self._vjp_argnum is not None:
-            return self._vjp_argnum(argnum, g, ans, *args, **params)
-        rules = self._vjps
-        if argnum >= len(rules) or rules[argnum] is None:
-            raise NoRuleError(f"{self.name} has no VJP rule for argument {argnum}; "
-                              "that argument cannot be differentiated")
-        return rules[argnum](g, ans, *args, **params)
+        return self._rule(self._vjps, self._vjp_argnum, "VJP", argnum, g, ans, args, params)
 
     def jvp(self, argnum: int, t, ans, args, params):
-        if self._jvp_argnum is not None:
-            return self._jvp_argnum(argnum, t, ans, *args, **params)
-        rules = self._jvps
+        return self._rule(self._jvps, self._jvp_argnum, "JVP", argnum, t, ans, args, params)
+
+    def _rule(self, rules, argnum_rule, kind, argnum, gt, ans, args, params):
+        if argnum_rule is not None:
+            return argnum_rule(argnum, gt, ans, *args, **params)
         if argnum >= len(rules) or rules[argnum] is None:
-            raise NoRuleError(f"{self.name} has no JVP rule for argument {argnum}; "
-                              "that argument cannot be differentiated in forward mode")
-        return rules[argnum](t, ans, *args, **params)
+            mode = "" if kind == "VJP" else " in forward mode"
+            raise NoRuleError(f"{self.name} has no {kind} rule for argument {argnum}; "
+                              f"that argument cannot be differentiated{mode}")
+        return rules[argnum](gt, ans, *args, **params)
