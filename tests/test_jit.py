@@ -346,3 +346,52 @@ def test_closed_over_arrays_are_constants_copied_at_staging(n):
         np.testing.assert_allclose(got, want_g, rtol=1e-13)
     # the changed values are what a new jit (or an argument) sees
     np.testing.assert_allclose(cr.jit(f)(x)[0], f(x)[0], rtol=1e-13)
+
+
+def _data_reads():
+    """Programs that read a staged value as data: a size, an index, a Python number, a plain
+    array, a data-dependent shape. Each must run eagerly with a JitFallbackWarning."""
+    return {
+        "np.ones(n), n an argument": (lambda x, n: x[:n] * np.ones(n), 3),
+        "range(n)": (lambda x, n: sum(x[i] for i in range(n)), 3),
+        "np.arange(n) and a slice": (lambda x, n: x[:n] * np.arange(n), 3),
+        "np.zeros((n, 2))": (lambda x, n: np.zeros((n, 2)) + x[0], 2),
+        "reshape(n, -1)": (lambda x, n: x[:6].reshape(n, -1), 3),
+        "a list index": (lambda x, n: [1.0, 2.0, 3.0, 4.0][n] * x, 3),
+        "a count as a size": (lambda x: np.ones(cnp.sum(x > 0)), None),
+        "x[np.where(x > 0)]": (lambda x: x[np.where(x > 0)], None),
+        "x[np.nonzero(x)]": (lambda x: x[np.nonzero(x > 0)], None),
+        "x[mask]": (lambda x: x[x > 0] * 2.0, None),
+        "int()": (lambda x: x * int(cnp.sum(x > 0)), None),
+        "float()": (lambda x: x * float(cnp.sum(x)), None),
+        "round()": (lambda x: x * round(cnp.sum(x)), None),
+        ".item()": (lambda x: x * cnp.sum(x).item(), None),
+        ".tolist()": (lambda x: x * len(x.tolist()), None),
+        "np.asarray": (lambda x: x * np.asarray(x).sum(), None),
+        "a format string": (lambda x: x * len(f"{cnp.sum(x):.3f}"), None),
+    }
+
+
+@pytest.mark.parametrize("name", list(_data_reads()))
+def test_reading_a_staged_value_as_data_runs_eagerly_with_a_warning(name):
+    f, n = _data_reads()[name]
+    args = (np.linspace(-1.0, 1.5, 8),) + (() if n is None else (n,))
+    other = (np.linspace(-3.0, 0.5, 8),) + (() if n is None else (n - 1,))
+    jf = cr.jit(f)
+    with pytest.warns(cr.JitFallbackWarning, match="reads the value"):
+        got = jf(*args)
+    np.testing.assert_array_equal(got, f(*args))
+    # nothing was baked in: another input of the same signature gives its own result
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cr.JitFallbackWarning)
+        np.testing.assert_array_equal(jf(*other), f(*other))
+    assert jf.cache_info()["eager"] == 1
+
+
+def test_derivative_traces_inside_jit_still_refuse_to_drop_a_derivative():
+    # jit reads staged data eagerly; grad's own boxes inside it must still raise, as eagerly
+    f = cr.grad(lambda x: int(cnp.sum(x)) * cnp.sum(x))
+    with pytest.raises(TracerEscapeError):
+        f(np.ones(3))
+    with pytest.raises(TracerEscapeError):
+        cr.jit(f)(np.ones(3))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import keyword
+import operator
 import traceback
 import warnings
 from collections.abc import Callable
@@ -58,6 +59,43 @@ class StagedBox(TracedArray):
         self._value = value
         self._trace = trace
         self._var = var
+
+    # Reading a staged value as data (a size, an index, a Python number, a plain array) is
+    # what the eager function does with its value; it cannot be staged, so the trace is told
+    # (that signature then runs eagerly, with a JitFallbackWarning) and the read goes on with
+    # this call's value. A staged value has no derivative to lose: derivative traces inside
+    # the call box it again, and their boxes still refuse these conversions.
+    def _read(self):
+        self._trace.read_value()
+        return self._value
+
+    def __index__(self):
+        return operator.index(self._read())
+
+    def __int__(self):
+        return int(self._read())
+
+    def __float__(self):
+        return float(self._read())
+
+    def __complex__(self):
+        return complex(self._read())
+
+    def __round__(self, ndigits=None):
+        return round(self._read(), ndigits)
+
+    def __format__(self, spec):
+        return format(self._read(), spec)
+
+    def item(self, *args):
+        return np.asarray(self._read()).item(*args)
+
+    def tolist(self):
+        return np.asarray(self._read()).tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        value = np.asarray(self._read(), dtype=dtype)
+        return value.copy() if copy else value
 
 
 class StagingTrace(Trace):

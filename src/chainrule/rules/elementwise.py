@@ -14,9 +14,10 @@ import numpy as np
 
 from ..core.aval import dtype_of
 from ..core.primitive import Box, Primitive
-from .dispatch import implements
 from ._util import constant_op
 from ._util import elementwise as _elementwise
+from .constants import nonzero
+from .dispatch import implements
 from .linear import fill, lift, unbroadcast
 
 
@@ -333,7 +334,13 @@ where.defvjp(None,
 where.defjvp(None,
              lambda t, ans, c, x, y: fill(where(c, lift(t, x, ans), 0.0), t, x, ans),
              lambda t, ans, c, x, y: fill(where(c, 0.0, lift(t, y, ans)), t, y, ans))
-implements(np.where)(where)
+
+
+@implements(np.where)
+def _where_dispatch(condition, *xy):
+    """``np.where(c, x, y)`` is the primitive; ``np.where(c)`` alone is ``np.nonzero(c)``
+    (indices: a constant)."""
+    return where(condition, *xy) if xy else nonzero(condition)
 
 
 @implements(np.clip)
