@@ -48,13 +48,14 @@ import heapq
 import itertools
 import math
 import numbers
+import threading
 
 import numpy as np
 
 from .. import numpy as cnp
 from ..core.errors import ChainruleError, InPlaceError, TracerEscapeError
 from ..core.primitive import Box, Primitive, bind, unbox_all
-from ..core.tape import ancestors
+from ..core.tape import ancestors, consume, pull
 from ..core.trace import ReverseBox, ReverseTrace, Trace, new_level
 from ..core.transforms import check_differentiable
 from ..numpy.operators import METHODS, OPERATORS, PROPERTIES, REFLECTED
@@ -146,6 +147,12 @@ class set_grad_enabled(_GradMode):  # noqa: N801
 # which is what lets two tapes be merged by their node ids.
 _NODE_IDS = itertools.count()
 
+# Threads: a parameter (a leaf) is shared by graphs built in several threads, and graphs can
+# meet. Merges, the claim a backward pass makes on the records it walks, and ``.grad``
+# accumulation hold this lock; recording an operation does not (a list append is atomic,
+# and a graph merged during the append gets the record handed over, see ``_absorb``).
+_LOCK = threading.RLock()
+
 
 class EagerTrace(ReverseTrace):
     """The tape of one eager graph, and the leaf tensors boxed on it."""
@@ -176,20 +183,38 @@ def _first_node(rec):
 
 
 def _merge(traces: list) -> EagerTrace:
-    """One graph from several: the highest-level one absorbs the others' tapes and leaves."""
+    """One graph from several: the highest-level one absorbs the others (under ``_LOCK``)."""
+    traces = list({id(t): t for t in map(_root, traces)}.values())  # re-rooted under the lock
     dst = max(traces, key=lambda t: t.level)
     for src in traces:
-        if src is dst:
-            continue
-        dst.tape[:] = list(heapq.merge(dst.tape, src.tape, key=_first_node))
-        for node, leaf in src.leaves.items():
-            dst.leaves[node] = leaf
-        for key, box in src.leaf_boxes.items():
-            dst.leaf_boxes.setdefault(key, ReverseBox(box._value, dst, box._node))
-        dst.freed |= src.freed
-        src.tape, src.leaves, src.leaf_boxes, src.freed = [], {}, {}, set()
-        src.merged_into = dst
+        if src is not dst:
+            src.merged_into = dst  # first: a record appended to src from now on is handed over
+            _absorb(dst, src)
     return dst
+
+
+def _absorb(dst: EagerTrace, src: EagerTrace) -> None:
+    """Move ``src``'s records, leaves and freed nodes into ``dst`` (under ``_LOCK``).
+
+    Lists are cut in place, never replaced, and only up to the length read here: a
+    record another thread appends meanwhile stays in ``src.tape`` and is handed over
+    by the thread that appended it (it sees ``src.merged_into`` once its append is done),
+    so no record is lost between two graphs.
+    """
+    n, m = len(src.tape), len(dst.tape)
+    moved = src.tape[:n]
+    del src.tape[:n]
+    dst.tape[:m] = heapq.merge(dst.tape[:m], moved, key=_first_node)
+    dst.leaves.update(list(src.leaves.items()))
+    for key, box in list(src.leaf_boxes.items()):
+        dst.leaf_boxes.setdefault(key, ReverseBox(box._value, dst, box._node))
+    dst.freed |= src.freed
+
+
+def _hand_over(trace: EagerTrace) -> None:
+    """``trace`` was merged while a call was being recorded on it: move what landed there."""
+    with _LOCK:
+        _absorb(_root(trace), trace)
 
 
 def _release(trace: EagerTrace, used) -> None:
@@ -265,7 +290,10 @@ def _graph_for(tensors) -> EagerTrace:
                 others.append(r)
     if root is None:
         return EagerTrace()
-    return _merge([root, *others]) if others else root
+    if not others:
+        return root
+    with _LOCK:
+        return _merge([root, *others])
 
 
 def _on_graph(args, kwargs):
@@ -336,6 +364,8 @@ def _fast_box(args, kwargs):
 def _general(fn, args, kwargs, name):
     args, kwargs, trace = _on_graph(args, kwargs or {})
     out = fn(*args, **kwargs)
+    if trace is not None and trace.merged_into is not None:
+        _hand_over(trace)
     return _wrap(out, trace, name)
 
 
@@ -347,6 +377,8 @@ def _apply(fn, args, kwargs=None, name=None):
         return _general(fn, args, kwargs, name)
     trace, args = fast
     out = fn(*args, **kwargs) if kwargs else fn(*args)
+    if trace.merged_into is not None:
+        _hand_over(trace)
     return _wrap(out, trace, name)
 
 
@@ -358,6 +390,8 @@ def _process(prim, args, params):
     trace, boxed = fast
     # Every box is this graph's or below it, so the graph records the call (what bind would pick).
     out = trace.process(prim, boxed, params)
+    if trace.merged_into is not None:  # another thread merged the graph meanwhile
+        _hand_over(trace)
     if type(out) is ReverseBox:
         return _node(out, prim.name)
     return _wrap(out, trace, prim.name)
@@ -647,22 +681,34 @@ class Tensor(Box):
             return
         trace = self._graph()
         seed, trace = self._seed(gradient, trace)
-        _stay_innermost(trace, _scan(seed, [], 0))
-        node = self._box_on(trace)._node
-        seeds = {node: seed}
-        live, used = ancestors(trace.tape, seeds)
-        dead = live & trace.freed
-        if dead:
-            raise GraphError(
-                "trying to backward through part of a graph that an earlier .backward() already "
-                f"freed ({len(dead)} node(s)). Pass retain_graph=True to the first backward if you "
-                "need to go through the graph again, or recompute the forward pass (detach values "
-                "carried over from an earlier iteration).")
-        targets = [(n, leaf) for n, leaf in trace.leaves.items()
-                   if n in live and (want is None or id(leaf) in want)]
-        grads = trace.backward(seeds, [n for n, _ in targets], create_graph=create_graph)
-        if not retain_graph:
-            _release(trace, used)
+        with _LOCK:  # what this pass walks is decided, checked and (without retain_graph) claimed at once
+            trace = _root(trace)
+            _stay_innermost(trace, _scan(seed, [], 0))
+            node = self._box_on(trace)._node
+            seeds = {node: seed}
+            live, used = ancestors(trace.tape, seeds)
+            dead = live & trace.freed
+            if dead:
+                raise GraphError(
+                    "trying to backward through part of a graph that an earlier .backward() "
+                    f"already freed ({len(dead)} node(s)). Pass retain_graph=True to the first "
+                    "backward if you need to go through the graph again, or recompute the "
+                    "forward pass (detach values carried over from an earlier iteration).")
+            targets = [(n, leaf) for n, leaf in trace.leaves.items()
+                       if n in live and (want is None or id(leaf) in want)]
+            if not (retain_graph or create_graph):
+                _release(trace, used)  # a concurrent backward through these records now raises
+        wanted = [n for n, _ in targets]
+        if create_graph:  # the rules see boxes of this graph and record onto it
+            grads = trace.backward(seeds, wanted, create_graph=True)
+            if not retain_graph:
+                with _LOCK:
+                    _release(trace, used)
+        elif retain_graph:
+            grads = pull(used, seeds, wanted)
+        else:  # claimed records are dropped one by one as the pass goes (their saved values too)
+            used.reverse()
+            grads = pull(consume(used), seeds, wanted)
         for (_, leaf), g in zip(targets, grads, strict=True):
             if g is not None:
                 leaf._accumulate(g, trace, create_graph)
@@ -699,11 +745,12 @@ class Tensor(Box):
                 raise ValueError(f"internal error: cotangent of shape {new.shape} for a leaf of "
                                  f"shape {self.shape}")
             new = _apply(cnp.broadcast_to, (new, self.shape), None, "backward")
-        if self._grad is None:
-            self._grad = new
-        else:
-            with set_grad_enabled(create_graph):
-                self._grad = self._grad + new
+        with _LOCK:  # read, add, write: two threads adding into one leaf must not lose one
+            if self._grad is None:
+                self._grad = new
+            else:
+                with set_grad_enabled(create_graph):
+                    self._grad = self._grad + new
 
     # -- metadata --
     @property
