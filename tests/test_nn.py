@@ -473,3 +473,88 @@ def test_small_training_run_learns_digits():
             _, g = vg(params, xb, tb)
             params, state = opt.update(params, g, state)
     assert nn.accuracy(net.apply(params, x[1000:]), t[1000:]) > 0.85
+
+
+# ----------------------------------------------------------------------------- targets are inputs
+# (issue 12 item 6) dE/dt for every loss, every reduction; second derivatives in every pairing.
+LOSSES = {
+    "sum_of_squares": (nn.sum_of_squares, lambda a, t: -(a - t), lambda a, t: np.ones_like(a)),
+    "sigmoid_cross_entropy": (nn.sigmoid_cross_entropy, lambda a, t: -a, lambda a, t: np.zeros_like(a)),
+    "softmax_cross_entropy": (nn.softmax_cross_entropy,
+                              lambda a, t: chainrule.scipy.special.logsumexp(a, axis=-1)[..., None] - a,
+                              lambda a, t: np.zeros_like(a)),
+}
+
+
+def _loss_args(seed=0, shape=(4, 3)):
+    rng = _rng(seed)
+    a = rng.standard_normal(shape) * 2
+    t = rng.uniform(0.05, 0.95, size=shape)  # soft targets: probabilities, not 1-of-K
+    return a, t
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_losses_are_differentiable_in_their_targets(name, reduction):
+    loss, dedt, _ = LOSSES[name]
+    a, t = _loss_args(1)
+    check_grads(lambda a, t: loss(a, t, reduction=reduction), order=2)(a, t)
+    g = chainrule.grad(lambda t: chainrule.numpy.sum(loss(a, t, reduction=reduction)))(t)
+    n = 1 if reduction != "mean" else a.shape[0]
+    np.testing.assert_allclose(g, dedt(a, t) / n, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+@pytest.mark.parametrize("shape", [(4, 3), (3,)])
+def test_losses_hessians_in_logits_and_targets(name, shape):
+    loss, _, d2edt2 = LOSSES[name]
+    a, t = _loss_args(2, shape)
+    h = chainrule.hessian(loss, argnums=(0, 1))(a, t)
+    size = a.size
+    # central differences of the gradient, column by column
+    grad = chainrule.grad(loss, argnums=(0, 1))
+    flat = np.concatenate([a.ravel(), t.ravel()])
+    eps = 1e-6
+    cols = []
+    for j in range(2 * size):
+        e = np.zeros(2 * size)
+        e[j] = eps
+        gp = np.concatenate([np.ravel(v) for v in grad((flat + e)[:size].reshape(shape),
+                                                       (flat + e)[size:].reshape(shape))])
+        gm = np.concatenate([np.ravel(v) for v in grad((flat - e)[:size].reshape(shape),
+                                                       (flat - e)[size:].reshape(shape))])
+        cols.append((gp - gm) / (2 * eps))
+    numeric = np.stack(cols, axis=1)
+    dense = np.block([[np.reshape(h[i][j], (size, size)) for j in range(2)] for i in range(2)])
+    np.testing.assert_allclose(dense, numeric, atol=1e-7)
+    n = a.shape[0] if len(shape) == 2 else 1
+    np.testing.assert_allclose(np.diag(np.reshape(h[1][1], (size, size))), d2edt2(a, t).ravel() / n)
+    # the target-only Hessian, the one that raised TracerEscapeError
+    np.testing.assert_allclose(chainrule.hessian(loss, argnums=1)(a, t), h[1][1], rtol=1e-12, atol=1e-14)
+
+
+def test_loss_targets_through_the_tensor_api_and_jit():
+    a, t = _loss_args(3)
+    at, tt = chainrule.tensor(a, requires_grad=True), chainrule.tensor(t, requires_grad=True)
+    nn.softmax_cross_entropy(at, tt).backward()
+    want = LOSSES["softmax_cross_entropy"][1](a, t) / a.shape[0]
+    np.testing.assert_allclose(np.asarray(tt.grad), want, rtol=1e-12)
+    g = chainrule.jit(chainrule.grad(nn.sigmoid_cross_entropy, argnums=1))(a, t)
+    np.testing.assert_allclose(g, -a / a.shape[0], rtol=1e-12)
+
+
+def test_integer_labels_stay_constants_and_plain_targets_are_not_copied():
+    a, _ = _loss_args(4)
+    labels = np.array([0, 2, 1, 2])
+    g = chainrule.grad(nn.softmax_cross_entropy)(a, labels)
+    np.testing.assert_allclose(g, (nn.softmax(a) - nn.one_hot(labels, 3)) / 4, rtol=1e-12)
+    t = np.full(a.shape, 0.5)
+    assert nn.losses._targets(t, a.shape, "x") is t  # the training path pays nothing for targets
+    assert nn.losses._targets(np.array([[1, 0]]), (1, 2), "x").dtype == np.float64
+
+
+def test_l2_penalty_has_a_hessian():
+    p = {"a": {"W": _rng(5).standard_normal((2, 3)), "b": np.ones(3)}}
+    h = chainrule.hessian(lambda p: nn.l2_penalty(p, 0.3))(p)
+    np.testing.assert_allclose(np.reshape(h["a"]["W"]["a"]["W"], (6, 6)), 0.3 * np.eye(6))
+    np.testing.assert_allclose(h["a"]["b"]["a"]["b"], np.zeros((3, 3)))

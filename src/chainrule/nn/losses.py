@@ -13,6 +13,10 @@ cross-entropy, softmax + multiclass cross-entropy).
 Arrays are ``(N, K)``: the last axis indexes outputs k, leading axes examples n (a 1-D array is
 one example). ``reduction="mean"`` (default) returns E / N, the average over the N examples (so a learning
 rate does not depend on the batch size); ``"sum"`` returns E itself; ``"none"`` the vector E_n.
+
+Targets are inputs like any other: a traced ``t`` stays traced, so every loss is differentiable
+with respect to its targets too, at any order (``dE_n/dt_k`` is given in each docstring). Plain
+float arrays pass through untouched (no copy, no extra cost on the training path).
 """
 
 from __future__ import annotations
@@ -20,14 +24,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import numpy as cnp
-from ..core.primitive import Box
+from ..core.aval import dtype_of, shape_of
+from ..core.primitive import Box, unbox_all
 from .activations import logsumexp
+from .optim import tree_items
 
 _REDUCTIONS = ("mean", "sum", "none")
-
-
-def _shape(x):
-    return np.shape(x._value if isinstance(x, Box) else x)
 
 
 def _reduce(per_example, reduction):
@@ -42,14 +44,20 @@ def _reduce(per_example, reduction):
 
 def _per_example(terms):
     """Sum over the last (output) axis: arrays are (..., K), one example per leading index."""
-    return cnp.sum(terms, axis=-1) if len(_shape(terms)) else terms
+    return cnp.sum(terms, axis=-1) if len(shape_of(terms)) else terms
 
 
-def _as_float_targets(t, shape, name):
-    t = np.asarray(t._value if isinstance(t, Box) else t)
-    if t.shape != tuple(shape):
-        raise ValueError(f"{name}: targets have shape {t.shape} but the outputs have shape {tuple(shape)}")
-    return t.astype(float)
+def _targets(t, shape, name):
+    """``t`` checked against the outputs' shape; traced targets stay traced (their derivative
+    flows), plain ones become a float array (a float array itself, not a copy)."""
+    if not isinstance(t, Box):
+        t = np.asarray(t)
+        if t.dtype.kind != "f":
+            t = t.astype(float)
+    if shape_of(t) != tuple(shape):
+        raise ValueError(f"{name}: targets have shape {shape_of(t)} but the outputs have shape "
+                         f"{tuple(shape)}")
+    return t
 
 
 def one_hot(labels, num_classes: int) -> np.ndarray:
@@ -65,11 +73,11 @@ def one_hot(labels, num_classes: int) -> np.ndarray:
 
 
 def sum_of_squares(y, t, reduction: str = "mean"):
-    """E_n = 1/2 sum_k (y_nk - t_nk)^2 (Bishop 8.2); dE_n/dy_k = y_k - t_k.
+    """E_n = 1/2 sum_k (y_nk - t_nk)^2 (Bishop 8.2); dE_n/dy_k = y_k - t_k = -dE_n/dt_k.
 
     ``y`` are the outputs of identity output units (regression).
     """
-    t = _as_float_targets(t, _shape(y), "sum_of_squares")
+    t = _targets(t, shape_of(y), "sum_of_squares")
     r = y - t
     return _reduce(_per_example(0.5 * r * r), reduction)
 
@@ -80,9 +88,9 @@ def sigmoid_cross_entropy(logits, t, reduction: str = "mean"):
         E_n = -sum_k [t_k ln y_k + (1 - t_k) ln(1 - y_k)] = sum_k [ln(1 + e^{a_k}) - t_k a_k]
 
     with ln(1 + e^a) = logaddexp(0, a), finite for every a. Targets t_k in [0, 1].
-    dE_n/da_k = sigma(a_k) - t_k.
+    dE_n/da_k = sigma(a_k) - t_k; dE_n/dt_k = -a_k.
     """
-    t = _as_float_targets(t, _shape(logits), "sigmoid_cross_entropy")
+    t = _targets(t, shape_of(logits), "sigmoid_cross_entropy")
     return _reduce(_per_example(cnp.logaddexp(0.0, logits) - t * logits), reduction)
 
 
@@ -93,17 +101,18 @@ def softmax_cross_entropy(logits, t, reduction: str = "mean"):
 
     (logsumexp shifted by max_k a_k, so nothing overflows). ``t`` is either integer class
     labels of shape (N,) or a 1-of-K / probability array shaped like the logits.
-    dE_n/da_k = y_k - t_k when sum_k t_k = 1.
+    dE_n/da_k = y_k - t_k when sum_k t_k = 1; dE_n/dt_k = logsumexp(a) - a_k = -ln y_k.
     """
-    shape = _shape(logits)
+    shape = shape_of(logits)
     if not shape:
         raise ValueError("softmax_cross_entropy needs logits with a class axis, shape (N, K) or (K,)")
-    t_arr = np.asarray(t._value if isinstance(t, Box) else t)
-    if t_arr.shape == tuple(shape[:-1]) and (np.issubdtype(t_arr.dtype, np.integer)
-                                             or np.issubdtype(t_arr.dtype, np.bool_)):
-        t_arr = one_hot(t_arr, shape[-1])
-    t_arr = _as_float_targets(t_arr, shape, "softmax_cross_entropy")
-    per = logsumexp(logits, axis=-1) * np.sum(t_arr, axis=-1) - cnp.sum(t_arr * logits, axis=-1)
+    if not isinstance(t, Box):
+        t = np.asarray(t)
+    if dtype_of(t).kind in "iub" and shape_of(t) == tuple(shape[:-1]):
+        # class labels: constants (an integer carries no derivative), read even if staged by jit
+        t = one_hot(unbox_all(t), shape[-1])
+    t = _targets(t, shape, "softmax_cross_entropy")
+    per = logsumexp(logits, axis=-1) * cnp.sum(t, axis=-1) - cnp.sum(t * logits, axis=-1)
     return _reduce(per, reduction)
 
 
@@ -118,8 +127,6 @@ def l2_penalty(params, lam: float):
     ``weight_decay=lam`` to an optimiser, which adds its gradient lam * w directly. (Added to a
     *mean* error E/N, ``lam`` here is Bishop's lambda divided by N.)
     """
-    from .optim import tree_items
-
     total = 0.0
     for path, w in tree_items(params):
         if _is_weight(path):
