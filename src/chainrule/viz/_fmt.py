@@ -21,12 +21,9 @@ def plain(x):
     return x
 
 
-def shape_of(x) -> tuple:
-    return tuple(np.shape(plain(x)))
-
-
 def size_of(x) -> int:
-    return int(math.prod(shape_of(x)))
+    """How many numbers ``x`` holds (1 for a scalar)."""
+    return int(np.size(plain(x)))
 
 
 def is_scalar(x) -> bool:
