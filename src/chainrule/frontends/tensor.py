@@ -899,7 +899,9 @@ class Tensor(Box):
         return _apply(_GETITEM, (self, key), None, "getitem")
 
     def __setitem__(self, key, value):
-        """``x[key] = v`` records ``at_set(x, key, v)``; gradient flows to ``v``, not the old entries."""
+        """``x[key] = v`` records ``at_set(x, key, v)``: NumPy's assignment (among repeated
+        indices the last write wins); the gradient flows to the winning entries of ``v``,
+        not to the overwritten ones of ``x``."""
         key = _walk(key, _constant_value)
         self._inplace(_apply(cnp.at_set, (self, key, value), None, "setitem"))
 
