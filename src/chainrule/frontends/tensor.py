@@ -677,7 +677,7 @@ class Tensor(Box):
         if self._box is None:  # a leaf: d self / d self = identity
             seed, _ = self._seed(gradient, None)
             if want is None or id(self) in want:
-                self._accumulate(seed, None, create_graph)
+                self._accumulate(seed, None, create_graph, {id(seed)})
             return
         trace = self._graph()
         seed, trace = self._seed(gradient, trace)
@@ -709,9 +709,10 @@ class Tensor(Box):
         else:  # claimed records are dropped one by one as the pass goes (their saved values too)
             used.reverse()
             grads = pull(consume(used), seeds, wanted)
+        given = {id(seed)}
         for (_, leaf), g in zip(targets, grads, strict=True):
             if g is not None:
-                leaf._accumulate(g, trace, create_graph)
+                leaf._accumulate(g, trace, create_graph, given)
 
     def _seed(self, gradient, trace):
         if not np.issubdtype(self.dtype, np.inexact):
@@ -733,13 +734,17 @@ class Tensor(Box):
         (_, g), _, trace = _on_graph((self, gradient), {})
         return g, trace
 
-    def _accumulate(self, g, trace, create_graph):
-        if type(g) is ReverseBox and trace is not None and g._trace is trace:
-            new = Tensor._make(None, box=g, op="backward")
-        else:
-            if isinstance(g, np.ndarray) and g.dtype != self.dtype:
-                g = g.astype(self.dtype)
+    def _accumulate(self, g, trace, create_graph, given: set):
+        """Add the cotangent ``g`` into ``.grad``; ``given``: ids of arrays other leaves (or
+        the seed) already hold in this pass."""
+        if type(g) is ReverseBox and trace is not None and g._trace is trace:  # create_graph
+            new = _node(g, "backward")
+        elif isinstance(g, Box):  # traced by a functional transform (Tensor code inside grad)
             new = Tensor._make(g)
+        else:
+            if np.shape(g) != self.shape and not np.ndim(g):  # a symbolic broadcast scalar
+                g = np.full(self.shape, g, dtype=self.dtype)
+            new = Tensor._make(_own(g, self.dtype, given))
         if new.shape != self.shape:
             if new.ndim:
                 raise ValueError(f"internal error: cotangent of shape {new.shape} for a leaf of "
@@ -750,7 +755,11 @@ class Tensor(Box):
                 self._grad = new
             else:
                 with set_grad_enabled(create_graph):
-                    self._grad = self._grad + new
+                    total = self._grad + new
+                v = total._value
+                if not isinstance(v, (np.ndarray, Box)):  # 0-d sums come back as NumPy scalars
+                    total._value = np.asarray(v)
+                self._grad = total
 
     # -- metadata --
     @property
@@ -1029,6 +1038,19 @@ def _install(cls) -> None:
 
 
 _install(Tensor)
+
+
+def _own(g, dtype, given: set) -> np.ndarray:
+    """``g`` as an array a leaf's ``.grad`` may own: writable, of the leaf's dtype, and not
+    the seed, a view (a read-only broadcast, a reshape of the seed) or an array another
+    leaf got in this pass; otherwise a copy. Writing into a ``.grad`` then changes nothing
+    else, and changing the seed afterwards does not change ``.grad``."""
+    if type(g) is not np.ndarray:  # a NumPy or Python scalar
+        g = np.array(g, dtype=dtype)
+    elif g.dtype != dtype or g.base is not None or not g.flags.writeable or id(g) in given:
+        g = g.astype(dtype)  # a copy
+    given.add(id(g))
+    return g
 
 
 def _leaf_ids(inputs) -> set:
