@@ -13,7 +13,9 @@ import ast
 import sys
 from pathlib import Path
 
-from ..viz.formula import FUNCTION_NAMES
+from ..viz import trace
+from ..viz.circuit import have_dot
+from ..viz.formula import FUNCTION_NAMES, FormulaError, parse
 from .main import CLIError
 
 EXAMPLES = """examples:
@@ -112,10 +114,6 @@ def parse_values(tokens: list[str], args) -> dict:
 
 
 def run(args) -> int:
-    from ..viz import trace
-    from ..viz.circuit import have_dot
-    from ..viz.formula import FormulaError, parse
-
     values = parse_values(list(args.values or []), args)
     try:
         formula = parse(args.formula)

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from . import examples, trace
+from .browser import screenshot_page, why_unavailable
 from .circuit import have_dot
 
 
@@ -48,8 +49,6 @@ def build(out: Path, *, screenshot: bool = True, chromium: str | None = None) ->
     cs.to_html(page)
     written.append(page)
     if screenshot:
-        from .browser import screenshot_page, why_unavailable
-
         reason = None if chromium else why_unavailable()
         if reason is None:
             # forward pass (5 steps) + the output and q in the backward pass

@@ -15,7 +15,16 @@ import re
 from pathlib import Path
 
 from . import _fmt
-from .circuit import GRAD_COLOR, VALUE_COLOR, gate_symbol, have_dot, representative, short_label
+from .circuit import (
+    GRAD_COLOR,
+    VALUE_COLOR,
+    choose_collapsed,
+    gate_symbol,
+    have_dot,
+    representative,
+    short_label,
+    to_svg,
+)
 from .table import local_cell, passed_cell, upstream_cell
 
 
@@ -53,8 +62,6 @@ def _script_json(data) -> str:
 
 
 def _graphviz_svg(comp, max_nodes: int) -> str:
-    from .circuit import to_svg
-
     svg = to_svg(comp, max_nodes=max_nodes, title=False, constants=True)
     svg = re.sub(r"^.*?(?=<svg)", "", svg, flags=re.S)  # XML prolog, doctype, comments
     return svg
@@ -441,8 +448,6 @@ def to_html(comp, path=None, *, layout: str = "auto", max_nodes: int = 150) -> s
         raise ValueError(f"layout must be 'auto', 'graphviz' or 'simple', not {layout!r}")
     use_dot = layout == "graphviz" or (layout == "auto" and have_dot())
     if use_dot:
-        from .circuit import choose_collapsed
-
         svg = _graphviz_svg(comp, max_nodes)
         rep = representative(comp, choose_collapsed(comp, max_nodes))
     else:

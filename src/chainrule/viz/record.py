@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,8 +30,12 @@ from ..core.primitive import Box
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.tape import pull
 from ..core.trace import ReverseTrace
+from ..frontends.tensor import Tensor
 from ..rules.linear import getitem_p
 from . import _fmt
+from . import circuit as _circuit
+from . import html as _html
+from . import table as _table
 from ._structure import Group, Recorder, active, node_of
 
 __all__ = ["trace", "label", "scope", "Computation", "Node", "Arg", "Contribution", "Group"]
@@ -198,40 +203,29 @@ class Computation:
                 "nodes": nodes, "groups": [g.to_dict() for g in self.groups]}
 
     def to_json(self, max_elements: int = 64, **kwargs) -> str:
-        import json
-
         return json.dumps(self.to_dict(max_elements), **kwargs)
 
-    # Views live in their own modules (optional dependencies are imported there, lazily).
+    # Views live in their own modules (their optional dependencies, rich and graphviz, are
+    # imported there, lazily, when a view is first drawn).
     def explain(self, file=None, width: int | None = None, color: bool | None = None) -> None:
         """Print the backward pass as a table (needs ``rich``): one row per node, output first."""
-        from .table import explain
-
-        explain(self, file=file, width=width, color=color)
+        _table.explain(self, file=file, width=width, color=color)
 
     def explain_text(self, width: int = 140) -> str:
         """The :meth:`explain` table as plain text."""
-        from .table import explain_text
-
-        return explain_text(self, width=width)
+        return _table.explain_text(self, width=width)
 
     def circuit(self, **kwargs):
         """A ``graphviz.Digraph`` of the circuit (values above the wires, gradients below)."""
-        from .circuit import circuit
-
-        return circuit(self, **kwargs)
+        return _circuit.circuit(self, **kwargs)
 
     def render(self, path, format: str | None = None, **kwargs):  # noqa: A002
         """Write the circuit to ``path`` (``.svg`` or ``.png``; needs the graphviz ``dot`` program)."""
-        from .circuit import render
-
-        return render(self, path, format=format, **kwargs)
+        return _circuit.render(self, path, format=format, **kwargs)
 
     def to_html(self, path=None, **kwargs) -> str:
         """A self-contained HTML page stepping through the forward and backward pass."""
-        from .html import to_html
-
-        return to_html(self, path, **kwargs)
+        return _html.to_html(self, path, **kwargs)
 
     def _repr_svg_(self):  # Jupyter
         try:
@@ -396,14 +390,6 @@ def _select(wrt, names: list[str]) -> set[int] | None:
     return out
 
 
-def _tensor_type():
-    try:
-        from ..frontends.tensor import Tensor
-    except ImportError:  # the Tensor front-end is optional here
-        return None
-    return Tensor
-
-
 def _fname(f, name) -> str:
     if name:
         return name
@@ -417,7 +403,6 @@ def _run(f, args, kwargs, *, wrt, seed, structure, keep, name) -> Computation:
     chosen = _select(wrt, argnames)
 
     trace_ = ReverseTrace()
-    tensor_type = _tensor_type()
     nodes: list[Node] = []
     node_index: dict[int, int] = {}  # tape node id -> position in nodes
     call_args = []
@@ -429,7 +414,7 @@ def _run(f, args, kwargs, *, wrt, seed, structure, keep, name) -> Computation:
             continue
         new = []
         for leaf, p in zip(leaves, paths, strict=True):
-            if tensor_type is not None and isinstance(leaf, tensor_type):
+            if isinstance(leaf, Tensor):
                 # a Tensor argument: trace its value, hand f a Tensor around the traced input
                 val = _fmt.plain(leaf.value)
                 if np.asarray(val).dtype.kind not in "fiu":
@@ -439,7 +424,7 @@ def _run(f, args, kwargs, *, wrt, seed, structure, keep, name) -> Computation:
                 node_index[box._node] = len(nodes)
                 nodes.append(Node(id=len(nodes), name=p, op="input", value=_fmt.plain(box._value),
                                   named=True))
-                new.append(tensor_type(box, requires_grad=leaf.requires_grad))
+                new.append(Tensor(box, requires_grad=leaf.requires_grad))
                 continue
             if _differentiable(leaf, forced=chosen is not None):
                 leaf = _as_float(leaf)
