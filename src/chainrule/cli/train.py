@@ -571,15 +571,10 @@ def run_predict(args) -> int:
 
     from .. import nn
 
-    try:
-        net, params, meta = nn.load_model(args.model)
-    except (nn.ModelFileError, nn.ParamShapeError) as e:
-        raise CLIError(str(e)) from None
-    if net is None or "task" not in meta or "x_mean" not in meta:
-        raise CLIError(f"{args.model} was not written by 'chainrule train' (no network or preprocessing "
-                       "stored); load it from Python with chainrule.nn.load")
-    n_features = len(meta["x_mean"])
-    table = _read_for_prediction(args.data, meta, n_features)
+    net, params, meta = _load_for_prediction(args.model)
+    table = _read_for_prediction(args.data, meta, net.input_dim)
+    for note in table.notes:
+        print(f"chainrule predict: note: {note}", file=sys.stderr)
     x = nn.standardize(table.x, np.asarray(meta["x_mean"]), np.asarray(meta["x_std"]))
     with np.errstate(over="ignore", invalid="ignore"):
         out = np.asarray(net.apply(params, x))
@@ -633,11 +628,94 @@ def _parse_label(v, classes):
     return float(v)
 
 
+def _load_for_prediction(path: str):
+    """``(network, params, metadata)`` of a model written by ``chainrule train``, every field that
+    prediction reads checked: a damaged file is a one-line error, never a traceback."""
+    from .. import nn
+
+    try:
+        net, params, meta = nn.load_model(path)
+    except (nn.ModelFileError, nn.ParamShapeError) as e:
+        raise CLIError(str(e)) from None
+    if net is None or "task" not in meta or "x_mean" not in meta:
+        raise CLIError(f"{path} was not written by 'chainrule train' (no network or preprocessing "
+                       "stored); load it from Python with chainrule.nn.load")
+    problem = _metadata_problem(meta, net)
+    if problem:
+        raise CLIError(f"{path}: corrupt model metadata: {problem}")
+    return net, params, meta
+
+
+def _metadata_problem(meta: dict, net):
+    """What is wrong with the metadata ``chainrule train`` stores (``None`` if nothing)."""
+    import numpy as np
+
+    d, k = net.input_dim, net.output_dim
+
+    def numbers(key, n, positive=False):
+        try:
+            a = np.asarray(meta.get(key), dtype=float)
+        except (TypeError, ValueError):
+            return f"{key!r} should be {n} numbers, got {_short(meta.get(key))}"
+        if a.shape != (n,):
+            return f"{key!r} should be {n} numbers (one per {'feature' if n == d else 'output'}), " \
+                   f"got shape {a.shape}"
+        if not np.all(np.isfinite(a)) or (positive and not np.all(a > 0)):
+            return f"{key!r} should be finite{' and positive' if positive else ''}, got {_short(meta[key])}"
+        return None
+
+    if d is None:
+        return "the network has no input size"
+    task = meta.get("task")
+    if task not in ("classification", "regression"):
+        return f"task should be 'classification' or 'regression', got {_short(task)}"
+    problem = numbers("x_mean", d) or numbers("x_std", d, positive=True)
+    if problem:
+        return problem
+    names = meta.get("feature_names")
+    if names is not None and not (isinstance(names, list) and len(names) == d
+                                  and all(isinstance(n, str) for n in names)):
+        return f"'feature_names' should be {d} column names, got {_short(names)}"
+    for key, kinds in (("target_name", (str,)), ("target_index", (int,)), ("has_header", (bool,))):
+        v = meta.get(key)
+        if v is not None and (not isinstance(v, kinds) or (key == "target_index" and isinstance(v, bool))):
+            return f"{key!r} should be a {kinds[0].__name__}, got {_short(v)}"
+    if task == "classification":
+        classes = meta.get("classes")
+        if not isinstance(classes, list):
+            return f"a classifier needs its 'classes' list, got {_short(classes)}"
+        if len(classes) != k:
+            return f"'classes' lists {len(classes)} classes but the network has {k} outputs"
+        if not all(isinstance(c, str | int | float) and not isinstance(c, bool) for c in classes) \
+                or len({str(c) for c in classes}) != len(classes):
+            return f"'classes' should be distinct class labels, got {_short(classes)}"
+        return None
+    if k != 1:
+        return f"a regression model should have 1 output, the network has {k}"
+    return numbers("t_mean", 1) or numbers("t_std", 1, positive=True)
+
+
+def _short(v) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _read_for_prediction(data: str, meta: dict, n_features: int):
-    """Read features; a file with one extra column has the target too (named or at its index)."""
+    """Read the features the model was trained on, matched by column name where both the model
+    and the file name them (another column order, or extra columns, then work); else by position,
+    where a file with one extra column has the target too (named or at its index)."""
     from .. import nn
 
     path = nn.digits_path() if data == "digits" else data
+    names = meta.get("feature_names")
+    by_name = (meta.get("has_header") and names and len(set(names)) == len(names)
+               and not path.lower().endswith(".npz") and data != "digits")
+    if by_name:
+        try:
+            return nn.read_table(path, target=meta.get("target_name"), require_target=False,
+                                 features=names)
+        except nn.DataError as e:
+            raise CLIError(str(e)) from None
     ncol = _count_columns(path)
     target = None
     if ncol == n_features + 1:
@@ -651,6 +729,11 @@ def _read_for_prediction(data: str, meta: dict, n_features: int):
     table = _read(path, target, require_target=target is not None)
     if table.x.shape[1] != n_features:
         raise CLIError(f"{data}: has {table.x.shape[1]} feature columns, but the model takes {n_features}")
+    if meta.get("has_header") and names and path.lower().endswith(".npz"):
+        table.notes.append("columns matched by position: the .npz file has no column names")
+    elif not names and table.has_header:
+        table.notes.append("the model stores no feature names (an older model file); columns "
+                           "matched by position")
     return table
 
 

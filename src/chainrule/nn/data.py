@@ -150,12 +150,16 @@ def _check_exists(path: str) -> None:
         raise DataError(f"{path} is a folder, not a data file")
 
 
-def read_table(path: str, target=None, require_target: bool = True) -> Table:
+def read_table(path: str, target=None, require_target: bool = True, features=None) -> Table:
     """Read a ``.csv`` / ``.tsv`` (optionally ``.gz``) or ``.npz`` file.
 
     ``target``: a column name (needs a header row), an integer index (negative counts from the
     end), or ``None`` for the last column. With ``require_target=False`` and ``target=None`` every
     column is a feature (prediction input).
+    ``features``: CSV with a header row only: the feature columns by name, read in this order
+    wherever they stand in the file (a missing one is an error naming it); every other column
+    except the target is ignored and listed in ``Table.notes``. With ``require_target=False`` a
+    named target the file lacks means no target.
     CSV: a first row in which no field is a number is a header. NPZ: arrays ``x``/``X`` and
     ``t``/``y``/``target`` (or the key named by ``target``), or a single 2-D array treated like a CSV.
     """
@@ -163,13 +167,15 @@ def read_table(path: str, target=None, require_target: bool = True) -> Table:
     _check_exists(path)
     name = os.path.basename(path).lower()
     if name.endswith(".npz"):
+        if features is not None:
+            raise DataError(f"{path}: an .npz file has no column names to match features by")
         return _read_npz(path, target, require_target)
     if name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz")):
-        return _read_csv(path, target, require_target)
+        return _read_csv(path, target, require_target, features)
     raise DataError(f"{path}: unsupported file type; use .csv, .tsv (optionally .gz) or .npz")
 
 
-def _read_csv(path, target, require_target) -> Table:
+def _read_csv(path, target, require_target, features=None) -> Table:
     delimiter = "\t" if ".tsv" in os.path.basename(path).lower() else ","
     try:
         with _open_text(path) as f:
@@ -191,8 +197,18 @@ def _read_csv(path, target, require_target) -> Table:
             raise DataError(f"{path}: line {line} has {len(r)} fields, expected {ncol}")
     cells = np.array([[c.strip() for c in r] for _, r in body], dtype=str)
     lines = [line for line, _ in body]
-    tcol = _target_column(path, target, header, has_header, ncol, require_target)
-    feature_cols = [j for j in range(ncol) if j != tcol]
+    notes = []
+    if features is None:
+        tcol = _target_column(path, target, header, has_header, ncol, require_target)
+        feature_cols = [j for j in range(ncol) if j != tcol]
+    else:
+        feature_cols = _named_columns(path, list(features), header, has_header)
+        tcol = (None if not require_target and isinstance(target, str) and target not in header
+                else _target_column(path, target, header, has_header, ncol, require_target))
+        ignored = [header[j] for j in range(ncol) if j not in feature_cols and j != tcol]
+        if ignored:
+            notes.append(f"ignored {len(ignored)} column{'s' if len(ignored) > 1 else ''} the model "
+                         f"does not use: {', '.join(map(repr, ignored))}")
     if not feature_cols:
         raise DataError(f"{path}: no feature columns left besides the target")
     x = np.empty((len(body), len(feature_cols)))
@@ -202,7 +218,25 @@ def _read_csv(path, target, require_target) -> Table:
     if tcol is not None:
         t = _target_values(path, cells[:, tcol], header[tcol], lines)
     return Table(x, t, [header[j] for j in feature_cols], None if tcol is None else header[tcol],
-                 tcol, has_header, path)
+                 tcol, has_header, path, notes)
+
+
+def _named_columns(path, features, header, has_header) -> list[int]:
+    """The positions of the ``features`` columns, by header name."""
+    if not has_header:
+        shown = ", ".join(map(repr, features[:6])) + (", ..." if len(features) > 6 else "")
+        raise DataError(f"{path}: has no header row, so its columns cannot be matched to the named "
+                        f"features ({shown}); add the header row")
+    missing = [f for f in features if f not in header]
+    if missing:
+        more = f" (and {len(missing) - 1} more: {', '.join(map(repr, missing[1:4]))}" \
+               f"{', ...' if len(missing) > 4 else ''})" if len(missing) > 1 else ""
+        raise DataError(f"{path}: no column named {missing[0]!r}{more}; the model needs it")
+    twice = next((f for f in features if header.count(f) > 1), None)
+    if twice is not None:
+        raise DataError(f"{path}: column {twice!r} appears {header.count(twice)} times in the header; "
+                        "cannot tell which one the model means")
+    return [header.index(f) for f in features]
 
 
 def _target_column(path, target, header, has_header, ncol, require_target):

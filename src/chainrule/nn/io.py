@@ -112,16 +112,34 @@ def load_model(path) -> tuple[Network | None, dict, dict]:
     flat = {k[len(_PREFIX):]: v for k, v in arrays.items() if k.startswith(_PREFIX)}
     if not flat:
         raise ModelFileError(f"{path} holds no chainrule.nn parameters (arrays: {', '.join(sorted(arrays))})")
+    for key, arr in flat.items():
+        if not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)) \
+                or np.iscomplexobj(arr):
+            raise ModelFileError(f"{path}: parameter {key!r} has dtype {arr.dtype}; expected real numbers")
     params = _unflatten_params(flat)
     network = None
     if "__network__" in arrays:
         try:
-            network = Network.from_config(json.loads(str(arrays["__network__"])))
-        except (ValueError, TypeError) as e:
+            network = Network.from_config(_json_entry(arrays, "__network__", path, "network description"))
+        except (ValueError, TypeError, AttributeError) as e:
             raise ModelFileError(f"{path}: corrupt network description ({e})") from None
         _check(network, params, path)
-    metadata = json.loads(str(arrays["__metadata__"])) if "__metadata__" in arrays else {}
+    metadata = _json_entry(arrays, "__metadata__", path, "metadata") if "__metadata__" in arrays else {}
+    if not isinstance(metadata, dict):
+        raise ModelFileError(f"{path}: corrupt metadata (a JSON {type(metadata).__name__}, not an object)")
     return network, params, metadata
+
+
+def _json_entry(arrays, key, path, what):
+    """A JSON text entry of the file, parsed; a damaged one is a :class:`ModelFileError`."""
+    arr = arrays[key]
+    if arr.shape != () or arr.dtype.kind not in "US":
+        raise ModelFileError(f"{path}: corrupt {what} (expected JSON text, found an array of dtype "
+                             f"{arr.dtype} and shape {arr.shape})")
+    try:
+        return json.loads(str(arr))
+    except ValueError as e:  # json.JSONDecodeError
+        raise ModelFileError(f"{path}: corrupt {what}: not valid JSON ({e})") from None
 
 
 def load(path, network: Network | None = None) -> dict:
