@@ -315,7 +315,6 @@ def test_constants_on_traced_arrays():
         seen["allclose"] = np.allclose(x, x)
         seen["count_nonzero"] = np.count_nonzero(x > 0, axis=0)
         seen["searchsorted"] = np.searchsorted(np.sort(x[0]), x[1])
-        seen["unique"] = np.unique(np.round(x))
         seen["any"] = np.any(x > 1)
         seen["all"] = np.all(x < 10, axis=1)
         seen["array_equal"] = np.array_equal(x, x)
@@ -327,7 +326,7 @@ def test_constants_on_traced_arrays():
            "nonzero": np.nonzero(x > 0), "shape": (3, 4), "ndim": 2, "size": 12,
            "result_type": np.float64, "isclose": np.ones((3, 4), bool), "allclose": True,
            "count_nonzero": np.count_nonzero(x > 0, axis=0),
-           "searchsorted": np.searchsorted(np.sort(x[0]), x[1]), "unique": np.unique(np.round(x)),
+           "searchsorted": np.searchsorted(np.sort(x[0]), x[1]),
            "any": np.any(x > 1), "all": np.all(x < 10, axis=1), "array_equal": True,
            "argwhere": np.argwhere(x > 0)}
     for k, want in ref.items():
@@ -451,3 +450,168 @@ def test_batched_second_order(name):
         return sum(cnp.sum(np.cos(o) * o) for o in outs)
 
     check_batched(lambda *a: chainrule.grad(loss, argnums=tuple(range(len(a))))(*a), *args)
+
+
+# ---------------------------------------------------------------- values picked from the input
+# Set routines, sort and partition return input values (a subset or a rearrangement): they
+# are gathers whose derivative flows to the picked elements, never constants (issue 12 item 5).
+R = np.array([[3.0, 1.0, 2.0], [1.0, 5.0, 3.0]])          # repeats: 1 and 3 occur twice
+S = np.array([5.0, 7.0, 3.0, 7.0])
+
+
+def _first(x, values):
+    """NumPy's own answer: where each of ``values`` first occurs in ``x`` (flattened)."""
+    u, first = np.unique(x, return_index=True)
+    return first[np.searchsorted(u, values)]
+
+
+def _scatter(n, idx, w):
+    out = np.zeros(n)
+    np.add.at(out, idx, w)
+    return out
+
+
+SET_CASES = {
+    # name: (fn on (M, x, y), expected output values from NumPy, the sources' concatenation)
+    "unique": (lambda M, x, y: M.unique(x), lambda: np.unique(R)),
+    "unique_values": (lambda M, x, y: M.unique_values(x), lambda: np.unique_values(R)),
+    "unique_counts": (lambda M, x, y: M.unique_counts(x).values, lambda: np.unique_counts(R).values),
+    "unique_inverse": (lambda M, x, y: M.unique_inverse(x).values,
+                       lambda: np.unique_inverse(R).values),
+    "unique_all": (lambda M, x, y: M.unique_all(x).values, lambda: np.unique_all(R).values),
+    "union1d": (lambda M, x, y: M.union1d(x, y), lambda: np.union1d(R, S)),
+    "intersect1d": (lambda M, x, y: M.intersect1d(x, y), lambda: np.intersect1d(R, S)),
+    "setdiff1d": (lambda M, x, y: M.setdiff1d(x, y), lambda: np.setdiff1d(R, S)),
+    "setxor1d": (lambda M, x, y: M.setxor1d(x, y), lambda: np.setxor1d(R, S)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SET_CASES))
+@pytest.mark.parametrize("M", [cnp, np], ids=["chainrule.numpy", "numpy-dispatch"])
+def test_set_routines_differentiate_the_picked_values(name, M):
+    fn, numpy_values = SET_CASES[name]
+    want = numpy_values()
+    out, f_vjp = chainrule.vjp(lambda x, y: fn(M, x, y), R, S)
+    np.testing.assert_array_equal(out, want)
+    # the gradient of sum(w * out) goes to the first occurrence of each value in (R, S)
+    w = np.arange(1.0, len(want) + 1)
+    flat = np.concatenate([R.ravel(), S])
+    want_g = _scatter(flat.size, _first(flat, want), w)
+    gx, gy = f_vjp(w)
+    np.testing.assert_array_equal(gx, want_g[:R.size].reshape(R.shape))
+    np.testing.assert_array_equal(gy, want_g[R.size:])
+    assert np.any(want_g != 0)  # not the zero gradient a constant gives
+    check_batched(lambda x, y: fn(M, x, y), R, S)
+    # central differences need inputs whose perturbations keep the same values apart and the
+    # same values together (a tie split by eps changes the output's length)
+    distinct = R + np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])
+    check_grads(lambda x, y: fn(M, x, y), order=2, eps=1e-7)(distinct, np.array([5.05, 7.05, 3.05, 8.05]))
+
+
+def test_unique_outputs_match_numpy_and_only_values_are_traced():
+    for kw in [{}, dict(return_index=True), dict(return_inverse=True, return_counts=True),
+               dict(return_index=True, return_inverse=True, return_counts=True, sorted=False)]:
+        res = value(lambda x, kw=kw: cnp.unique(x, **kw), R)
+        g = chainrule.grad(lambda x, kw=kw: cnp.sum(cnp.unique(x, **kw)[0] if kw else cnp.unique(x)))(R)
+        want = np.unique(R, **kw)
+        assert type(res) is type(want)
+        for a, b in zip(res if isinstance(res, tuple) else (res,),
+                        want if isinstance(want, tuple) else (want,), strict=True):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(g, _scatter(R.size, _first(R, np.unique(R)), 1.0).reshape(R.shape))
+    for fn in (cnp.unique_counts, cnp.unique_inverse, cnp.unique_all):
+        got, want = fn(np.array(R)), getattr(np, fn.__name__)(R)
+        assert type(got) is type(want)
+        res = value(lambda x, fn=fn: fn(x), R)
+        assert type(res) is type(want)
+        for a, b in zip(res, want, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_unique_along_an_axis_and_with_nans():
+    x = np.array([[1.0, 2.0], [0.5, 0.5], [1.0, 2.0]])
+    out, f_vjp = chainrule.vjp(lambda a: cnp.unique(a, axis=0), x)
+    np.testing.assert_array_equal(out, np.unique(x, axis=0))
+    np.testing.assert_array_equal(f_vjp(np.array([[1.0, 2.0], [3.0, 4.0]]))[0],
+                                  [[3.0, 4.0], [1.0, 2.0], [0.0, 0.0]])
+    n = np.array([np.nan, 2.0, np.nan, 1.0, 2.0])
+    for fn, want_g in [(lambda a: cnp.unique(a), [1, 1, 0, 1, 0]),           # one NaN
+                       (lambda a: cnp.unique(a, equal_nan=False), [1, 1, 1, 1, 0]),
+                       (cnp.unique_values, [1, 1, 1, 1, 0])]:            # NaNs are distinct
+        out, f_vjp = chainrule.vjp(fn, n)
+        np.testing.assert_array_equal(out, (fn(n.copy())))
+        np.testing.assert_array_equal(f_vjp(np.ones(np.shape(out)))[0], want_g)
+
+
+def test_intersect1d_indices_and_setdiff1d_assume_unique():
+    a, b = np.array([4.0, 1.0, 3.0, 9.0]), np.array([3.0, 4.0, 8.0])
+    want = np.intersect1d(a, b, return_indices=True)
+    for got, w in zip(value(lambda x, y: cnp.intersect1d(x, y, return_indices=True), a, b), want,
+                      strict=True):
+        np.testing.assert_array_equal(got, w)
+    v, f_vjp = chainrule.vjp(lambda x, y: cnp.intersect1d(x, y, return_indices=True)[0], a, b)
+    ga, gb = f_vjp(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(ga, [2.0, 0.0, 1.0, 0.0])  # 3.0 and 4.0, from a
+    np.testing.assert_array_equal(gb, 0.0)
+    # assume_unique keeps ar1's order and repeats: each repeat is its own element
+    c = np.array([2.0, 7.0, 2.0])
+    out, f_vjp = chainrule.vjp(lambda x: cnp.setdiff1d(x, [7.0], assume_unique=True), c)
+    np.testing.assert_array_equal(out, np.setdiff1d(c, [7.0], assume_unique=True))
+    np.testing.assert_array_equal(f_vjp(np.array([1.0, 10.0]))[0], [1.0, 0.0, 10.0])
+
+
+def test_partition_is_a_gather():
+    x = np.array([[5.0, 1.0, 4.0, 1.0], [2.0, 8.0, 0.5, 3.0]])
+    for axis, kth in [(-1, 1), (0, 0), (None, 3), (-1, [0, 2])]:
+        out, f_vjp = chainrule.vjp(lambda a, axis=axis, kth=kth: cnp.partition(a, kth, axis=axis), x)
+        np.testing.assert_array_equal(out, np.partition(x, kth, axis=axis))
+        w = np.arange(1.0, out.size + 1).reshape(out.shape)
+        g = f_vjp(w)[0]
+        # a rearrangement: every weight lands once, on an input equal to its output
+        np.testing.assert_allclose(np.sort(g.ravel()), np.sort(w.ravel()))
+        check_grads(lambda a, axis=axis, kth=kth: np.partition(a, kth, axis=axis),
+                    order=2)(x + 0.01 * rand(2, 4))
+    check_batched(lambda a: np.partition(a, 1, axis=-1), rand(2, 4))
+
+
+def test_no_constant_returns_input_values():
+    """Audit of the constants table: on a traced input with values no computation would produce
+    by chance, no constant's floating-point result contains one of the input's values."""
+    x = 1000.25 + np.arange(12.0).reshape(3, 4) / 8
+    calls = {
+        "argmax": lambda v: constants.argmax(v), "argmin": lambda v: constants.argmin(v),
+        "argsort": lambda v: constants.argsort(v), "argpartition": lambda v: constants.argpartition(v, 1),
+        "lexsort": lambda v: constants.lexsort(v), "argwhere": lambda v: constants.argwhere(v),
+        "nonzero": lambda v: constants.nonzero(v), "flatnonzero": lambda v: constants.flatnonzero(v),
+        "searchsorted": lambda v: constants.searchsorted(v[0], v[1]),
+        "digitize": lambda v: constants.digitize(v, [1000.5, 1001.0]),
+        "shape": lambda v: constants.shape(v), "ndim": lambda v: constants.ndim(v),
+        "size": lambda v: constants.size(v), "result_type": lambda v: constants.result_type(v),
+        "iscomplexobj": lambda v: constants.iscomplexobj(v), "isrealobj": lambda v: constants.isrealobj(v),
+        "iscomplex": lambda v: constants.iscomplex(v), "isreal": lambda v: constants.isreal(v),
+        "isclose": lambda v: constants.isclose(v, v), "allclose": lambda v: constants.allclose(v, v),
+        "array_equal": lambda v: constants.array_equal(v, v),
+        "array_equiv": lambda v: constants.array_equiv(v, v),
+        "count_nonzero": lambda v: constants.count_nonzero(v), "any": lambda v: constants.any(v),
+        "all": lambda v: constants.all(v), "isin": lambda v: constants.isin(v, [1000.25]),
+        "zeros_like": lambda v: constants.zeros_like(v), "ones_like": lambda v: constants.ones_like(v),
+        "full_like": lambda v: constants.full_like(v, 3.0),
+        "bincount": lambda v: constants.bincount(np.array([0, 2, 2])),
+    }
+    # empty_like's contents are unspecified (whatever memory held), so it is not probed
+    assert set(calls) | {"empty_like"} == set(constants.__all__), \
+        "a new constant must be added to this audit"
+    seen = {}
+
+    def f(v):
+        for name, call in calls.items():
+            seen[name] = call(v)
+        return cnp.sum(v)
+
+    chainrule.grad(f)(x)
+    for name, res in seen.items():
+        for leaf in res if isinstance(res, tuple) else (res,):
+            assert not isinstance(leaf, chainrule.core.primitive.Box), name
+            leaf = np.asarray(leaf)
+            if leaf.dtype.kind == "f":
+                assert not np.isin(leaf, x).any(), f"{name} returns input values as a constant"

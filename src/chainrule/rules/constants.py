@@ -1,6 +1,10 @@
 """Functions whose result carries no derivative: indices, shapes, counts, comparisons of whole
 arrays, and arrays shaped like an input (``zeros_like``).
 
+Only functions whose result is never made of an input's values belong here: one that returns
+a subset or a rearrangement of its input (``unique``, ``sort``, ``partition``, the set
+routines) is a gather with a derivative, and lives with the gathers (``.shape``, ``.sets``).
+
 Each runs NumPy on the *values* of its arguments (traced arrays are unboxed wherever they sit:
 positional, keyword, or inside lists) and returns a plain value. They are registered for
 NumPy dispatch, so ``np.argmax(x)`` on a traced ``x`` works and records nothing.
@@ -80,12 +84,8 @@ count_nonzero = _constant(np.count_nonzero)
 any = _constant(np.any)  # noqa: A001 - mirrors numpy.any
 all = _constant(np.all)  # noqa: A001 - mirrors numpy.all
 
-# sets
-unique = _constant(np.unique)
-unique_values = _constant(np.unique_values)
-unique_counts = _constant(np.unique_counts)
-unique_inverse = _constant(np.unique_inverse)
-unique_all = _constant(np.unique_all)
+# set membership (a mask; the set routines that return values are gathers, in .sets)
+isin = _constant(np.isin)
 
 # arrays shaped like an input
 zeros_like = _constant(np.zeros_like, _metadata)
@@ -117,6 +117,5 @@ def bincount(x, weights=None, minlength=0):
 __all__ = ["argmax", "argmin", "argsort", "argpartition", "lexsort", "argwhere", "nonzero",
            "flatnonzero", "searchsorted", "digitize", "shape", "ndim", "size", "result_type",
            "iscomplexobj", "isrealobj", "iscomplex", "isreal", "isclose", "allclose",
-           "array_equal", "array_equiv", "count_nonzero", "any", "all", "unique",
-           "unique_values", "unique_counts", "unique_inverse", "unique_all", "zeros_like",
+           "array_equal", "array_equiv", "count_nonzero", "any", "all", "isin", "zeros_like",
            "ones_like", "empty_like", "full_like", "bincount"]

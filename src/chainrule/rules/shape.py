@@ -24,8 +24,8 @@ from ..core.aval import dtype_of
 from ..core.aval import shape_of as _shape
 from ..core.errors import InPlaceError
 from ..core.primitive import Box, unbox_all
-from .dispatch import implements
 from . import constants as _constants
+from .dispatch import implements
 from .elementwise import where
 from .linear import (
     astype,
@@ -621,6 +621,21 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     return take_along_axis(x, idx, axis)
 
 
+@implements(np.partition)
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """Partitioned copy: argpartition of the values (a constant), then a gather along ``axis``."""
+    if order is not None:
+        raise NotImplementedError("partition(order=...) (structured arrays) is not supported")
+    x = asarray(a)
+    if axis is None:
+        x, axis = ravel(x), -1
+    kth = unbox_all(kth)
+    if not isinstance(x, Box):
+        return np.partition(x, kth, axis=axis, kind=kind)
+    idx = np.argpartition(unbox_all(x), kth, axis=axis, kind=kind)
+    return take_along_axis(x, idx, axis)
+
+
 def method_sort(x, axis=-1, kind=None, order=None, *, stable=None):
     raise InPlaceError("x.sort() sorts in place, which a traced array does not allow (the tape "
                        "still needs the old order); use y = np.sort(x) instead")
@@ -748,6 +763,6 @@ __all__ = ["reshape", "method_reshape", "ravel", "flatten", "broadcast_to", "tra
            "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack", "append",
            "split", "array_split", "hsplit", "vsplit", "dsplit",
            "take", "take_along_axis", "repeat", "tile", "pad",
-           "flip", "fliplr", "flipud", "rot90", "roll", "sort", "method_sort", "diff",
+           "flip", "fliplr", "flipud", "rot90", "roll", "sort", "partition", "method_sort", "diff",
            "diagonal", "tril", "triu", "atleast_1d", "atleast_2d", "atleast_3d",
            "broadcast_arrays"]
