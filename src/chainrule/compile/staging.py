@@ -35,6 +35,8 @@ from ..core.errors import TracerEscapeError
 from ..core.primitive import Box
 from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.trace import Trace, TracedArray
+from ..debug import check_jit_call
+from ..debug import enabled as debug_nans_enabled
 from .fusion import fuse_elementwise, simplify
 from .ir import PY_NUMBERS, Eqn, Lit, Staged, prune
 
@@ -376,6 +378,8 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
 
     @functools.wraps(f)
     def jitted(*args, **kwargs):
+        if debug_nans_enabled():  # results checked; a non-finite one is re-run op by op to name it
+            return check_jit_call(jitted, f, statics, args, kwargs)
         key, static, leaves, treedef = key_of(args, kwargs)
         if key is None:  # under an enclosing transform: its tracer must see f's operations
             return f(*args, **kwargs)
