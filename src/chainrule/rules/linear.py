@@ -335,7 +335,8 @@ def normalize_index(key, shape) -> tuple:
         return tuple(out)
     i = ellipses[0]
     norm = tuple(out[:i]) + (slice(None),) * (ndim - consumed) + tuple(out[i + 1:])
-    if consumed == ndim and _indexes(out[:i]) and _indexes(out[i + 1:]):
+    if (consumed == ndim and _indexes(out[:i]) and _indexes(out[i + 1:])
+            and builtins.any(isinstance(k, np.ndarray) for k in out)):  # advanced indices
         return _keep_apart(tuple(out), norm, shape)
     return norm
 
