@@ -16,14 +16,29 @@ How the recording works
   A parameter used in many iterations is simply boxed once in each iteration's graph.
 * An **intermediate** Tensor holds the :class:`~chainrule.core.trace.ReverseBox`
   the primitive returned (its value and its node on the tape).
-* ``backward`` seeds the output node and calls ``trace.backward`` once: no
-  recursion and no topological sort, the tape is already in execution order.
+* ``backward`` seeds the output node, finds the records that lead to it with
+  :func:`~chainrule.core.tape.ancestors` and runs :func:`~chainrule.core.tape.pull`
+  over them (``trace.backward`` when ``create_graph`` records the pass itself): no
+  recursion and no topological sort, the tape is already in execution order. This
+  module never walks a tape itself.
 * Tensors from two graphs combined: the graphs are merged. Node ids come from one
   counter shared by all eager graphs, so both tapes are sorted by creation and a
   merge of the two sorted lists is again in execution order.
-* Without ``retain_graph`` the records a backward pass walked are dropped from the
-  tape (their saved values are freed) and their nodes marked *freed*; a later
-  backward that needs one of them raises :class:`GraphError` (never a silent zero).
+* Without ``retain_graph`` the records a backward pass walks are claimed (dropped
+  from the tape, their nodes marked *freed*) and released one by one as the pass
+  goes; a later backward that needs one of them raises :class:`GraphError` (never
+  a silent zero).
+* ``.grad`` arrays belong to their leaf: writable, never the seed or a view of it,
+  never shared with another leaf.
+* Threads: ``.grad`` accumulation, merges and a pass's claim hold one lock; recording
+  an operation does not (see ``_LOCK``).
+
+Operators and methods: NumPy's come from the one operator table
+(:mod:`chainrule.numpy.operators`), PyTorch's extra spellings from :data:`TORCH_METHODS`;
+``dim=``/``keepdim=`` are read as ``axis=``/``keepdims=``. The common call (Tensors
+of one graph, plain other arguments) takes a fast path that boxes the arguments in
+one pass (:func:`_fast_box`); anything else (a new graph, a merge, values traced by
+a functional transform) the general one (:func:`_on_graph`).
 
 Dispatch: a Tensor is itself a :class:`~chainrule.core.primitive.Box` whose "trace"
 is the front-end, at a level above every transform, so ``bind`` hands every
@@ -546,13 +561,13 @@ class Tensor(Box):
             self.requires_grad = True
 
     @classmethod
-    def _make(cls, value, box=None, op=None):
+    def _make(cls, value):
+        """A Tensor of ``value`` outside any eager graph, not requiring grad (no copy, no checks).
+        A node of a graph is made by :func:`_node`."""
         t = cls.__new__(cls)
-        t._value = value if box is None else box
-        t._box = box
+        t._value = value
+        t._box = t._grad = t._op = None
         t._requires_grad = False
-        t._grad = None
-        t._op = op
         return t
 
     # -- graph plumbing --
