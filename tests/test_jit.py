@@ -1,6 +1,8 @@
 """jit: a staged program must give what the eager call gives, for every input of its signature."""
 
 import contextlib
+import gc
+import os
 import warnings
 
 import numpy as np
@@ -395,3 +397,77 @@ def test_derivative_traces_inside_jit_still_refuse_to_drop_a_derivative():
         f(np.ones(3))
     with pytest.raises(TracerEscapeError):
         cr.jit(f)(np.ones(3))
+
+
+def _rss_mib():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+
+
+def _short_lived(k, n=5000):
+    A = np.full(n, float(k))  # other constants, other closures: the same loops
+    return cr.jit(cr.grad(lambda x: cnp.sum(cnp.tanh(x * A) ** 2 + k * x)))
+
+
+def test_identical_fused_loops_share_one_compiled_kernel():
+    pytest.importorskip("numba")
+    x = np.linspace(-1.0, 1.0, 5000)
+    first = _short_lived(0)
+    first(x)
+    first(x)
+    before = len(fusion._kernels)
+    for k, n in ((1, 5000), (2.5, 5000), (3, 7000)):  # other constants and another shape
+        xs = np.linspace(-1.0, 1.0, n)
+        f = _short_lived(k, n)
+        want = 2 * np.tanh(xs * k) * (1 - np.tanh(xs * k) ** 2) * k + k
+        for got in twice(f, xs):
+            np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+        assert f.lower(xs).kernels
+    assert len(fusion._kernels) == before
+
+
+def test_memory_stays_flat_while_building_short_lived_jitted_functions():
+    pytest.importorskip("numba")
+    if not os.path.exists("/proc/self/statm"):
+        pytest.skip("reads the resident set size from /proc")
+    x = np.linspace(-1.0, 1.0, 5000)
+    for k in range(3):  # Numba's own start-up, the first compilation
+        f = _short_lived(k)
+        f(x), f(x)
+    gc.collect()
+    start = _rss_mib()
+    for k in range(100):
+        f = _short_lived(k)
+        f(x), f(x)
+    del f
+    gc.collect()
+    # each used to compile its own loops (about 1 MiB each, never freed): ~100 MiB here
+    assert _rss_mib() - start < 16
+
+
+def test_program_cache_is_bounded_per_jitted_function(monkeypatch):
+    from chainrule.compile import staging
+
+    monkeypatch.setattr(staging, "PROGRAM_CACHE_SIZE", 3)
+    jf = cr.jit(lambda x: cnp.sin(x) * 2.0)
+    for n in (1, 2, 3, 4, 5, 1):  # the first shape is dropped, then staged again
+        x = np.linspace(0.0, 1.0, n)
+        for got in twice(jf, x):
+            np.testing.assert_allclose(got, np.sin(x) * 2.0, rtol=1e-15)
+        assert jf.cache_info()["programs"] <= 3
+    assert jf.cache_info()["programs"] == 3
+
+
+def test_past_the_compiled_loop_limit_loops_run_unfused(monkeypatch):
+    pytest.importorskip("numba")
+    monkeypatch.setattr(fusion, "KERNEL_LIMIT", len(fusion._kernels))
+    monkeypatch.setattr(fusion, "_limit_warned", [])
+    f = lambda x: cnp.cosh(x) * 3.0 - cnp.arcsinh(x) / 7.0  # noqa: E731 (a loop no test compiles)
+    x = np.linspace(-1.0, 1.0, 50)
+    with fuse_everything():
+        jf = cr.jit(f)
+        with pytest.warns(RuntimeWarning, match="distinct fused loops"):
+            got = twice(jf, x)
+        for g in got:
+            np.testing.assert_allclose(g, f(x), rtol=1e-15)
+        assert not jf.lower(x).kernels

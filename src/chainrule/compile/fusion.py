@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import numpy as np
 
@@ -385,8 +386,12 @@ def fuse_elementwise(eqns: list[Eqn], outs: list, staged: Staged):
             for k in c.members:
                 owner[k] = None
             continue
-        eqn, source = _compile(c, eqns, staged, used_outside, numba)
-        fused[c.members[-1]] = eqn
+        compiled = _compile(c, eqns, staged, used_outside, numba)
+        if compiled is None:  # past the compiled-loop limit: its members run with NumPy
+            for k in c.members:
+                owner[k] = None
+            continue
+        fused[c.members[-1]], source = compiled
         sources.append(source)
     result = []
     for k, e in enumerate(eqns):
@@ -398,12 +403,45 @@ def fuse_elementwise(eqns: list[Eqn], outs: list, staged: Staged):
 
 
 _kernel_ids = itertools.count()
+# Numba never frees the machine code of a compiled loop (dropping the dispatcher returns
+# nothing), so compiled loops are never evicted and recompiled: the process compiles at most
+# KERNEL_LIMIT distinct loop sources (about 1 MiB each), and a loop beyond them runs its
+# operations with NumPy, unfused, with a RuntimeWarning the first time.
+KERNEL_LIMIT = 256
+_kernels: dict = {}  # loop source -> Numba dispatcher
+_limit_warned: list = []  # one warning per process
+
+
+def _kernel(source: str, numba):
+    """The compiled loop for ``source``, shared by every program whose loop reads the same
+    (None past :data:`KERNEL_LIMIT`).
+
+    A loop's source names no program: constants enter as arguments, temporaries are named
+    by position and the function is always ``fused``, so identical loops (the same function
+    jitted again, another with other constants or shapes) compile once. Numba compiles a
+    dispatcher once per argument types.
+    """
+    kernel = _kernels.get(source)
+    if kernel is not None:
+        return kernel
+    if len(_kernels) >= KERNEL_LIMIT:
+        if not _limit_warned:
+            _limit_warned.append(True)
+            warnings.warn(f"chainrule.jit has compiled {len(_kernels)} distinct fused loops in "
+                          "this process (Numba never frees compiled code); new loops run "
+                          "unfused with NumPy. Raise chainrule.compile.fusion.KERNEL_LIMIT to "
+                          "compile more", RuntimeWarning, stacklevel=2)
+        return None
+    env = {"np": np}
+    exec(compile(source, "<chainrule fused loop>", "exec"), env)  # noqa: S102 - our own code
+    kernel = _kernels[source] = numba.njit(error_model="numpy", nogil=True)(env["fused"])
+    return kernel
 
 
 def _compile(c: _Cluster, eqns, staged: Staged, used_outside, numba):
     """One cluster as a Numba loop and the equation that calls it."""
     members = [eqns[k] for k in c.members]
-    made = {e.outs for e in members}
+    made = {e.outs: f"t{j}" for j, e in enumerate(members)}  # names by position: shareable
     nd = len(c.shape)
     idx = ", ".join(f"i{d}" for d in range(nd))
     params, operands, loads, pre, body, scalars = [], [], {}, [], [], []
@@ -411,7 +449,7 @@ def _compile(c: _Cluster, eqns, staged: Staged, used_outside, numba):
 
     def operand(a):
         if type(a) is int and a in made:
-            return f"t{a}"
+            return made[a]
         lit = None if type(a) is int else _scalar_literal(a.value)
         key = a if type(a) is int else ("lit", id(a.value))
         if key not in loads:
@@ -441,13 +479,12 @@ def _compile(c: _Cluster, eqns, staged: Staged, used_outside, numba):
         for a, dt in zip(e.ins, in_dts, strict=True):
             name = operand(a)
             args.append(name if typed.get(name) == dt else f"{_CAST[dt]}({name})")
-        body.append(f"t{e.outs} = {_CAST[out_dt]}({template.format(*args)})")
-        typed[f"t{e.outs}"] = out_dt
+        body.append(f"{made[e.outs]} = {_CAST[out_dt]}({template.format(*args)})")
+        typed[made[e.outs]] = out_dt
     results = [e.outs for e in members if e.outs in used_outside]
     outs = [f"o{j}" for j in range(len(results))]
-    body += [f"{o}[{idx}] = t{v}" for o, v in zip(outs, results, strict=True)]
-    n = next(_kernel_ids)
-    lines = [f"def fused_{n}({', '.join(params + outs)}):"]
+    body += [f"{o}[{idx}] = {made[v]}" for o, v in zip(outs, results, strict=True)]
+    lines = [f"def fused({', '.join(params + outs)}):"]
     lines += [f"    {s}" for s in pre]
     indent = "    "
     for d in range(nd):
@@ -455,9 +492,9 @@ def _compile(c: _Cluster, eqns, staged: Staged, used_outside, numba):
         indent += "    "
     lines += [f"{indent}{s}" for s in body]
     source = "\n".join(lines) + "\n"
-    env = {"np": np}
-    exec(compile(source, f"<chainrule fused loop {n}>", "exec"), env)  # noqa: S102 - our own code
-    kernel = numba.njit(error_model="numpy", nogil=True)(env[f"fused_{n}"])
+    kernel = _kernel(source, numba)
+    if kernel is None:
+        return None
     out_specs = [(c.shape, staged.avals[v].dtype) for v in results]
 
     def run(*arrays):
@@ -473,7 +510,7 @@ def _compile(c: _Cluster, eqns, staged: Staged, used_outside, numba):
             return _interpret(members, operands, arrays, results)
         return res
 
-    prim = Primitive(f"fused_{n}", run, multiple_results=True,
+    prim = Primitive(f"fused_{next(_kernel_ids)}", run, multiple_results=True,
                      doc=f"{len(members)} elementwise operations in one loop")
     return Eqn(prim, tuple(operands), {}, tuple(results)), source
 

@@ -27,6 +27,7 @@ import keyword
 import operator
 import traceback
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
@@ -273,6 +274,27 @@ def _codegen(eqns, in_vars, outs):
 
 # ------------------------------------------------------------------ jit
 _EAGER = object()
+PROGRAM_CACHE_SIZE = 64  # signatures kept per jitted function, least recently used dropped first
+
+
+class _LRU(OrderedDict):
+    """A dict that keeps its ``size`` most recently used entries (``get`` and assignment use)."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def get(self, key, default=None):
+        if key not in self:
+            return default
+        self.move_to_end(key)
+        return self[key]
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
 
 
 def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
@@ -292,11 +314,18 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
     new values, pass the array as an argument (or build a new ``jit(f)``). A signature
     staged later captures the values of that time; one that runs eagerly reads its
     closure at each call, as ``f`` does.
+
+    Memory stays bounded: a jitted function keeps the programs of its ``PROGRAM_CACHE_SIZE``
+    (64) most recently used signatures (an older one is staged again when called), and a
+    fused loop is compiled once per loop source and shared by every program and every jitted
+    function whose loop reads the same. Numba never frees compiled code, so a process
+    compiles at most ``chainrule.compile.fusion.KERNEL_LIMIT`` (256) distinct loops; later
+    ones run unfused, with a RuntimeWarning.
     """
     if f is None:
         return functools.partial(jit, static_argnums=static_argnums, fuse=fuse)
     statics = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
-    cache: dict = {}
+    cache = _LRU(PROGRAM_CACHE_SIZE)
 
     def split(args, kwargs):
         n = len(args)
