@@ -8,7 +8,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.numpy as cnp
-from chainrule import GraphError, Tensor, tensor
+from chainrule import GraphError, Tensor, nn, tensor
 from chainrule.core.trace import ReverseTrace, Trace, new_level
 
 RNG = np.random.default_rng(1)
@@ -190,3 +190,17 @@ def test_a_copy_is_a_new_tensor(make, kind):
     if kind == "intermediate":
         (c * c).sum().backward()
         close(x.grad, [2.0, 4.0])
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "gelu"])
+def test_activations_are_the_one_definition(name):
+    """Tensor's activations are chainrule.nn's functions: same values, same derivative at kinks."""
+    xv = np.array([-1.5, -0.0, 0.0, 0.3, 2.0])
+    x = tensor(xv, requires_grad=True)
+    y = getattr(x, name)()
+    y.sum().backward()
+    fn = getattr(nn, name)
+    close(y, fn(xv), 0)
+    close(x.grad, cr.grad(lambda v: cnp.sum(fn(v)))(xv), 0)
+    if name == "relu":
+        close(x.grad, [0.0, 0.0, 0.0, 1.0, 1.0], 0)  # relu'(0) = 0

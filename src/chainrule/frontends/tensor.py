@@ -74,6 +74,7 @@ from ..core.tape import ancestors, consume, pull
 from ..core.trace import ReverseBox, ReverseTrace, Trace, new_level
 from ..core.transforms import check_differentiable
 from ..numpy.operators import METHODS, OPERATORS, PROPERTIES, REFLECTED
+from ..rules import activations
 from ..scipy import special as _special
 
 __all__ = ["Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
@@ -988,19 +989,15 @@ def _constant_value(t: Tensor):
     return unbox_all(t._value)
 
 
-def _relu(v):
-    """max(v, 0), with derivative 0 at 0 (as PyTorch and chainrule.nn)."""
-    return cnp.where(v > 0, v, 0.0)
-
-
 _GETITEM = OPERATORS["__getitem__"]
 
 # PyTorch's method names that NumPy arrays do not have: name -> the function it calls
 TORCH_METHODS = {
     "exp": cnp.exp, "log": cnp.log, "sqrt": cnp.sqrt, "sin": cnp.sin, "cos": cnp.cos,
-    "tanh": cnp.tanh, "abs": cnp.absolute, "square": cnp.square, "sigmoid": _special.expit,
-    "relu": _relu, "matmul": cnp.matmul, "unsqueeze": cnp.expand_dims,
-    "expand_dims": cnp.expand_dims,
+    "tanh": cnp.tanh, "abs": cnp.absolute, "square": cnp.square, "matmul": cnp.matmul,
+    "unsqueeze": cnp.expand_dims, "expand_dims": cnp.expand_dims,
+    # the one definition of each activation (chainrule.nn and `chainrule explain` call the same)
+    "relu": activations.relu, "sigmoid": activations.sigmoid, "gelu": activations.gelu,
 }
 
 
