@@ -232,17 +232,33 @@ def _plain(x):
 def _bad(v, infs: bool) -> bool:
     """Whether plain ``v`` holds a NaN (or, with ``infs``, an infinity)."""
     t = type(v)
-    if t is float:
-        return not math.isfinite(v) if infs else v != v
-    if t is np.ndarray or isinstance(v, np.generic):
+    if t is float or t is _F64:  # the scalar path first: most values of scalar code
+        return not _isfinite(v) if infs else v != v
+    if t is np.ndarray:
         if v.dtype.kind not in "fc":
             return False
+        if v.size < 64:
+            return not np.isfinite(v).all() if infs else bool(np.isnan(v).any())
+        # one pass that allocates nothing: a sum is finite only if every term is (a large
+        # finite sum can overflow, so a non-finite sum is checked element by element)
+        with np.errstate(over="ignore", invalid="ignore"):
+            s = v.sum()
+        if _isfinite(s.real) and _isfinite(s.imag):
+            return False
         return not np.isfinite(v).all() if infs else bool(np.isnan(v).any())
+    if isinstance(v, np.generic):
+        if v.dtype.kind not in "fc":
+            return False
+        return _bad(complex(v) if v.dtype.kind == "c" else float(v), infs)
     if t is tuple or t is list:
         return any(_bad(_plain(a), infs) for a in v)
     if t is complex:
-        return not (math.isfinite(v.real) and math.isfinite(v.imag)) if infs else v != v
+        return not (_isfinite(v.real) and _isfinite(v.imag)) if infs else v != v
     return False
+
+
+_isfinite = math.isfinite
+_F64 = np.float64
 
 
 def _on_value(prim, args, params, ans):
