@@ -158,9 +158,10 @@ def test_logsumexp_traced_weights_second_order_and_batched():
     np.testing.assert_allclose(jacfwd(grad(f))(v), h_fd, atol=1e-8)
     np.testing.assert_allclose(jacrev(grad(f))(v), h_fd, atol=1e-8)
     check_batched(lambda a, b: csp.logsumexp(a, b=b), a, b)
-    big_a = np.array([[1000.0, 0.0, 1.0], [2.0, 800.0, -800.0]])
-    big_b = np.array([[0.0, 1.0, 2.0], [0.5, 0.0, 3.0]])
-    check_batched(lambda a, b: csp.logsumexp(a, b=b, axis=1), big_a, big_b)
+    # zero weights on the largest entries (finite derivatives: the comparison needs them)
+    a2 = np.array([[30.0, 0.0, 1.0], [2.0, 40.0, -8.0]])
+    b2 = np.array([[0.0, 1.0, 2.0], [0.5, 0.0, 3.0]])
+    check_batched(lambda a, b: csp.logsumexp(a, b=b, axis=1), a2, b2)
 
 
 def test_logsumexp_traced_weights_broadcast_against_a():

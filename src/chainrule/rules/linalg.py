@@ -28,12 +28,13 @@ from string import ascii_letters
 
 import numpy as np
 
+from ..core.aval import dtype_of
 from ..core.aval import shape_of as shape
 from ..core.primitive import Box, Primitive, strip_derivatives, unbox_all
-from .dispatch import implements
 from . import elementwise as _ew
 from . import reductions as _red
 from . import shape as _shape_ops
+from .dispatch import implements
 from .linear import lead as _lead
 from .linear import lift, ndim
 
@@ -517,41 +518,183 @@ def _expand2(x):
     return _reshape(x, shape(x) + (1, 1))
 
 
-def _trace_inv_times(a, t):
-    """``tr(A^{-1} dA)`` over the last two axes, batch-polymorphic: ``sum(A^{-T} * dA)``."""
-    return _red.sum(mT(inv(a)) * t, axis=(-2, -1))
+def _eye_like(x):
+    """The identity of ``x``'s matrix size and dtype (float32 stays float32)."""
+    return np.eye(shape(x)[-1], dtype=dtype_of(x))
+
+
+def _trace(x):
+    return _red.sum(x * _eye_like(x), axis=(-2, -1))
+
+
+def _small_adjugate(c):
+    """``(adj C, det C)`` of a (stack of) small k x k matrices by Faddeev-LeVerrier:
+    ``M_1 = I``, ``c_{k-j} = -tr(C M_j) / j``, ``M_{j+1} = C M_j + c_{k-j} I``; then
+    ``adj C = (-1)^(k-1) M_k`` and ``det C = (-1)^k c_0`` (Cayley-Hamilton). Only products and
+    traces: exact at a singular C and differentiable to every order. O(k^4), for small k only.
+    """
+    k = shape(c)[-1]
+    m = None  # M_1 = I: C M_1 is C itself
+    for j in range(1, k + 1):
+        cm = c if m is None else matmul(c, m)
+        coef = -_trace(cm) / float(j)
+        if j == k:
+            return (m if m is not None else _eye_like(c)) * (-1.0) ** (k - 1), coef * (-1.0) ** k
+        m = cm + _expand2(coef) * _eye_like(c)
+
+
+# |det A| / prod_j |A e_j| (Hadamard's ratio, in [0, 1]) above which det(A) A^{-1} is the adjugate
+# to rounding (measured: relative error below 1e-8 for n <= 30); below it, the exact formula
+_WELL_CONDITIONED = 1e-8
+# singular values below this fraction of the largest are moved out of the way by the update
+_NULL_FRACTION = 1e-6
+
+
+def _others_product(s):
+    """``prod_{j != i} s_j`` along the last axis, by exclusive prefix and suffix products
+    (no division: right where some ``s_j`` is 0)."""
+    ones = np.ones(s.shape[:-1] + (1,), dtype=s.dtype)
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return before * after
+
+
+def _adjugate_impl(a):
+    """The adjugate's value: ``det(A) A^{-1}`` where that is safe, else from the SVD
+    ``A = U diag(s) V^T``: ``adj A = det(U) det(V) V diag(prod_{j != i} s_j) U^T``."""
+    d = np.linalg.det(a)
+    if a.shape[-1] == 0:
+        return np.zeros(a.shape, dtype=a.dtype)
+    with np.errstate(all="ignore"):
+        ratio = np.abs(d) / np.prod(np.linalg.norm(a, axis=-2), axis=-1)
+    if np.all(ratio > _WELL_CONDITIONED) or not np.all(np.isfinite(a)):  # inf/nan: as NumPy's inv
+        return d[..., None, None] * np.linalg.inv(a)
+    u, sv, vh = np.linalg.svd(a)
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    return (sign[..., None, None] * mT(vh) * _others_product(sv)[..., None, :]) @ mT(u)
+
+
+def _adjugate_vjp(g, ans, a):
+    """adj A = det(A) A^{-1} near an invertible A, so d adj[E] = det (tr(A^{-1} E) A^{-1} - A^{-1} E A^{-1})
+    and the VJP is ``det (<G, A^{-1}> A^{-T} - A^{-T} G A^{-T})``."""
+    a_inv = inv(a)
+    a_inv_t = mT(a_inv)
+    gi = _red.sum(g * a_inv, axis=(-2, -1))
+    return _expand2(det(a)) * (_expand2(gi) * a_inv_t - matmul(a_inv_t, matmul(g, a_inv_t)))
+
+
+def _adjugate_jvp(t, ans, a):
+    a_inv = inv(a)
+    return _expand2(det(a)) * (_expand2(_trace(matmul(a_inv, t))) * a_inv - matmul(a_inv, matmul(t, a_inv)))
+
+
+# What a jitted program runs for det's derivative: the value is exact at every A (the impl
+# reads the data at run time); the rules, needed only for second and higher orders under jit,
+# are those of det(A) A^{-1} and so assume an invertible A. Eagerly, adjugate() is used instead,
+# exact to every order.
+adjugate_p = Primitive("adjugate", _adjugate_impl,
+                       doc="adj A = det(A) A^{-1}, also where A is singular (the transposed cofactors)")
+adjugate_p.defvjp(_adjugate_vjp)
+adjugate_p.defjvp(_adjugate_jvp)
+
+
+def adjugate(a, det_a=None):
+    """``adj A``, the transposed cofactor matrix (``d det A / dA = adj(A)^T``), of a (stack of)
+    square matrices, exact also where A is singular.
+
+    Where A is safely invertible this is ``det(A) A^{-1}``. Otherwise the k smallest singular
+    directions of A's value (k of them below ``_NULL_FRACTION`` of the largest) give constants
+    ``U`` (scaled) and ``V`` such that ``B = A + U V^T`` is well conditioned, and with
+    ``C = I_k - V^T B^{-1} U`` (k x k, singular exactly when A is):
+
+        adj(A) = det(B) (det(C) B^{-1} + B^{-1} U adj(C) V^T B^{-1})
+
+    (the Woodbury identity times the matrix determinant lemma ``det A = det B det C``; both
+    sides are polynomials in A, equal wherever B is invertible, singular A included).
+    ``adj(C)`` and ``det(C)`` come from :func:`_small_adjugate`. Nothing is inverted where A is
+    singular, every step is one of chainrule's differentiable ops and ``U``, ``V`` are
+    constants, so this is the adjugate's exact value and derivative to every order. Under
+    ``jit``, whose program must not branch on data, it is the primitive :data:`adjugate_p`:
+    the same value, with derivatives that assume an invertible A.
+    """
+    av = strip_derivatives(a)
+    if isinstance(av, Box):  # staged by jit
+        return adjugate_p(a)
+    if det_a is None:
+        det_a = det(a)
+    av = unbox_all(av)
+    dv = np.asarray(unbox_all(det_a))
+    n = shape(a)[-1]
+    if n == 0:
+        return _expand2(det_a) * inv(a)
+    with np.errstate(all="ignore"):
+        ratio = np.abs(dv) / np.prod(np.linalg.norm(av, axis=-2), axis=-1)
+    if np.all(ratio > _WELL_CONDITIONED) or not np.all(np.isfinite(av)):  # inf/nan: as inv gives
+        return _expand2(det_a) * inv(a)
+    u, sv, vh = np.linalg.svd(av)
+    top = sv[..., :1]
+    k = int(np.max(np.sum(sv <= top * _NULL_FRACTION, axis=-1)))
+    k = max(k, 1)
+    scale = np.where(top > 0, top, 1.0)[..., None]  # the update's singular values: as A's largest
+    uk = u[..., :, n - k:] * scale
+    vk = mT(vh[..., n - k:, :])
+    b = a + matmul(uk, mT(vk))
+    b_inv = inv(b)
+    c = np.eye(k, dtype=av.dtype) - matmul(mT(vk), matmul(b_inv, uk))
+    adj_c, det_c = _small_adjugate(c)
+    inner = _expand2(det_c) * b_inv + matmul(b_inv, matmul(uk, matmul(adj_c, matmul(mT(vk), b_inv))))
+    return _expand2(det(b)) * inner
 
 
 det_p = Primitive("det", np.linalg.det, doc="determinant")
-det_p.defvjp(lambda g, ans, a: _expand2(g * ans) * mT(inv(a)))
-det_p.defjvp(lambda t, ans, a: ans * _trace_inv_times(a, t))
+det_p.defvjp(lambda g, ans, a: _expand2(g) * mT(adjugate(a, ans)))
+det_p.defjvp(lambda t, ans, a: _red.sum(mT(adjugate(a, ans)) * t, axis=(-2, -1)))
 
 
 @implements(np.linalg.det)
 def det(a):
-    """``det A``. VJP: ``g det(A) A^{-T}``; JVP: ``det(A) tr(A^{-1} dA)`` (A nonsingular)."""
+    """``det A``. VJP: ``g adj(A)^T``; JVP: ``tr(adj(A) dA)`` (Jacobi's formula). The adjugate
+    (:func:`adjugate`) is ``det(A) A^{-1}`` where A is invertible and exists everywhere: at a
+    singular A the gradient is the cofactor matrix (as in JAX), not an error, to every order.
+    """
     a = _asarray(a)
     _check_square("det", a)
     _check_real("det", a)
     return det_p(a)
 
 
+def _logdet_inverse(a):
+    """``A^{-1}`` for log|det A|'s derivative, which does not exist where A is singular."""
+    try:
+        return inv(a)
+    except np.linalg.LinAlgError as e:
+        raise np.linalg.LinAlgError(
+            "slogdet: the matrix is singular (log|det| = -inf), where log|det| has no derivative; "
+            "det's derivative, the adjugate, exists everywhere (differentiate np.linalg.det)") from e
+
+
 def _slogdet_vjp(g, ans, a):
     g_sign, g_log = g
     if g_log is None:  # only the sign was used; it is locally constant
         return np.zeros(_lead(g_sign, ans[0]) + shape(a))
-    return _expand2(g_log) * mT(inv(a))
+    return _expand2(g_log) * mT(_logdet_inverse(a))
 
 
 slogdet_p = Primitive("slogdet", lambda a: tuple(np.linalg.slogdet(a)), multiple_results=True,
                       doc="(sign, log|det|); the sign is piecewise constant")
 slogdet_p.defvjp(_slogdet_vjp)
-slogdet_p.defjvp(lambda t, ans, a: (None, _trace_inv_times(a, t)))
+slogdet_p.defjvp(lambda t, ans, a: (None, _red.sum(mT(_logdet_inverse(a)) * t, axis=(-2, -1))))
 
 
 @implements(np.linalg.slogdet)
 def slogdet(a):
-    """``(sign, log|det A|)``. VJP of the log: ``g A^{-T}``; JVP: ``tr(A^{-1} dA)``; the sign is constant."""
+    """``(sign, log|det A|)``. VJP of the log: ``g A^{-T}``; JVP: ``tr(A^{-1} dA)``; the sign is constant.
+
+    At a singular A, ``slogdet`` is ``(0, -inf)`` and log|det| has no derivative (it tends to
+    -inf): differentiating it there raises ``LinAlgError`` saying so, rather than returning
+    inf or nan. Near a singular A the derivative is the (large) ``A^{-T}``. The sign alone
+    differentiates to 0 everywhere. ``det`` itself differentiates everywhere (the adjugate).
+    """
     a = _asarray(a)
     _check_square("slogdet", a)
     _check_real("slogdet", a)
