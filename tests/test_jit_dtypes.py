@@ -26,6 +26,16 @@ ARRAYS = ("bool", "int32", "int64", "float32", "float64")
 PY = {"py-int": 3, "py-negint": -2, "py-float": 2.5, "py-bool": True}
 
 
+@pytest.fixture(autouse=True, scope="module")
+def own_loop_table():
+    """This sweep compiles about a hundred distinct loops: keep them out of the process-wide
+    table, whose limit (fusion.KERNEL_LIMIT) the other tests' loops count against."""
+    saved = fusion._kernels
+    fusion._kernels = {}
+    yield
+    fusion._kernels = saved
+
+
 @contextlib.contextmanager
 def fuse_everything():
     old = fusion.MIN_SIZE
