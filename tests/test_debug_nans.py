@@ -176,6 +176,19 @@ def test_masked_branch_message_names_where_and_safe_rewrite():
     assert "0 * inf = nan" in text
 
 
+@pytest.mark.parametrize("f, prim", [(exp_overflow, ew.exp), (norm_at_zero, ew.multiply)])
+def test_with_infs_allowed_a_backward_zero_times_inf_is_not_a_masked_branch(f, prim):
+    # exp_overflow: log's rule sends 1/inf = 0 to exp(1000) = inf; norm_at_zero: sqrt's rule
+    # sends inf to d * d at d = 0. Neither involves a where().
+    x = X if f is exp_overflow else np.ones(3)
+    with pytest.raises(cr.NonFiniteError) as info, cr.debug_nans(infs=False):
+        cr.grad(f)(x)
+    err = info.value
+    assert (err.primitive, err.phase, err.cause, err.kind) == (prim, "vjp", "0*inf", "nan")
+    assert err.lineno == _born_line(f)
+    assert "masked" not in str(err) and "infs=False" in str(err)
+
+
 def test_the_safe_rewrite_is_finite_under_debug_nans():
     def safe(x):
         ok = x > 1.0

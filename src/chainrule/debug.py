@@ -526,14 +526,21 @@ def _raise_rule(mode, kind, prim, argnum, g, ans, args, params, c, site, rec=Non
     what = _rule_name(kind, prim, argnum) + (" (reverse mode)" if kind == "vjp" else " (forward mode)")
     lines = _header(vkind, what, [(kind, prim, argnum)] + chain, user, under_jit)
     gp = _plain(g)
-    lines.append(f"  {gname}: {_describe(gp)}")
+    shape = np.shape(c)
+
+    def at(v):  # the value at the first offending indices, where it lines up with them
+        pts = [(ix, _at(v, ix, shape)) for ix in idx[:2] if idx and ix]
+        pts = [f"at {ix}: {_num(val)}" for ix, val in pts if val is not None]
+        return "; " + "; ".join(pts) if pts and np.ndim(v) else ""
+
+    lines.append(f"  {gname}: {_describe(gp)}{at(gp)}")
     for i, v in enumerate(args):
         vp = v if isinstance(v, Shaped) else _plain(v)
         if vp is not None and not (isinstance(vp, np.ndarray) and vp.dtype.kind not in "biuf"):
-            lines.append(f"  argument {i}: {_describe(vp)}")
+            lines.append(f"  argument {i}: {_describe(vp)}{at(vp)}")
     ansp = ans if isinstance(ans, Shaped) else _plain(ans)
     if ansp is not None and not isinstance(ansp, tuple):
-        lines.append(f"  output of {prim.name}: {_describe(ansp)}")
+        lines.append(f"  output of {prim.name}: {_describe(ansp)}{at(ansp)}")
     lines.append(f"  contribution to argument {argnum}: {_describe(c)}"
                  + (f"; first at {idx[0]}" if idx and idx[0] else ""))
     carried = [nm for nm, v in [(gname, gp)] + [(f"argument {i}", _plain(a)) for i, a in enumerate(args)]
@@ -664,10 +671,18 @@ def _rule_cause(mode, kind, prim, argnum, g, ans, args, params, c, idx, rec):
         deriv = f"the derivative of {prim.name}, {sing[0]}, is infinite at {sing[1]}"
     else:
         deriv = f"the derivative of {prim.name} for argument {argnum} is not finite here"
-    if d_at is not None and math.isfinite(d_at) and g_at is not None and math.isfinite(g_at):
+    d_finite = d_at is not None and math.isfinite(d_at)
+    if d_finite and g_at is not None and math.isfinite(g_at):
         return "overflow", (f"overflow in the chain rule: the {gname} ({_num(g_at)}) times the local "
                             f"derivative ({_num(d_at)}) exceeds the largest float. Rescale the loss "
                             "or its inputs.")
+    if g_at is not None and not math.isfinite(g_at):  # an infinity let through (infs=False)
+        return ("0*inf" if d_at == 0 else "inf-inf"), (
+            f"the {gname} is {_num(g_at)} here (an infinity made later in the program, which "
+            f"debug_nans(infs=False) lets through) and the local derivative of {prim.name} is "
+            f"{'unknown' if d_at is None else _num(d_at)} ({point}): their product is nan. "
+            "Find where the infinity is born with debug_nans() (infinities checked).")
+    upstream = [v for v in xs + [a_at] if v is not None and not math.isfinite(v)]
     if g_at == 0:
         where = None
         if rec is not None and kind == "vjp":
@@ -675,13 +690,18 @@ def _rule_cause(mode, kind, prim, argnum, g, ans, args, params, c, idx, rec):
             if m is not None and (m[0] == id(g) or m[0] == id(gp)):
                 where = m[1]
         fix = sing[2] if sing else f"{prim.name}(where(mask, x, safe_value))"
-        if where is not None or kind == "vjp":
+        if where is not None or kind == "vjp" and not upstream:
             by = f"`where`{_where_line(where)} did not pick this branch here" if where is not None \
                 else "this value does not reach the output here (a where() or a mask dropped it)"
             return "masked-branch", (
                 f"the masked-branch trap: {by}, so its {gname} is 0, but {deriv} ({point}), and "
                 f"0 * inf = nan. The forward value was finite and discarded; its derivative still "
-                f"enters the product. Compute the branch on a safe input: {fix}.")
+                f"enters the product. Compute the branch on a safe input (x: the argument of "
+                f"{prim.name}): {fix}.")
+        if upstream:
+            return "0*inf", (f"0 * inf: the {gname} is 0 here, and {prim.name}'s values are "
+                             f"already infinite ({point}: an overflow earlier, which "
+                             "debug_nans(infs=False) lets through), so its derivative is too.")
         return "0*inf", f"0 * inf: the {gname} is 0 here but {deriv} ({point})."
     hint = _NORM_HINT if prim is ew.sqrt else ""
     return "infinite-derivative", (f"{deriv} ({point}): {prim.name} is not differentiable "
@@ -690,13 +710,16 @@ def _rule_cause(mode, kind, prim, argnum, g, ans, args, params, c, idx, rec):
 
 
 def _local_derivative(kind, prim, argnum, g, ans, args, params):
-    """The rule's contribution for a cotangent/tangent of ones (plain values), or None."""
+    """The rule's contribution for a cotangent/tangent of ones (plain values), or None.
+
+    A lean tape's stand-ins (:class:`Shaped`) are passed as they are: a rule reads only
+    what its primitive saves."""
     try:
-        if g is None or isinstance(ans, (Shaped, tuple)):
+        if g is None or isinstance(ans, tuple):
             return None
         ones = np.ones_like(np.asarray(g, dtype=float))
         vals = [a if isinstance(a, Shaped) else _plain(a) for a in args]
-        a = _plain(ans)
+        a = ans if isinstance(ans, Shaped) else _plain(ans)
         with np.errstate(all="ignore"):
             fn = prim.vjp if kind == "vjp" else prim.jvp
             return _plain(fn(argnum, ones, a, vals, params))
