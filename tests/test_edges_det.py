@@ -170,3 +170,4 @@ def test_against_jax():
     for name, a in ALL.items():
         want = np.asarray(jax.grad(jax.numpy.linalg.det)(a))
         _close(grad(np.linalg.det)(a), want, name)
+

@@ -543,9 +543,10 @@ def _small_adjugate(c):
         m = cm + _expand2(coef) * _eye_like(c)
 
 
-# |det A| / prod_j |A e_j| (Hadamard's ratio, in [0, 1]) above which det(A) A^{-1} is the adjugate
-# to rounding (measured: relative error below 1e-8 for n <= 30); below it, the exact formula
-_WELL_CONDITIONED = 1e-8
+# The reciprocal condition number (1-norm) above which det(A) A^{-1} is used: A^{-1}'s relative
+# error is then below about 1e-8, and the product is the adjugate to rounding (measured for
+# n <= 30); below it, or where A^{-1} does not exist (inv raises), the exact form.
+_RCOND_MIN = 1e-8
 # singular values below this fraction of the largest are moved out of the way by the update
 _NULL_FRACTION = 1e-6
 
@@ -559,16 +560,25 @@ def _others_product(s):
     return before * after
 
 
+def _safely_inverted(a, a_inv) -> bool:
+    """Whether every matrix of the stack ``a`` (values) has ``1 / (|A|_1 |A^{-1}|_1) > _RCOND_MIN``."""
+    with np.errstate(all="ignore"):
+        rcond = 1.0 / (np.abs(a).sum(axis=-2).max(axis=-1) * np.abs(a_inv).sum(axis=-2).max(axis=-1))
+    return bool(np.all(rcond > _RCOND_MIN))
+
+
 def _adjugate_impl(a):
     """The adjugate's value: ``det(A) A^{-1}`` where that is safe, else from the SVD
     ``A = U diag(s) V^T``: ``adj A = det(U) det(V) V diag(prod_{j != i} s_j) U^T``."""
     d = np.linalg.det(a)
     if a.shape[-1] == 0:
         return np.zeros(a.shape, dtype=a.dtype)
-    with np.errstate(all="ignore"):
-        ratio = np.abs(d) / np.prod(np.linalg.norm(a, axis=-2), axis=-1)
-    if np.all(ratio > _WELL_CONDITIONED) or not np.all(np.isfinite(a)):  # inf/nan: as NumPy's inv
-        return d[..., None, None] * np.linalg.inv(a)
+    try:
+        a_inv = np.linalg.inv(a)
+    except np.linalg.LinAlgError:  # an exactly singular matrix in the stack
+        a_inv = None
+    if a_inv is not None and (_safely_inverted(a, a_inv) or not np.all(np.isfinite(a))):
+        return d[..., None, None] * a_inv  # inf/nan entries: what NumPy's inverse makes of them
     u, sv, vh = np.linalg.svd(a)
     sign = np.linalg.det(u) * np.linalg.det(vh)
     return (sign[..., None, None] * mT(vh) * _others_product(sv)[..., None, :]) @ mT(u)
@@ -604,8 +614,9 @@ def adjugate(a, det_a=None):
 
     Where A is safely invertible this is ``det(A) A^{-1}``. Otherwise the k smallest singular
     directions of A's value (k of them below ``_NULL_FRACTION`` of the largest) give constants
-    ``U`` (scaled) and ``V`` such that ``B = A + U V^T`` is well conditioned, and with
-    ``C = I_k - V^T B^{-1} U`` (k x k, singular exactly when A is):
+    ``U`` (scaled) and ``V`` (orthonormal columns) such that ``B = A + U V^T`` is well
+    conditioned, and with ``C = I_k - V^T B^{-1} U = V^T B^{-1} A V`` (k x k, singular exactly
+    when A is):
 
         adj(A) = det(B) (det(C) B^{-1} + B^{-1} U adj(C) V^T B^{-1})
 
@@ -623,14 +634,14 @@ def adjugate(a, det_a=None):
     if det_a is None:
         det_a = det(a)
     av = unbox_all(av)
-    dv = np.asarray(unbox_all(det_a))
     n = shape(a)[-1]
-    if n == 0:
-        return _expand2(det_a) * inv(a)
-    with np.errstate(all="ignore"):
-        ratio = np.abs(dv) / np.prod(np.linalg.norm(av, axis=-2), axis=-1)
-    if np.all(ratio > _WELL_CONDITIONED) or not np.all(np.isfinite(av)):  # inf/nan: as inv gives
-        return _expand2(det_a) * inv(a)
+    try:
+        a_inv = inv(a)
+    except np.linalg.LinAlgError:  # an exactly singular matrix in the stack
+        a_inv = None
+    if a_inv is not None and (n == 0 or _safely_inverted(av, unbox_all(a_inv))
+                              or not np.all(np.isfinite(av))):  # inf/nan: as the inverse gives
+        return _expand2(det_a) * a_inv
     u, sv, vh = np.linalg.svd(av)
     top = sv[..., :1]
     k = int(np.max(np.sum(sv <= top * _NULL_FRACTION, axis=-1)))
@@ -640,7 +651,9 @@ def adjugate(a, det_a=None):
     vk = mT(vh[..., n - k:, :])
     b = a + matmul(uk, mT(vk))
     b_inv = inv(b)
-    c = np.eye(k, dtype=av.dtype) - matmul(mT(vk), matmul(b_inv, uk))
+    # C = I - V^T B^{-1} U, written V^T B^{-1} A V (V^T V = I): no cancellation against I, and
+    # exactly 0 where A V is (A's null directions)
+    c = matmul(mT(vk), matmul(b_inv, matmul(a, vk)))
     adj_c, det_c = _small_adjugate(c)
     inner = _expand2(det_c) * b_inv + matmul(b_inv, matmul(uk, matmul(adj_c, matmul(mT(vk), b_inv))))
     return _expand2(det(b)) * inner
