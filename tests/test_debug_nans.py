@@ -355,3 +355,16 @@ def test_environment_switch():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == ""
+
+
+def test_a_failing_report_still_raises_the_error(monkeypatch):
+    import chainrule.debug as debug
+
+    def broken(v):
+        raise RuntimeError("cannot describe")
+
+    monkeypatch.setattr(debug, "_describe", broken)
+    with pytest.raises(cr.NonFiniteError) as info, cr.debug_nans():
+        cr.grad(log_of_zero)(ZERO)
+    assert (info.value.primitive, info.value.phase, info.value.cause) == (ew.log, "forward", "unknown")
+    assert "cannot describe" in str(info.value)

@@ -57,7 +57,7 @@ import math
 import os
 import sys
 import threading
-from contextlib import ContextDecorator
+from contextlib import ContextDecorator, contextmanager
 
 import numpy as np
 
@@ -271,7 +271,8 @@ def _on_value(prim, args, params, ans):
     if isinstance(ans, Box) or prim.multiple_results and any(isinstance(a, Box) for a in ans):
         return  # a box of a lower-level trace: that trace's own call checks the plain value
     if _bad(ans, mode.infs):
-        _raise_forward(mode, prim, [_plain(a) for a in args], params, ans, frame)
+        with _report_guard(prim, "forward"):
+            _raise_forward(mode, prim, [_plain(a) for a in args], params, ans, frame)
 
 
 def _on_vjp(rec, argnum, node, g, contribution):
@@ -292,8 +293,9 @@ def _on_vjp(rec, argnum, node, g, contribution):
     c = _plain(contribution)
     if c is None or not _bad(c, mode.infs):
         return
-    _raise_rule(mode, "vjp", prim, argnum, g, rec.ans, rec.args, rec.params, c,
-                _lookup(mode, prim, rec.args), rec=rec)
+    with _report_guard(prim, "vjp", argnum):
+        _raise_rule(mode, "vjp", prim, argnum, g, rec.ans, rec.args, rec.params, c,
+                    _lookup(mode, prim, rec.args), rec=rec)
 
 
 def _on_jvp(prim, argnum, t, ans, args, params, contribution):
@@ -304,10 +306,27 @@ def _on_jvp(prim, argnum, t, ans, args, params, contribution):
     c = _plain(contribution)
     if c is None or not _bad(c, mode.infs):
         return
-    _raise_rule(mode, "jvp", prim, argnum, t, ans, args, params, c, _lookup(mode, prim, args))
+    with _report_guard(prim, "jvp", argnum):
+        _raise_rule(mode, "jvp", prim, argnum, t, ans, args, params, c, _lookup(mode, prim, args))
 
 
 # ----------------------------------------------------------------------------- reporting
+@contextmanager
+def _report_guard(prim, phase, argnum=None):
+    """The report is only words about an error that is certain: if composing it fails on an
+    unusual value, the error is still raised, with the primitive and phase, and says so."""
+    try:
+        yield
+    except NonFiniteError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise NonFiniteError(f"a non-finite value was born in {phase} of `{prim.name}`"
+                             + (f" (argument {argnum})" if argnum is not None else "")
+                             + f"; the detailed report failed: {exc!r}", primitive=prim,
+                             phase=phase, argnum=argnum, cause="unknown",
+                             under_jit=_UNDER_JIT.get()) from exc
+
+
 def _mask(v, infs):
     v = np.asarray(v)
     return ~np.isfinite(v) if infs else np.isnan(v)
