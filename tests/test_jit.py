@@ -471,3 +471,15 @@ def test_past_the_compiled_loop_limit_loops_run_unfused(monkeypatch):
         for g in got:
             np.testing.assert_allclose(g, f(x), rtol=1e-15)
         assert not jf.lower(x).kernels
+
+
+def test_list_operands_stay_outside_fused_loops_and_the_rest_still_fuses():
+    pytest.importorskip("numba")
+    f = lambda x: (x + [1.0, 2.0, 3.0, 4.0]) * 2.0 + x * 3  # noqa: E731
+    x = np.linspace(-1.0, 1.0, 4)
+    with fuse_everything():
+        jf = cr.jit(f)
+        for got in twice(jf, x):
+            np.testing.assert_array_equal(got, f(x))
+        program = jf.lower(x)
+    assert len(program.kernels) == 1 and "= add(v0, c" in program.source

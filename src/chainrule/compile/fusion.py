@@ -242,6 +242,8 @@ def _loop(e: Eqn, staged: Staged):
     fused loop cannot reproduce it exactly."""
     prim = e.prim
     ins = [staged.dtype_in(a) for a in e.ins]
+    if any(d is None for d in ins):  # (not `None in ins`: a float64 dtype equals None)
+        return None
     try:
         if prim is ew.where:
             out = np.result_type(*(_WEAK_VALUE[d] if isinstance(d, type) else d for d in ins[1:]))

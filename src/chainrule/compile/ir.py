@@ -11,6 +11,8 @@ reads it; none of them imports another's module for it.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..core.aval import ShapedArray, aval_of
 
 __all__ = ["Lit", "Eqn", "Staged", "prune", "PY_NUMBERS"]
@@ -85,9 +87,13 @@ class Staged:
     def dtype_in(self, a):
         """What NumPy's type resolution sees for operand ``a``: a dtype, or ``int``/``float``
         for a weakly typed Python number (``ufunc.resolve_dtypes`` accepts both; a Python
-        bool is NumPy's bool)."""
-        dtype = self.avals[a].dtype if type(a) is int else aval_of(a.value).dtype
-        weak = a in self.weak if type(a) is int else type(a.value) in PY_NUMBERS
+        bool is NumPy's bool); None for a constant that is neither an array nor a number."""
+        if type(a) is int:
+            dtype, weak = self.avals[a].dtype, a in self.weak
+        elif isinstance(a.value, np.ndarray | np.generic) or type(a.value) in PY_NUMBERS:
+            dtype, weak = aval_of(a.value).dtype, type(a.value) in PY_NUMBERS
+        else:  # a list, a tuple, None: no dtype of its own (NumPy converts it per call)
+            return None
         return _WEAK.get(dtype.kind, dtype) if weak else dtype
 
     def shape_in(self, a) -> tuple:
