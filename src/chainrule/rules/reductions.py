@@ -26,8 +26,8 @@ from ..core.aval import dtype_of
 from ..core.aval import shape_of as _shape
 from ..core.errors import InPlaceError
 from ..core.primitive import Box, Primitive, strip_derivatives, unbox_all
-from .dispatch import implements
 from . import shape as _shape_ops
+from .dispatch import implements
 from .elementwise import isnan, maximum, minimum, sqrt, where
 from .linear import expand_to_input, keepdims_shape, normalize_axis, normalize_axis1, sum_p
 
@@ -342,6 +342,10 @@ def average(x, axis=None, weights=None, returned=False, *, keepdims=False):
         w = _shape_ops.reshape(w, (ws[0],) + (1,) * (-ax - 1))
     axes = normalize_axis(axis, len(xs))
     wsum = sum(_shape_ops.broadcast_to(w, xs), axis=axes, keepdims=keepdims)
+    # NumPy's error, not an inf or nan mean and gradient (under jit, which must not read
+    # data, the division's inf/nan instead)
+    if not _staged(wsum) and np.any(unbox_all(wsum) == 0):
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
     r = sum(x * w, axis=axes, keepdims=keepdims) / wsum
     return (r, wsum) if returned else r
 
