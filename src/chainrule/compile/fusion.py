@@ -64,7 +64,7 @@ def simplify(eqns: list[Eqn], outs: list, staged: Staged):
                _freeze(tuple(e.params.items())))
         prev = seen.get(key)
         if prev is not None:
-            rename.update(zip(e.out_vars(), prev.out_vars(), strict=True))
+            rename.update(zip(e.outs, prev.outs, strict=True))
             continue
         e = Eqn(e.prim, ins, e.params, e.outs)
         seen[key] = e
@@ -81,7 +81,7 @@ def simplify(eqns: list[Eqn], outs: list, staged: Staged):
 def _merge_scatters(eqns, uses, staged: Staged):
     """``scatter_add(a, i, s) + scatter_add(b, i, s)`` -> ``scatter_add(a + b, i, s)``."""
     avals = staged.avals
-    producer = {o: k for k, e in enumerate(eqns) for o in e.out_vars()}
+    producer = {o: k for k, e in enumerate(eqns) for o in e.outs}
     out: list = list(eqns)
     add = ew.add
     for k, e in enumerate(eqns):
@@ -92,14 +92,14 @@ def _merge_scatters(eqns, uses, staged: Staged):
             continue
         s1, s2 = eqns[p], eqns[q]
         if (s1.prim is not scatter_add_p or s2.prim is not s1.prim or out[p] is None
-                or out[q] is None or uses.get(s1.outs) != 1 or uses.get(s2.outs) != 1
+                or out[q] is None or uses.get(s1.outs[0]) != 1 or uses.get(s2.outs[0]) != 1
                 or _freeze(tuple(s1.params.items())) != _freeze(tuple(s2.params.items()))
                 or any(type(a) is not int for a in (s1.ins[0], s2.ins[0]))
                 or avals[s1.ins[0]] != avals[s2.ins[0]]):
             continue
         total = staged.new_var(aval=avals[s1.ins[0]])
         out[p] = out[q] = None
-        out[k] = [Eqn(add, (s1.ins[0], s2.ins[0]), {}, total),
+        out[k] = [Eqn(add, (s1.ins[0], s2.ins[0]), {}, (total,)),
                   Eqn(s1.prim, (total,), s1.params, e.outs)]
     flat: list = []
     for e in out:
@@ -137,26 +137,27 @@ def _sum_scatters(eqns, uses, avals):
     twice; ``scatter_sum`` allocates one and adds ``a`` and ``b`` into views of it.
     """
     add = ew.add
-    producer = {o: k for k, e in enumerate(eqns) for o in e.out_vars()}
+    producer = {o: k for k, e in enumerate(eqns) for o in e.outs}
     terms: dict = {}  # var -> [(value operand, idx)], for single-use sums of scatters
     shape_of: dict = {}
     out = list(eqns)
     for k, e in enumerate(eqns):
         if e.prim is scatter_add_p and type(e.ins[0]) is int and _basic(e.params["idx"]) \
-                and avals[e.outs].dtype == _F64:
-            terms[e.outs] = [(e.ins[0], e.params["idx"])]
-            shape_of[e.outs] = e.params["shape"]
+                and avals[e.outs[0]].dtype == _F64:
+            terms[e.outs[0]] = [(e.ins[0], e.params["idx"])]
+            shape_of[e.outs[0]] = e.params["shape"]
             continue
         if e.prim is not add or not all(type(a) in (int,) and a in terms for a in e.ins) \
                 or any(uses.get(a) != 1 for a in e.ins) \
-                or shape_of[e.ins[0]] != shape_of[e.ins[1]] or avals[e.outs].dtype != _F64:
+                or shape_of[e.ins[0]] != shape_of[e.ins[1]] or avals[e.outs[0]].dtype != _F64:
             continue
-        terms[e.outs] = terms[e.ins[0]] + terms[e.ins[1]]
-        shape_of[e.outs] = shape_of[e.ins[0]]
+        terms[e.outs[0]] = terms[e.ins[0]] + terms[e.ins[1]]
+        shape_of[e.outs[0]] = shape_of[e.ins[0]]
         for a in e.ins:
             out[producer[a]] = None
-        vals, idxs = zip(*terms[e.outs], strict=True)
-        out[k] = Eqn(scatter_sum, tuple(vals), {"idxs": idxs, "shape": shape_of[e.outs]}, e.outs)
+        vals, idxs = zip(*terms[e.outs[0]], strict=True)
+        out[k] = Eqn(scatter_sum, tuple(vals), {"idxs": idxs, "shape": shape_of[e.outs[0]]},
+                     e.outs)
     return [e for e in out if e is not None]
 
 
@@ -260,7 +261,7 @@ def _loop(e: Eqn, staged: Staged):
     except (TypeError, ValueError):  # NumPy has no loop for these dtypes
         return None
     if len(dts) != len(ins) + 1 or any(d not in _CAST for d in dts) \
-            or any(d.kind not in kinds for d in dts[:-1]) or dts[-1] != staged.avals[e.outs].dtype:
+            or any(d.kind not in kinds for d in dts[:-1]) or dts[-1] != staged.avals[e.outs[0]].dtype:
         return None
     for a, d in zip(e.ins, dts, strict=False):
         # a Python int NumPy cannot hold in a narrower loop raises there; a cast would wrap
@@ -321,9 +322,9 @@ def _scalar_literal(v):
 
 def _fusable(e: Eqn, staged: Staged):
     """The loop shape of ``e`` when it can join a fused loop, else None."""
-    if e.prim.multiple_results or type(e.outs) is not int:
+    if e.prim.multiple_results:
         return None
-    shape = staged.avals[e.outs].shape
+    shape = staged.avals[e.outs[0]].shape
     if not shape or math.prod(shape) < MIN_SIZE or _loop(e, staged) is None:
         return None
     for a in e.ins:
@@ -374,7 +375,7 @@ def fuse_elementwise(eqns: list[Eqn], outs: list, staged: Staged):
             clusters.append(target)
         target.members.append(k)
         owner[k] = target
-        made_by[e.outs] = target
+        made_by[e.outs[0]] = target
     used_outside: set = {o for o in outs if type(o) is int}
     for k, e in enumerate(eqns):
         for v in e.in_vars():
@@ -443,7 +444,7 @@ def _kernel(source: str, numba):
 def _compile(c: _Cluster, eqns, staged: Staged, used_outside, numba):
     """One cluster as a Numba loop and the equation that calls it."""
     members = [eqns[k] for k in c.members]
-    made = {e.outs: f"t{j}" for j, e in enumerate(members)}  # names by position: shareable
+    made = {e.outs[0]: f"t{j}" for j, e in enumerate(members)}  # names by position: shareable
     nd = len(c.shape)
     idx = ", ".join(f"i{d}" for d in range(nd))
     params, operands, loads, pre, body, scalars = [], [], {}, [], [], []
@@ -481,9 +482,9 @@ def _compile(c: _Cluster, eqns, staged: Staged, used_outside, numba):
         for a, dt in zip(e.ins, in_dts, strict=True):
             name = operand(a)
             args.append(name if typed.get(name) == dt else f"{_CAST[dt]}({name})")
-        body.append(f"{made[e.outs]} = {_CAST[out_dt]}({template.format(*args)})")
-        typed[made[e.outs]] = out_dt
-    results = [e.outs for e in members if e.outs in used_outside]
+        body.append(f"{made[e.outs[0]]} = {_CAST[out_dt]}({template.format(*args)})")
+        typed[made[e.outs[0]]] = out_dt
+    results = [e.outs[0] for e in members if e.outs[0] in used_outside]
     outs = [f"o{j}" for j in range(len(results))]
     body += [f"{o}[{idx}] = {made[v]}" for o, v in zip(outs, results, strict=True)]
     lines = [f"def fused({', '.join(params + outs)}):"]
@@ -522,5 +523,5 @@ def _interpret(members, operands, arrays, results):
     env = {a: x for a, x in zip(operands, arrays, strict=True) if type(a) is int}
     for e in members:
         args = [env[a] if type(a) is int else a.value for a in e.ins]
-        env[e.outs] = e.prim.impl(*args, **e.params)
+        env[e.outs[0]] = e.prim.impl(*args, **e.params)
     return tuple(np.asarray(env[v]) for v in results)

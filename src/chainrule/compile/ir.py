@@ -35,8 +35,8 @@ class Lit:
 class Eqn:
     """One staged primitive call: ``outs = prim.impl(*ins, **params)``.
 
-    ``ins`` holds variable numbers (ints) and :class:`Lit` constants; ``outs`` a variable
-    number, or a tuple of them for a multiple-result primitive.
+    ``ins`` holds variable numbers (ints) and :class:`Lit` constants; ``outs`` is always a
+    tuple of variable numbers (one per result), like a tape record's ``out``.
     """
 
     __slots__ = ("prim", "ins", "params", "outs")
@@ -46,9 +46,6 @@ class Eqn:
         self.ins = ins
         self.params = params
         self.outs = outs
-
-    def out_vars(self) -> tuple:
-        return self.outs if type(self.outs) is tuple else (self.outs,)
 
     def in_vars(self) -> list:
         return [a for a in self.ins if type(a) is int]
@@ -108,7 +105,7 @@ def prune(eqns: list[Eqn], wanted) -> list[Eqn]:
     live = set(wanted)
     kept = []
     for e in reversed(eqns):
-        if any(o in live for o in e.out_vars()):
+        if any(o in live for o in e.outs):
             kept.append(e)
             live.update(e.in_vars())
     kept.reverse()

@@ -151,8 +151,8 @@ class StagingTrace(Trace):
             outs = tuple(new_var(v) for v in ans)
             result = tuple(StagedBox(v, self, n) for v, n in zip(ans, outs, strict=True))
         else:
-            outs = new_var(ans)
-            result = StagedBox(ans, self, outs)
+            outs = (new_var(ans),)
+            result = StagedBox(ans, self, outs[0])
         self.staged.eqns.append(Eqn(prim, tuple(ins), self.constant(params), outs))
         return result
 
@@ -255,11 +255,11 @@ def _codegen(eqns, in_vars, outs):
             env[name] = impl
         args = [operand(a) for a in e.ins]
         args += [f"{k}={constant(v, 'p')}" for k, v in e.params.items()]
-        outs_text = ", ".join(f"v{o}" for o in e.out_vars()) + ("," if type(e.outs) is tuple
-                                                                and len(e.outs) == 1 else "")
+        outs_text = ", ".join(f"v{o}" for o in e.outs) + (
+            "," if e.prim.multiple_results and len(e.outs) == 1 else "")
         lines.append(f"    {outs_text or '_'} = {impls[id(impl)]}({', '.join(args)})")
-        dead = [f"v{v}" for v in frees[i] if v not in e.out_vars()]
-        dead += [f"v{v}" for v in e.out_vars() if v not in last_use]
+        dead = [f"v{v}" for v in frees[i] if v not in e.outs]
+        dead += [f"v{v}" for v in e.outs if v not in last_use]
         if dead:
             lines.append(f"    del {', '.join(sorted(dead))}")
     # an output that is an input or a constant is copied: the caller may modify what it gets
