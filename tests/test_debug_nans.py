@@ -15,8 +15,14 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+import chainrule.debug as debug
+from chainrule.cli.main import main
 from chainrule.core.tape import Checks
+from chainrule.debug import nonfinite_marks
 from chainrule.rules import elementwise as ew
+from chainrule.viz.browser import launch, why_unavailable
+from chainrule.viz.circuit import have_dot
+from chainrule.viz.html import page_data
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -358,8 +364,6 @@ def test_environment_switch():
 
 
 def test_a_failing_report_still_raises_the_error(monkeypatch):
-    import chainrule.debug as debug
-
     def broken(v):
         raise RuntimeError("cannot describe")
 
@@ -368,3 +372,93 @@ def test_a_failing_report_still_raises_the_error(monkeypatch):
         cr.grad(log_of_zero)(ZERO)
     assert (info.value.primitive, info.value.phase, info.value.cause) == (ew.log, "forward", "unknown")
     assert "cannot describe" in str(info.value)
+
+
+# ----------------------------------------------------------------------------- the glass box
+def sqrt_times_zero(x):
+    return np.sqrt(x) * 0.0
+
+
+def test_glass_box_marks_born_and_passed_nodes():
+    comp = cr.trace(sqrt_times_zero)(0.0)
+    by_name = {n.name: n.id for n in comp.nodes}
+    marks = nonfinite_marks(comp)
+    # sqrt's rule makes 0 * inf = nan; x only receives it; the multiply sends a finite 0
+    assert marks == {by_name["sqrt_1"]: {"backward": "born"}, by_name["x"]: {"backward": "passed"}}
+    log_comp = cr.trace(lambda x: np.sum(np.log(x) * 2.0))(np.array([1.0, 0.0]))
+    log_marks = {log_comp.nodes[i].op: m for i, m in nonfinite_marks(log_comp).items()}
+    assert log_marks["log"]["forward"] == "born" and log_marks["multiply"] == {"forward": "passed"}
+    assert nonfinite_marks(cr.trace(lambda x: np.sqrt(x) * 2.0)(1.0)) == {}
+
+
+def test_explain_table_and_cli_show_where_it_was_born(capsys):
+    text = cr.trace(sqrt_times_zero)(0.0).explain_text()
+    lines = text.splitlines()
+    born = next(i for i, line in enumerate(lines) if "NaN/Inf born here" in line)
+    assert lines[born - 1].split()[0] == "sqrt_1"
+    assert "(backward)" in " ".join(lines[born:born + 2]) and "NaN/Inf passed on" in text
+    assert "NaN/Inf" not in cr.trace(lambda x: np.sqrt(x) * 2.0)(1.0).explain_text()
+    main(["explain", "sqrt(x) * 0", "--x", "0", "--no-files"])
+    out = capsys.readouterr().out
+    rows = out.splitlines()
+    born = next(i for i, line in enumerate(rows) if "NaN/Inf born here" in line)
+    assert rows[born - 1].split()[0] == "sqrt(x)"
+    assert "NaN/Inf passed on" in out
+
+
+def test_step_through_page_carries_the_marks():
+    comp = cr.trace(sqrt_times_zero)(0.0)
+    data = page_data(comp)
+    by_name = {n["name"]: n for n in data["nodes"]}
+    assert by_name["sqrt_1"]["nonfinite"] == {"backward": "born"}
+    assert by_name["sqrt_1"]["nan_note"] == "NaN/Inf born here (backward)"
+    assert by_name["x"]["nonfinite"] == {"backward": "passed"}
+    assert by_name["sqrt_times_zero"]["nonfinite"] is None
+
+
+STATE = """() => { const d = JSON.parse(document.getElementById('glassbox-data').textContent);
+  const out = {};
+  for (const n of d.nodes) {
+    const g = document.getElementById(n.el);
+    const shape = g && g.querySelector('ellipse, polygon, path');
+    out[n.name] = {born: !!g && g.classList.contains('nan-born'),
+                   passed: !!g && g.classList.contains('nan-passed'),
+                   fill: shape ? getComputedStyle(shape).fill : null,
+                   row: document.getElementById('row' + n.id).className};
+  }
+  return {nodes: out, phase: document.getElementById('phase').textContent,
+          note: document.getElementById('note').textContent,
+          step: document.getElementById('stepinfo').textContent}; }"""
+
+
+@pytest.mark.skipif(why_unavailable() is not None, reason=f"no headless browser: {why_unavailable()}")
+@pytest.mark.parametrize("layout", ["simple", "graphviz"] if have_dot() else ["simple"])
+def test_browser_steps_to_the_red_node(tmp_path, layout):
+    from playwright.sync_api import sync_playwright
+
+    page_path = tmp_path / "nan.html"
+    cr.trace(sqrt_times_zero)(0.0).to_html(page_path, layout=layout)
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 720})
+            page.goto(page_path.resolve().as_uri())
+            seen = []
+            while True:
+                state = page.evaluate(STATE)
+                seen.append(state)
+                if state["nodes"]["sqrt_1"]["born"] or page.is_disabled("#next"):
+                    break
+                page.click("#next")
+            page.screenshot(path=str(tmp_path / f"nan_{layout}.png"))
+        finally:
+            browser.close()
+    last = seen[-1]
+    assert last["nodes"]["sqrt_1"]["born"], "stepped to the end without a red node"
+    # the forward pass is all finite: nothing is marked until the backward pass reaches sqrt
+    assert all(not n["born"] and not n["passed"] for s in seen[:-1] for n in s["nodes"].values())
+    assert last["phase"] == "backward pass" and "sqrt_1" in last["step"]
+    assert "NaN/Inf born here (backward)" in last["note"]
+    assert last["nodes"]["sqrt_1"]["fill"] == "rgb(255, 157, 157)"  # red
+    assert "nan-born" in last["nodes"]["sqrt_1"]["row"]
+    assert not last["nodes"]["x"]["passed"]  # x's step comes next

@@ -68,7 +68,7 @@ from .core.tape import Checks, jvp_sum, pull
 from .core.trace import ReverseTrace, Shaped
 from .rules import elementwise as ew
 
-__all__ = ["debug_nans", "NonFiniteError"]
+__all__ = ["debug_nans", "NonFiniteError", "nonfinite_marks"]
 
 
 class NonFiniteError(ChainruleError, FloatingPointError):
@@ -744,6 +744,48 @@ def _local_derivative(kind, prim, argnum, g, ans, args, params):
             return _plain(fn(argnum, ones, a, vals, params))
     except Exception:  # noqa: BLE001 - only a better message is at stake; the error is raised anyway
         return None
+
+
+# ----------------------------------------------------------------------------- the glass box
+def nonfinite_marks(comp) -> dict:
+    """Where a traced computation's NaNs and infinities were born, and where they only passed.
+
+    ``comp`` is a glass-box :class:`~chainrule.viz.Computation` (read through its nodes'
+    ``value``, ``stats``, ``inputs``, ``grad`` and ``passed_down``). Returns node id ->
+    ``{"forward": state, "backward": state}`` with ``state`` ``"born"`` (finite inputs,
+    non-finite result: an input that holds one counts as born, it entered there) or
+    ``"passed"``; a phase without a non-finite value is absent, and so is a node without any.
+    In the backward phase a node is born when what it passes down is non-finite while the
+    gradient arriving at it and its forward values are finite (the masked-branch trap: 0
+    arrives at sqrt(0)).
+    """
+    nodes = comp.nodes
+
+    def bad(x, stats=None) -> bool:
+        if x is None:
+            return bool(stats and stats.get("nonfinite"))
+        x = _plain(x)
+        return x is not None and _bad(x if not isinstance(x, (list, tuple)) else tuple(x), True)
+
+    def arg(a):
+        return nodes[a.node].value if a.node is not None else a.value
+
+    marks = {}
+    for n in nodes:
+        m = {}
+        value_bad = bad(n.value, n.stats)
+        inputs_bad = any(bad(arg(a), nodes[a.node].stats if a.node is not None else None)
+                         for a in n.inputs)
+        if value_bad:
+            m["forward"] = "passed" if inputs_bad else "born"
+        sent = any(c is not None and bad(c) for c in n.passed_down)
+        upstream_bad = n.grad is not None and bad(n.grad)
+        if sent or upstream_bad:
+            born = sent and not upstream_bad and not value_bad and not inputs_bad
+            m["backward"] = "born" if born else "passed"
+        if m:
+            marks[n.id] = m
+    return marks
 
 
 # ----------------------------------------------------------------------------- jit

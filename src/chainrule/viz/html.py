@@ -14,6 +14,7 @@ import json
 import re
 from pathlib import Path
 
+from ..debug import nonfinite_marks
 from . import _fmt
 from .circuit import (
     GRAD_COLOR,
@@ -25,12 +26,13 @@ from .circuit import (
     short_label,
     to_svg,
 )
-from .table import local_cell, passed_cell, upstream_cell
+from .table import local_cell, nonfinite_note, passed_cell, upstream_cell
 
 
 def page_data(comp, rep=None) -> dict:
     """What the page's script reads: node texts, the steps, and which SVG element shows what."""
     rep = rep or {n.id: ("n", n.id) for n in comp.nodes}
+    marks = nonfinite_marks(comp)  # born in red, passed on in grey, as each phase reaches them
     nodes = []
     for n in comp.nodes:
         nodes.append({
@@ -39,6 +41,7 @@ def page_data(comp, rep=None) -> dict:
             "value": _fmt.fmt_value(n.value), "local": local_cell(comp, n),
             "upstream": upstream_cell(comp, n), "passed": passed_cell(comp, n),
             "parents": n.parents, "reaches": n.grad is not None,
+            "nonfinite": marks.get(n.id), "nan_note": nonfinite_note(marks.get(n.id)),
         })
     steps = [{"phase": "forward", "node": n.id} for n in comp.nodes]
     steps += [{"phase": "backward", "node": n.id} for n in comp.backward_order() if n.grad is not None]
@@ -187,6 +190,11 @@ tr.current { background: #fff6cc; }
 .edge.active path, .edge.active line { stroke: #f0a000; stroke-width: 2.5px; }
 .edge .hidden, .hidden { visibility: hidden; }
 .node.pending { opacity: .35; }
+.node.nan-born ellipse, .node.nan-born polygon, .node.nan-born path { fill: #ff9d9d; stroke: #c00000; }
+.node.nan-born text { fill: #8b0000; }
+.node.nan-passed ellipse, .node.nan-passed polygon, .node.nan-passed path { fill: #d6d6d6; stroke: #888; }
+.node.nan-passed text { fill: #666; }
+tr.nan-born td { background: #ffd9d9; } tr.nan-passed td { color: #888; }
 """
 
 _JS = r"""
@@ -319,10 +327,19 @@ _JS = r"""
     if (back) for (var i = nodes.length; i <= step; i++) processed[steps[i].node] = true;
     document.querySelectorAll(".current").forEach(function (x) { x.classList.remove("current"); });
     document.querySelectorAll(".edge.active").forEach(function (x) { x.classList.remove("active"); });
+    var nan = {};  // NaN/Inf marks of the phases reached so far: born (red), passed on (grey)
     nodes.forEach(function (n) {
       var g = el(n.el);
       if (g) g.classList.toggle("pending", n.id > fwdDone);
-      var tr = $("row" + n.id);
+      var tr = $("row" + n.id), m = n.nonfinite || {}, seen = [];
+      if (m.forward && n.id <= fwdDone) seen.push(m.forward);
+      if (m.backward && processed[n.id]) seen.push(m.backward);
+      nan[n.id] = seen.indexOf("born") >= 0 ? "born" : seen.length ? "passed" : "";
+      [g, tr].forEach(function (x) {
+        if (!x) return;
+        x.classList.toggle("nan-born", nan[n.id] === "born");
+        x.classList.toggle("nan-passed", nan[n.id] === "passed");
+      });
       tr.querySelectorAll("td").forEach(function (td) {
         var k = td.dataset.key, txt = "";
         if (k === "name") txt = n.name + (n.output ? " (output)" : "");
@@ -356,6 +373,7 @@ _JS = r"""
                      : "The gate multiplies it by its local gradients and passes the results down.")
       : (cur.input ? "An input enters the circuit." :
          "The gate computes its output and, on the side, its local gradient with respect to each input."));
+    if (nan[cur.id]) $("note").textContent += " " + cur.nan_note + ".";
     set("stepinfo", "step " + (step + 1) + " of " + steps.length + " (" + s.phase + ": " + cur.name + ")");
     $("slider").value = String(step);
     $("prev").disabled = step === 0; $("next").disabled = step === steps.length - 1;

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import io
 
+from ..debug import nonfinite_marks
 from . import _fmt
 
 VALUE_STYLE = "green"
 GRAD_STYLE = "red"
+BORN_STYLE = "bold white on red"  # the node where a NaN/Inf was born (debug_nans' sense)
+PASSED_STYLE = "dim"  # a node that only passed one on
 
 
 def _rich():
@@ -94,13 +97,23 @@ def passed_cell(comp, n) -> str:
     return "\n".join(lines)
 
 
+def nonfinite_note(mark) -> str:
+    """``NaN/Inf born here (backward)`` or ``NaN/Inf passed on``, for a node's mark (or "")."""
+    if not mark:
+        return ""
+    born = [phase for phase, state in mark.items() if state == "born"]
+    return f"NaN/Inf born here ({', '.join(born)})" if born else "NaN/Inf passed on"
+
+
 def rows(comp) -> list[dict]:
     """The table's cells as strings, one dict per node in backward order."""
     out = []
+    marks = nonfinite_marks(comp)
     for n in comp.backward_order():
         out.append({"node": n.name, "op": n.signature(comp.nodes), "value": _fmt.fmt_value(n.value),
                     "local": local_cell(comp, n), "upstream": upstream_cell(comp, n),
-                    "passed": passed_cell(comp, n), "is_output": n.is_output, "is_input": n.is_input})
+                    "passed": passed_cell(comp, n), "is_output": n.is_output, "is_input": n.is_input,
+                    "nonfinite": marks.get(n.id)})
     return out
 
 
@@ -120,8 +133,12 @@ def build_table(comp):
     table.add_column("gradient passed down", style=GRAD_STYLE, overflow="fold")
     for r in rows(comp):
         name = r["node"] + (" (output)" if r["is_output"] else "")
+        mark = r["nonfinite"]
+        if mark:
+            name += "\n" + nonfinite_note(mark)
+        style = None if not mark else BORN_STYLE if "born" in mark.values() else PASSED_STYLE
         table.add_row(Text(name), Text(r["op"]), Text(r["value"]), Text(r["local"]),
-                      Text(r["upstream"]), Text(r["passed"]))
+                      Text(r["upstream"]), Text(r["passed"]), style=style)
     return table
 
 
