@@ -216,8 +216,13 @@ def test_int_division_and_python_int_overflow_follow_numpy():
             for a, b in zip(jf(i, k), f(i, k), strict=True):
                 assert a.dtype == b.dtype
                 np.testing.assert_array_equal(a, b)
-    # a Python int that int32 cannot hold: NumPy raises, and so must the program
-    with pytest.raises(OverflowError):
-        f(i, 2 ** 40)
-    with pytest.raises(OverflowError):
-        jf(i, 2 ** 40)
+    # a Python int the loop's integer type cannot hold: NumPy raises, and so must the program
+    for dtype, big in ((np.int32, 2 ** 40), (np.int64, 2 ** 63)):
+        j = i.astype(dtype)
+        g = lambda j, k: j * k + j  # noqa: E731
+        jg = cr.jit(g)
+        np.testing.assert_array_equal(jg(j, 3), g(j, 3))
+        with pytest.raises(OverflowError):
+            g(j, big)
+        with pytest.raises(OverflowError):
+            jg(j, big)

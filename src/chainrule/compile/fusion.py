@@ -264,8 +264,9 @@ def _loop(e: Eqn, staged: Staged):
             or any(d.kind not in kinds for d in dts[:-1]) or dts[-1] != staged.avals[e.outs[0]].dtype:
         return None
     for a, d in zip(e.ins, dts, strict=False):
-        # a Python int NumPy cannot hold in a narrower loop raises there; a cast would wrap
-        if type(a) is int and a in staged.weak and d.kind in "iu" and d != np.dtype(np.int64):
+        # a Python int argument (a new value each call) that the integer loop cannot hold
+        # raises in NumPy (OverflowError); a compiled loop would wrap it or type it as uint64
+        if type(a) is int and a in staged.weak and d.kind in "iu":
             return None
     return dts[:-1], dts[-1], template
 
