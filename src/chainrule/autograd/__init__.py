@@ -21,6 +21,7 @@ def grad(fun, argnum: int = 0):
 
 
 def value_and_grad(fun, argnum: int = 0):
+    """``(fun(*args), gradient)`` with respect to argument ``argnum`` (autograd's signature)."""
     return _t.value_and_grad(fun, argnums=argnum)
 
 
@@ -61,11 +62,15 @@ def elementwise_grad(fun, argnum: int = 0):
 
 
 def jacobian(fun, argnum: int = 0):
+    """The Jacobian of ``fun`` in argument ``argnum``, shape ``out.shape + x.shape`` (autograd's
+    layout), computed in one vectorised pass by :func:`chainrule.jacobian`."""
     from ..curvature import jacobian as _jacobian
     return _jacobian(fun, argnums=argnum)
 
 
 def hessian(fun, argnum: int = 0):
+    """The Hessian of scalar ``fun`` in argument ``argnum``, shape ``x.shape + x.shape``, by
+    forward over reverse in one vectorised pass (:func:`chainrule.hessian`)."""
     from ..curvature import hessian as _hessian
     return _hessian(fun, argnums=argnum)
 

@@ -40,6 +40,7 @@ ACTIVATIONS = {
     "identity": identity, "linear": identity, "tanh": tanh, "sigmoid": sigmoid, "logistic": sigmoid,
     "relu": relu, "gelu": gelu, "softmax": softmax,
 }
+"""The activations by the names ``Dense(activation=...)`` and ``chainrule train --activation`` accept."""
 
 
 def get_activation(name):

@@ -94,6 +94,8 @@ def batches(x, t, batch_size: int, seed=None, shuffle: bool = True, drop_last: b
 
 
 def num_batches(n: int, batch_size: int, drop_last: bool = False) -> int:
+    """How many mini-batches :func:`batches` yields for ``n`` examples: ``ceil(n / batch_size)``,
+    or ``n // batch_size`` with ``drop_last``."""
     return n // batch_size if drop_last else math.ceil(n / batch_size)
 
 
