@@ -174,3 +174,17 @@ def test_logsumexp_traced_weights_broadcast_against_a():
         want_b = np.sum(np.exp(a - lse[:, None]), axis=0)
     np.testing.assert_allclose(ga, b * np.exp(a - lse[:, None]))
     np.testing.assert_allclose(gb, want_b)
+
+
+@pytest.mark.parametrize("shape, axis",
+                         [((0,), None), ((0,), -1), ((2, 0), -1), ((0, 3), -1), ((2, 0), None)])
+def test_logsumexp_of_an_empty_sum_is_minus_inf(shape, axis):
+    """As SciPy: log of an empty sum is -inf (chainrule raised a reshape error)."""
+    x = np.zeros(shape, dtype=np.float32)
+    want = np.full(np.sum(x, axis=axis).shape, -np.inf, dtype=np.float32)
+    with np.errstate(divide="ignore"):  # log(0), as SciPy computes it
+        got = csp.logsumexp(x, axis=axis)
+        np.testing.assert_array_equal(got, want)
+        assert np.asarray(got).dtype == np.float32
+        if shape[-1] == 0 and axis is not None:
+            np.testing.assert_array_equal(got, ss.logsumexp(x, axis=axis))

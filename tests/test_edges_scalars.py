@@ -24,8 +24,9 @@ from chainrule.rules import special as sp
 
 # singular points of the functions below (0, +-1, overflow, inf, nan), and ordinary ones
 POINTS = [0.0, -0.0, 1.0, -1.0, 0.5, 2.0, -2.0, 1e308, np.inf, -np.inf, np.nan]
-# the order n of polygamma, the condition of where and the exponent of integer_pow are constants
-SKIP = {"where", "integer_pow", "polygamma"}
+# the order n of polygamma, the condition of where and the exponent of integer_pow are constants;
+# real, imag and conjugate are bound only on complex values (np.imag of a real value is a constant)
+SKIP = {"where", "integer_pow", "polygamma", "real", "imag", "conjugate"}
 
 
 def _primitives(arity):

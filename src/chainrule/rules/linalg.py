@@ -87,12 +87,20 @@ def _sum_to(v, nb: int, target: tuple):
     return _reshape(_red.sum(v, axis=axes), want)
 
 
-def _eye(n):
-    return np.eye(n)
+# Constant matrices take the dtype of the values they meet: a float64 mask would turn a
+# float32 derivative into float64 (arrays, unlike Python scalars, are not weakly typed).
+def _eye(n, dtype=np.float64):
+    return np.eye(n, dtype=dtype)
 
 
-def _tril_mask(n, k=0):
-    return np.tri(n, n, k)
+def _tril_mask(n, k=0, dtype=np.float64):
+    return np.tri(n, n, k, dtype=dtype)
+
+
+def _inexact(x):
+    """``x``'s dtype if it is a float (or complex) dtype, else float64."""
+    dt = dtype_of(x)
+    return dt if dt.kind in "fc" else np.dtype(np.float64)
 
 
 # ================================================================ matmul
@@ -386,13 +394,13 @@ def _einsum_vjp(i, g, ans, *ops, subscripts):
             f = next(fresh)
             target.append(f)
             extra_subs.append(c + f)
-            extra_ops.append(_eye(sizes[c]))
+            extra_ops.append(_eye(sizes[c], _inexact(g)))
         else:
             seen.add(c)
             target.append(c)
             if c not in present:
                 extra_subs.append(c)
-                extra_ops.append(np.ones(sizes[c]))
+                extra_ops.append(np.ones(sizes[c], dtype=_inexact(g)))
     new = ",".join([batch + out] + [ins[j] for j in others] + extra_subs) + "->" + batch + "".join(target)
     r = einsum_p(g, *[ops[j] for j in others], *extra_ops, subscripts=new)
     return _sum_to(r, nl, shape(ops[i]))
@@ -689,7 +697,7 @@ def _logdet_inverse(a):
 def _slogdet_vjp(g, ans, a):
     g_sign, g_log = g
     if g_log is None:  # only the sign was used; it is locally constant
-        return np.zeros(_lead(g_sign, ans[0]) + shape(a))
+        return np.zeros(_lead(g_sign, ans[0]) + shape(a), dtype=_inexact(a))
     return _expand2(g_log) * mT(_logdet_inverse(a))
 
 
@@ -715,8 +723,8 @@ def slogdet(a):
 
 
 # ================================================================ triangular solves
-def _tri_mask(n, lower, unit):
-    m = _tril_mask(n, -1 if unit else 0)
+def _tri_mask(n, lower, unit, dtype):
+    m = _tril_mask(n, -1 if unit else 0, dtype)
     return m if lower else m.T
 
 
@@ -726,12 +734,12 @@ def _op(x, trans):
 
 def _solve_tri_vjp_a(g, ans, a, b, trans, lower, unit):
     gb = solve_triangular_p(a, g, trans=not trans, lower=lower, unit=unit)
-    ga = _op(-matmul(gb, mT(ans)), trans) * _tri_mask(shape(a)[-1], lower, unit)
+    ga = _op(-matmul(gb, mT(ans)), trans) * _tri_mask(shape(a)[-1], lower, unit, _inexact(a))
     return _sum_to(ga, ndim(g) - ndim(ans), shape(a))
 
 
 def _solve_tri_jvp_a(t, ans, a, b, trans, lower, unit):
-    dop = _op(lift(t, a, ans) * _tri_mask(shape(a)[-1], lower, unit), trans)
+    dop = _op(lift(t, a, ans) * _tri_mask(shape(a)[-1], lower, unit, _inexact(a)), trans)
     return -solve_triangular_p(a, matmul(dop, ans), trans=trans, lower=lower, unit=unit)
 
 
@@ -746,7 +754,7 @@ def _solve_tri_impl(a, b, trans, lower, unit):
     # trtrs call (whose threaded BLAS start-up dominates tiny solves), and it broadcasts stacks.
     t = np.tril(a, -1 if unit else 0) if lower else np.triu(a, 1 if unit else 0)
     if unit:
-        t = t + np.eye(n)
+        t = t + np.eye(n, dtype=t.dtype)
     return np.linalg.solve(t.swapaxes(-1, -2) if trans else t, b)
 
 
@@ -791,20 +799,20 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
 def _sym_from_lower(t):
     """The symmetric matrix that NumPy's LAPACK calls actually see: the lower triangle mirrored."""
     n = shape(t)[-1]
-    low = t * _tril_mask(n, -1)
-    return low + mT(low) + t * _eye(n)
+    low = t * _tril_mask(n, -1, _inexact(t))
+    return low + mT(low) + t * _eye(n, _inexact(t))
 
 
 def _fold_lower(s):
     """Adjoint of ``_sym_from_lower``: ``tril(s + s^T, -1) + diag(s)``."""
     n = shape(s)[-1]
-    return (s + mT(s)) * _tril_mask(n, -1) + s * _eye(n)
+    return (s + mT(s)) * _tril_mask(n, -1, _inexact(s)) + s * _eye(n, _inexact(s))
 
 
 def _phi(x):
     """Lower triangle with the diagonal halved (Murray 2016)."""
     n = shape(x)[-1]
-    return x * (_tril_mask(n, -1) + 0.5 * _eye(n))
+    return x * (_tril_mask(n, -1, _inexact(x)) + 0.5 * _eye(n, _inexact(x)))
 
 
 def _cholesky_vjp(g, ans, a):
@@ -856,7 +864,7 @@ def _eigh_vjp(g, ans, a):
     gw, gv = g
     inner = 0.0
     if gw is not None:
-        inner = _reshape(gw, shape(gw) + (1,)) * _eye(shape(w)[-1])
+        inner = _reshape(gw, shape(gw) + (1,)) * _eye(shape(w)[-1], _inexact(gw))
     if gv is not None:  # skipped when only eigenvalues are used: then repeated eigenvalues are fine
         inner = inner + _eig_gap_inverse(w) * matmul(mT(v), gv)
     return _fold_lower(matmul(v, matmul(inner, mT(v))))
@@ -929,7 +937,7 @@ def _vector_norm(x, ord, axis, keepdims):
     if ord == -np.inf:
         return _extreme(_ew.absolute(x), axis, keepdims, False)
     if ord == 0:
-        return _red.sum((unbox_all(x) != 0).astype(float), axis=axis, keepdims=keepdims)
+        return _red.sum((unbox_all(x) != 0).astype(_inexact(x)), axis=axis, keepdims=keepdims)
     if ord == 1:
         return _red.sum(_ew.absolute(x), axis=axis, keepdims=keepdims)
     if isinstance(ord, str):
@@ -1028,7 +1036,7 @@ def matrix_power(a, n):
     if not isinstance(n, (int, np.integer)):
         raise TypeError(f"matrix_power: exponent must be an integer, got {n!r}")
     if n == 0:
-        return np.broadcast_to(_eye(shape(a)[-1]), shape(a)).copy()
+        return np.broadcast_to(_eye(shape(a)[-1], dtype_of(a)), shape(a)).copy()
     if n < 0:
         a, n = inv(a), -n
     result = None

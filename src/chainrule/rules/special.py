@@ -91,10 +91,17 @@ def _shift(a, axes, b=None):
     """
     av = strip_derivatives(a)  # NumPy calls below: recorded ops if jit stages ``a``
     if not isinstance(av, Box):
-        av = np.asarray(av, dtype=float)
+        av = np.asarray(av)
+        if av.dtype.kind not in "fc":
+            av = av.astype(float)
+        # else its own dtype: a float64 shift would make a float32 logsumexp float64 (SciPy's is float32)
     if b is not None:
         av = np.where(strip_derivatives(b) != 0, av, -np.inf)
-    m = np.max(av, axis=axes, keepdims=True) if av.size else np.zeros(av.shape)
+    if av.size:
+        m = np.max(av, axis=axes, keepdims=True)
+    else:  # nothing to shift (an empty sum is 0, logsumexp -inf, as SciPy's)
+        nd = len(av.shape)
+        m = np.zeros(tuple(1 if i - nd in axes else d for i, d in enumerate(av.shape)), dtype=av.dtype)
     return np.where(np.isfinite(m), m, 0.0)
 
 
