@@ -226,3 +226,18 @@ def test_int_division_and_python_int_overflow_follow_numpy():
             g(j, big)
         with pytest.raises(OverflowError):
             jg(j, big)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_python_ints_beyond_int64_in_a_float_loop_follow_numpy(dtype):
+    # NumPy takes a huge Python int into a float loop as a float; Numba cannot pass it as int64
+    x = np.linspace(-1.0, 1.0, 8).astype(dtype)
+    f = lambda x, k: x * k + x  # noqa: E731
+    with fuse_everything():
+        jf = cr.jit(f)
+        jf(x, 3)
+        assert jf.lower(x, 3).kernels
+        for k in (3, 2 ** 70, 2 ** 64 - 1, -(2 ** 63) - 1, 2 ** 24 + 1):
+            got, want = jf(x, k), f(x, k)
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)

@@ -510,7 +510,9 @@ def _compile(c: _Cluster, eqns, staged: Staged, used_outside, numba):
         res = tuple(np.empty(s, d) for s, d in out_specs)
         try:
             kernel(*arrays, *res)
-        except numba.core.errors.NumbaError:  # a loop Numba cannot compile: run the members
+        except (numba.core.errors.NumbaError, OverflowError):
+            # a loop Numba cannot compile, or a Python int argument beyond int64 (NumPy takes
+            # it as a float): the members run with NumPy, which computes or raises as eagerly
             return _interpret(members, operands, arrays, results)
         return res
 
