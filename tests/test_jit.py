@@ -197,6 +197,7 @@ def test_loop_numba_cannot_compile_falls_back_to_numpy(monkeypatch):
         return wrap
 
     monkeypatch.setattr(numba, "njit", broken_njit)
+    monkeypatch.setattr(fusion, "_kernels", {})  # the refused loops stay out of the shared table
     f = lambda x: cnp.sum(cnp.exp(x) * x - x)  # noqa: E731
     x = np.linspace(0.0, 1.0, 20)
     with fuse_everything():
@@ -483,3 +484,26 @@ def test_list_operands_stay_outside_fused_loops_and_the_rest_still_fuses():
             np.testing.assert_array_equal(got, f(x))
         program = jf.lower(x)
     assert len(program.kernels) == 1 and "= add(v0, c" in program.source
+
+
+def test_when_numba_refuses_a_loop_zero_d_operands_keep_their_dtype(monkeypatch):
+    # NumPy: float32 array * 0-d float64 array is float64 (a 0-d array is not weakly typed);
+    # the NumPy fallback of a refused loop must see the 0-d array, not a Python float
+    numba = pytest.importorskip("numba")
+
+    def broken_njit(**options):
+        def wrap(fn):
+            def run(*args):
+                raise numba.core.errors.TypingError("refused for this test")
+            return run
+        return wrap
+
+    monkeypatch.setattr(numba, "njit", broken_njit)
+    monkeypatch.setattr(fusion, "_kernels", {})
+    f = lambda x, s: cnp.sin(x) * s + x  # noqa: E731
+    x, s = np.linspace(0.0, 1.0, 20, dtype=np.float32), np.array(2.0)
+    with fuse_everything():
+        jf = cr.jit(f)
+        for got in twice(jf, x, s):
+            assert got.dtype == np.float64
+            np.testing.assert_array_equal(got, f(x, s))

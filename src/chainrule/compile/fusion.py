@@ -502,17 +502,19 @@ def _compile(c: _Cluster, eqns, staged: Staged, used_outside, numba):
     out_specs = [(c.shape, staged.avals[v].dtype) for v in results]
 
     def run(*arrays):
-        if scalars:  # 0-d operands enter the loop as Python scalars
-            arrays = list(arrays)
+        args = arrays
+        if scalars:  # 0-d operands enter the loop as Python scalars (cast there to the loop's
+            args = list(arrays)  # dtype; the 0-d array's own dtype already chose that loop)
             for j in scalars:
-                arrays[j] = arrays[j].item() if isinstance(arrays[j], np.generic | np.ndarray) \
-                    else arrays[j]
+                a = args[j]
+                args[j] = a.item() if isinstance(a, np.generic | np.ndarray) else a
         res = tuple(np.empty(s, d) for s, d in out_specs)
         try:
-            kernel(*arrays, *res)
+            kernel(*args, *res)
         except (numba.core.errors.NumbaError, OverflowError):
             # a loop Numba cannot compile, or a Python int argument beyond int64 (NumPy takes
-            # it as a float): the members run with NumPy, which computes or raises as eagerly
+            # it as a float): the members run with NumPy on the operands as given (a 0-d
+            # array stays strongly typed), which computes or raises as eagerly
             return _interpret(members, operands, arrays, results)
         return res
 
