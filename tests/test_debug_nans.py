@@ -462,3 +462,13 @@ def test_browser_steps_to_the_red_node(tmp_path, layout):
     assert last["nodes"]["sqrt_1"]["fill"] == "rgb(255, 157, 157)"  # red
     assert "nan-born" in last["nodes"]["sqrt_1"]["row"]
     assert not last["nodes"]["x"]["passed"]  # x's step comes next
+
+
+def test_a_graph_recorded_before_debug_nans_still_names_the_rule():
+    t = cr.Tensor(ONE.copy(), requires_grad=True)
+    y = masked_branch(t)  # recorded with the mode off: no line was remembered
+    with pytest.raises(cr.NonFiniteError) as info, cr.debug_nans():
+        y.backward()
+    err = info.value
+    assert (err.primitive, err.phase, err.cause) == (ew.sqrt, "vjp", "masked-branch")
+    assert err.lineno is None and "ran before debug_nans was on" in str(err)
