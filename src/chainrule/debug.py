@@ -200,15 +200,27 @@ def _site_of(frame, mode):
             k = _kind(code)
         if k == _USER:
             return ("user", code, frame.f_lasti)
-        if k == _IN_VJP:
-            loc = frame.f_locals
-            rec = loc["rec"]
-            return ("vjp", rec.prim, loc["argnum"], _lookup(mode, rec.prim, rec.args))
-        if k == _IN_JVP:
-            loc = frame.f_locals
-            return ("jvp", loc["prim"], loc["argnum"], _lookup(mode, loc["prim"], loc["args"]))
+        if k != _INTERNAL:
+            rule = _rule_frame(frame, k)
+            if rule is not None:
+                kind, prim, argnum, args = rule[:4]
+                return (kind, prim, argnum, _lookup(mode, prim, args))
         frame = frame.f_back
     return None
+
+
+def _rule_frame(frame, k):
+    """``(kind, prim, argnum, args, g_or_t, ans, params, rec)`` of the rule call a
+    :func:`~chainrule.core.tape.pull` or :func:`~chainrule.core.tape.jvp_sum` frame is making,
+    from its local variables (None if they are not what these sweeps name them)."""
+    loc = frame.f_locals
+    try:
+        if k == _IN_VJP:
+            rec = loc["rec"]
+            return ("vjp", rec.prim, loc["argnum"], rec.args, loc["g"], loc["ans"], loc["params"], rec)
+        return ("jvp", loc["prim"], loc["argnum"], loc["args"], loc["t"], loc["ans"], loc["params"], None)
+    except (KeyError, AttributeError):  # between two rule calls, or the sweep was rewritten
+        return None
 
 
 def _lookup(mode, prim, args):
@@ -501,18 +513,16 @@ def _raise_forward(mode, prim, vals, params, out, frame):
 
 def _running_rule(frame):
     """The innermost rule call on the stack: ``(kind, prim, argnum, g_or_t, ans, args,
-    params, rec)`` from pull's or jvp_sum's frame."""
+    params, rec)``, the values as the rule receives them (pull's ``args``, reboxed)."""
     while frame is not None:
         k = _kinds.get(frame.f_code)
-        if k == _IN_VJP:
-            loc = frame.f_locals
-            rec = loc["rec"]
-            return ("vjp", rec.prim, loc["argnum"], loc["g"], loc["ans"], loc["args"],
-                    loc["params"], rec)
-        if k == _IN_JVP:
-            loc = frame.f_locals
-            return ("jvp", loc["prim"], loc["argnum"], loc["t"], loc["ans"], loc["args"],
-                    loc["params"], None)
+        if k == _IN_VJP or k == _IN_JVP:
+            rule = _rule_frame(frame, k)
+            if rule is not None:
+                kind, prim, argnum, args, g, ans, params, rec = rule
+                if k == _IN_VJP:
+                    args = frame.f_locals.get("args", args)  # reboxed under create_graph
+                return kind, prim, argnum, g, ans, args, params, rec
         frame = frame.f_back
     return None
 
