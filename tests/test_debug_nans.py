@@ -472,3 +472,19 @@ def test_a_graph_recorded_before_debug_nans_still_names_the_rule():
     err = info.value
     assert (err.primitive, err.phase, err.cause) == (ew.sqrt, "vjp", "masked-branch")
     assert err.lineno is None and "ran before debug_nans was on" in str(err)
+
+
+def test_a_nan_tangent_is_reported_as_an_input():
+    with pytest.raises(cr.NonFiniteError) as info, cr.debug_nans():
+        cr.jvp(np.sin, (np.ones(2),), (np.array([np.nan, 1.0]),))
+    assert (info.value.phase, info.value.primitive, info.value.argnum) == ("input", ew.sin, 0)
+    assert "seed tangent" in str(info.value)
+
+
+def test_reading_a_rewritten_sweep_frame_degrades_to_no_rule():
+    class Frame:
+        f_locals = {"rec": None}
+
+    assert debug._rule_frame(Frame, debug._IN_VJP) is None  # rec.prim: AttributeError
+    Frame.f_locals = {"prim": ew.sin}
+    assert debug._rule_frame(Frame, debug._IN_JVP) is None  # no argnum: KeyError
