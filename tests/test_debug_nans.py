@@ -488,3 +488,40 @@ def test_reading_a_rewritten_sweep_frame_degrades_to_no_rule():
     assert debug._rule_frame(Frame, debug._IN_VJP) is None  # rec.prim: AttributeError
     Frame.f_locals = {"prim": ew.sin}
     assert debug._rule_frame(Frame, debug._IN_JVP) is None  # no argnum: KeyError
+
+
+def test_a_decorated_function_in_several_threads_at_once():
+    barrier = threading.Barrier(4)
+    errors, results = [], []
+
+    @cr.debug_nans()
+    def work(x):
+        barrier.wait(10)  # all four inside their debug_nans before any leaves it
+        try:
+            cr.grad(log_of_zero)(x)
+        except cr.NonFiniteError as err:
+            results.append(err.cause)
+        return cr.grad(np.sin)(1.0)
+
+    def run():
+        try:
+            work(ZERO)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and results == ["log-of-zero"] * 4
+    assert Checks.value is None
+
+
+def test_a_nested_debug_nans_keeps_the_lines_of_the_outer_one():
+    with cr.debug_nans():
+        t = cr.Tensor(ONE.copy(), requires_grad=True)
+        y = masked_branch(t)
+        with pytest.raises(cr.NonFiniteError) as info, cr.debug_nans():
+            y.backward()
+    assert info.value.lineno == _born_line(masked_branch)

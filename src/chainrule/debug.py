@@ -160,8 +160,15 @@ class debug_nans(ContextDecorator):  # noqa: N801 - used like a function, as con
 
     def __enter__(self):
         _install()
-        self._tokens.append(_ACTIVE.set(_Mode(self.infs) if self.enabled else None))
+        outer = _ACTIVE.get()
+        # a nested one keeps the lines the outer one remembered (the records may be older)
+        mode = None if not self.enabled else (
+            outer if outer is not None and outer.infs == self.infs else _Mode(self.infs))
+        self._tokens.append(_ACTIVE.set(mode))
         return self
+
+    def _recreate_cm(self):  # a decorated function called from several threads at once
+        return type(self)(self.enabled, infs=self.infs)
 
     def __exit__(self, *exc):
         _ACTIVE.reset(self._tokens.pop())
