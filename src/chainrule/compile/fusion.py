@@ -225,10 +225,12 @@ def _op_table() -> dict:
                  ew.floor, ew.ceil, ew.trunc):
         ufunc = prim.impl  # these primitives compute with the ufunc itself
         ops[prim] = _Op(ufunc, f"np.{ufunc.__name__}({{0}})", "f")
-    for prim in (ew.maximum, ew.minimum):
-        ufunc = prim.impl  # NaN propagates, as in NumPy
-        ops[prim] = _Op(ufunc, f"np.{ufunc.__name__}({{0}}, {{1}})", "bif",
-                        bool_template="({0} or {1})" if prim is ew.maximum else "({0} and {1})")
+    # NumPy's maximum/minimum: a NaN in either operand propagates, and on a tie (0.0 and -0.0)
+    # the second operand is the result
+    ops[ew.maximum] = _Op(np.maximum, "({0} if ({0} > {1} or {0} != {0}) else {1})", "bif",
+                          bool_template="({0} or {1})")
+    ops[ew.minimum] = _Op(np.minimum, "({0} if ({0} < {1} or {0} != {0}) else {1})", "bif",
+                          bool_template="({0} and {1})")
     for prim in (ew.arctan2, ew.hypot):
         ops[prim] = _Op(prim.impl, f"np.{prim.impl.__name__}({{0}}, {{1}})", "f")
     return ops
