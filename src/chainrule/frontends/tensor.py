@@ -215,7 +215,10 @@ def _absorb(dst: EagerTrace, src: EagerTrace) -> None:
     Lists are cut in place, never replaced, and only up to the length read here: a
     record another thread appends meanwhile stays in ``src.tape`` and is handed over
     by the thread that appended it (it sees ``src.merged_into`` once its append is done),
-    so no record is lost between two graphs.
+    so no record is lost between two graphs. Merging by first node id keeps every record
+    after the records it reads even if threads appended slightly out of id order: a
+    record's node is taken after its inputs' records were appended, so its id exceeds
+    that of every record before them.
     """
     n, m = len(src.tape), len(dst.tape)
     moved = src.tape[:n]
