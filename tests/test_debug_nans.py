@@ -216,6 +216,15 @@ def test_forward_mode_names_the_jvp_rule():
     assert err.lineno == _born_line(norm_at_zero)
 
 
+def test_forward_mode_at_a_masked_branch_points_to_the_safe_rewrite():
+    with pytest.raises(cr.NonFiniteError) as info, cr.debug_nans():
+        cr.jvp(masked_branch, (ONE,), (np.ones(3),))
+    err = info.value
+    assert (err.primitive, err.phase, err.cause) == (ew.sqrt, "jvp", "infinite-derivative")
+    assert "forward mode drops its infinite tangent" in str(err)
+    assert "sqrt(where(x > 0, x, 1))" in str(err)
+
+
 def test_jvp_of_grad_reports_the_vjp_rule_at_the_user_line():
     with pytest.raises(cr.NonFiniteError) as info, cr.debug_nans():
         cr.jvp(cr.grad(masked_branch), (ONE,), (np.ones(3),))

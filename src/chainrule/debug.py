@@ -740,6 +740,9 @@ def _rule_cause(mode, kind, prim, argnum, g, ans, args, params, c, idx, rec):
                              "debug_nans(infs=False) lets through), so its derivative is too.")
         return "0*inf", f"0 * inf: the {gname} is 0 here but {deriv} ({point})."
     hint = _NORM_HINT if prim is ew.sqrt else ""
+    if kind == "jvp" and sing is not None:  # forward mode's side of the masked-branch trap
+        hint += (" If a where() discards this value, forward mode drops its infinite tangent, but "
+                 f"reverse mode makes 0 * inf = nan of it: compute on a safe input, {sing[2]}.")
     return "infinite-derivative", (f"{deriv} ({point}): {prim.name} is not differentiable "
                                    f"there, and its {kind.upper()} rule gives {_num(_at(c, at, shape))}."
                                    + hint)
