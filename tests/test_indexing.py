@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import check_batched
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -314,3 +315,50 @@ def test_tensor_setitem_last_write_wins():
     (y * cr.Tensor(np.array([1.0, 2.0, 3.0]))).sum().backward()
     np.testing.assert_array_equal(v.grad.numpy(), [0.0, 1.0])
     np.testing.assert_array_equal(t.grad.numpy(), [0.0, 2.0, 3.0])
+
+
+# ---------------------------------------------------------------- selections NumPy computes
+SELECTIONS = {
+    "compress": lambda M, x: M.compress([True, False, True], x, axis=0),
+    "compress_flat": lambda M, x: M.compress([0, 1, 1, 0, 1], x),
+    "compress_short": lambda M, x: M.compress([False, True], x, axis=-1),
+    "extract": lambda M, x: M.extract(np.arange(12).reshape(3, 4) % 3 == 0, x),
+    "delete": lambda M, x: M.delete(x, [0, -1], axis=1),
+    "delete_flat": lambda M, x: M.delete(x, slice(2, 9, 3)),
+    "delete_mask": lambda M, x: M.delete(x, np.array([True, False, True]), axis=0),
+    "resize_grow": lambda M, x: M.resize(x, (5, 5)),  # copies: their contributions add
+    "resize_shrink": lambda M, x: M.resize(x, 7),
+    "resize_empty": lambda M, x: M.resize(x, (0, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SELECTIONS))
+@pytest.mark.parametrize("M", [cnp, np], ids=["chainrule.numpy", "numpy-dispatch"])
+def test_selections_are_gathers(name, M):
+    """Value as NumPy's, gradient the dense transpose from NumPy's own selection of positions."""
+    fn = SELECTIONS[name]
+    x = np.random.default_rng(3).standard_normal((3, 4))
+    want = fn(np, x)
+    ids = fn(np, np.arange(x.size).reshape(x.shape))  # which input each output takes
+    out, f_vjp = cr.vjp(lambda v: fn(M, v), x)
+    np.testing.assert_array_equal(out, want)
+    assert np.shape(out) == np.shape(want)
+    w = np.random.default_rng(4).standard_normal(np.shape(want))
+    np.testing.assert_allclose(
+        f_vjp(w)[0], np.bincount(np.ravel(ids), weights=np.ravel(w), minlength=x.size)
+        .reshape(x.shape), atol=1e-12)
+    t = np.random.default_rng(5).standard_normal(x.shape)
+    np.testing.assert_array_equal(cr.jvp(lambda v: fn(M, v), (x,), (t,))[1], fn(np, t))
+    if np.size(want):
+        check_batched(lambda v: fn(M, v), x)
+
+
+def test_selection_errors_match_numpy():
+    x = np.ones(5)
+    for fn in (lambda M, v: M.compress([1, 0, 1, 1, 0, 1], v),   # condition past the end
+               lambda M, v: M.compress([[1, 0]], v),             # condition not 1-d
+               lambda M, v: M.delete(v, 7)):                      # index out of range
+        with pytest.raises(Exception) as want:
+            fn(np, x)
+        with pytest.raises(want.type):
+            cr.grad(lambda v, fn=fn: cnp.sum(fn(cnp, v)))(x)

@@ -10,6 +10,7 @@ from ..rules.constants import *  # noqa: F403
 from ..rules.elementwise import *  # noqa: F403
 from ..rules.linalg import *  # noqa: F403
 from ..rules.reductions import *  # noqa: F403
+from ..rules.selection import *  # noqa: F403
 from ..rules.sets import *  # noqa: F403
 from ..rules.shape import *  # noqa: F403
 from ..rules.special import *  # noqa: F403
