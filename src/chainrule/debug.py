@@ -352,10 +352,11 @@ def _mask(v, infs):
 
 
 def _kind_of(v, mask) -> str:
+    """``"nan"`` if any offending entry is a NaN, else ``"-inf"`` or ``"inf"``."""
     bad = np.asarray(v)[np.asarray(mask)]
     if np.isnan(bad).any():
         return "nan"
-    return "-inf" if (bad < 0).all() else "inf"
+    return "-inf" if bad.dtype.kind != "c" and (bad < 0).all() else "inf"
 
 
 def _first(mask, n=3) -> list:
