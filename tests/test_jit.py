@@ -2,6 +2,7 @@
 
 import contextlib
 import gc
+import math
 import os
 import warnings
 
@@ -372,7 +373,15 @@ def _data_reads():
         ".tolist()": (lambda x: x * len(x.tolist()), None),
         "np.asarray": (lambda x: x * np.asarray(x).sum(), None),
         "a format string": (lambda x: x * len(f"{cnp.sum(x):.3f}"), None),
+        "np.array of a list": (lambda x: x * np.array([cnp.sum(x), 1.0]).sum(), None),
+        "math.exp": (lambda x: x * math.exp(cnp.sum(x)), None),
+        "assignment into an ndarray": (lambda x: _filled(np.zeros(2), cnp.sum(x)), None),
     }
+
+
+def _filled(a, value):
+    a[0] = value
+    return a
 
 
 @pytest.mark.parametrize("name", list(_data_reads()))
