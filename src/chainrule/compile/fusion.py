@@ -10,7 +10,10 @@ Eager NumPy makes one pass over memory per operation and allocates a temporary f
 each; XLA fuses chains of elementwise operations into one loop. :func:`fuse_elementwise`
 does the same with Numba (when installed): a run of elementwise operations over arrays
 of one shape becomes one compiled loop that reads each input once, keeps every
-intermediate in a register, and writes only the values used outside the run.
+intermediate in a register, and writes only the values used outside the run. Inside the
+loop every operation keeps NumPy's type rules (its loop dtypes, cast explicitly; see
+"fused loops" below), and a loop's source names nothing of its program, so identical
+loops compile once and are shared.
 """
 
 from __future__ import annotations
