@@ -55,16 +55,25 @@ def main(argv=None) -> int:
     p.add_argument("workloads", nargs="*", metavar="WORKLOAD",
                    help=f"which to run (default: all): {', '.join(WORKLOADS)}")
     p.add_argument("--size", choices=("full", "tiny"), default="full",
-                   help="'tiny' runs every workload at toy sizes (seconds)")
+                   help="'tiny': a smoke run at toy sizes, each case timed once (--min-time 0 "
+                        "--min-repeats 1 unless given); it checks that the tools agree and "
+                        "judges no targets (toy sizes measure per-call overhead)")
     p.add_argument("--tools", help="comma-separated peers to include (chainrule always runs)")
-    p.add_argument("--min-time", type=float, default=1.0, help="seconds per case (default 1)")
-    p.add_argument("--min-repeats", type=int, default=5, help="runs per case at least (default 5)")
+    p.add_argument("--min-time", type=float, default=None,
+                   help="seconds per case (default 1; 0 with --size tiny)")
+    p.add_argument("--min-repeats", type=int, default=None,
+                   help="runs per case at least (default 5; 1 with --size tiny)")
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="wall time (default), or process CPU time (all threads)")
     p.add_argument("--markdown", metavar="FILE", help="also write the tables as Markdown")
     p.add_argument("--json", metavar="FILE", help="also write every sample as JSON")
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
     args = p.parse_args(argv)
+    tiny = args.size == "tiny"
+    if args.min_time is None:
+        args.min_time = 0.0 if tiny else 1.0
+    if args.min_repeats is None:
+        args.min_repeats = 1 if tiny else 5
 
     if args.list:
         for name, w in WORKLOADS.items():
@@ -88,11 +97,14 @@ def main(argv=None) -> int:
         w = WORKLOADS[name]
         for params in w.variants(args.size):
             res = run_workload(w, params, tools, min_time=args.min_time,
-                               min_repeats=args.min_repeats, clock=args.clock)
+                               min_repeats=args.min_repeats, clock=args.clock, size=args.size)
             results.append(res)
             print(table(res), flush=True)
 
     met = [t for r in results for t in r.targets()]
+    if args.size != "full":
+        print(f"Targets: not judged at --size {args.size} (toy sizes measure per-call overhead, "
+              "not the workloads); run --size full.")
     if met:
         print("Targets:")
         for r in results:

@@ -112,6 +112,7 @@ class Result:
     params: dict
     rows: list
     skipped: str | None = None
+    size: str = "full"  # targets are judged at "full" only: toy sizes measure per-call overhead
 
     @property
     def title(self) -> str:
@@ -121,7 +122,9 @@ class Result:
         return next((r.value for r in self.rows if r.name == name), None)
 
     def targets(self) -> list:
-        """``(description, ratio or None, limit, met or None)`` for each target."""
+        """``(description, ratio or None, limit, met or None)`` for each target (none at toy sizes)."""
+        if self.size != "full":
+            return []
         out = []
         for desc, num, den, limit in self.workload.targets:
             a, b = self.value(num), self.value(den)
@@ -193,12 +196,15 @@ def time_round_robin(cases: list, min_time: float = 1.0, min_repeats: int = 5,
 
 
 def run_workload(workload: Workload, params: dict, tools=None, time_it: bool = True,
-                 min_time: float = 1.0, min_repeats: int = 5, clock: str = "wall") -> Result:
-    """Build, check and (optionally) measure every case of one workload at ``params``."""
+                 min_time: float = 1.0, min_repeats: int = 5, clock: str = "wall",
+                 size: str = "full") -> Result:
+    """Build, check and (optionally) measure every case of one workload at ``params``.
+
+    ``size`` names the variant ``params`` came from; targets are judged only at ``"full"``."""
     if workload.requires is not None:
         reason = workload.requires()
         if reason:
-            return Result(workload, params, [], skipped=reason)
+            return Result(workload, params, [], skipped=reason, size=size)
     cases = [c for c in workload.cases(**params)
              if not tools or c.tool in tools or c.tool == "chainrule"]
     rows, results = [], {}
@@ -223,7 +229,7 @@ def run_workload(workload: Workload, params: dict, tools=None, time_it: bool = T
                         errors.get(case.name), case.note, s))
     order = {c.name: i for i, c in enumerate(cases)}
     rows.sort(key=lambda r: order[r.name])
-    return Result(workload, params, rows)
+    return Result(workload, params, rows, size=size)
 
 
 JIT_NOTE = "chainrule.jit, staged before timing"

@@ -77,6 +77,30 @@ def test_command_line_tiny_run(capsys, tmp_path):
     assert "| chainrule |" in md.read_text()
 
 
+def test_tiny_runs_time_each_case_once_and_judge_no_targets(capsys, tmp_path):
+    """--size tiny is a smoke run: one timed run per case, no 'met'/'NOT met' at toy sizes."""
+    from benchmarks.__main__ import main
+
+    js = tmp_path / "r.json"
+    assert main(["scalar", "mlp", "--size", "tiny", "--tools", "none", "--json", str(js)]) == 0
+    out = capsys.readouterr().out
+    assert "met]" not in out and "NOT met" not in out
+    assert "Targets: not judged at --size tiny" in out
+    import json
+
+    results = json.loads(js.read_text())["results"]
+    assert all(r["targets"] == [] for r in results)
+    assert all(len(row["samples"]) == 1 for r in results for row in r["rows"] if row["samples"])
+
+
+def test_targets_are_judged_at_full_size_only():
+    w = _harness.Workload("w", "w", {"tiny": {}, "full": {}}, cases=lambda: [],
+                          targets=(("ratio", "chainrule", "numpy", 2.0),))
+    rows = [_harness.Row("chainrule", 3.0), _harness.Row("numpy", 1.0)]
+    assert _harness.Result(w, {}, rows, size="full").targets()[0][1:] == (3.0, 2.0, False)
+    assert _harness.Result(w, {}, rows, size="tiny").targets() == []
+
+
 # ---------------------------------------------------------------- the GMM objective itself
 def _instance():
     if not GMM_INSTANCE.exists():
