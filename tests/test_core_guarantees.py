@@ -6,24 +6,44 @@ import pytest
 import chainrule as cr
 from chainrule.core.errors import NotDifferentiableInputError
 
-# -- a complex intermediate raises like a complex input (until complex support lands) ----------
+# -- a complex intermediate gives JAX's derivatives in every mode (it used to be silently wrong) --
 COMPLEX_INTERMEDIATES = [
-    lambda x: np.abs(x * 1j),
-    lambda x: np.abs(np.sqrt(x - 4 + 0j)),
-    lambda x: np.real(np.exp(1j * x)),
-    lambda x: np.abs(x + np.complex128(1j)),
-    lambda x: np.sum(np.abs(np.array([1j, 2.0]) * x)),
-    lambda x: np.abs(np.complex64(2j) * x),
+    lambda x, xp: xp.abs(x * 1j),
+    lambda x, xp: xp.abs(xp.sqrt(x - 4 + 0j)),
+    lambda x, xp: xp.real(xp.exp(1j * x)),
+    lambda x, xp: xp.abs(x + np.complex128(1j)),
+    lambda x, xp: xp.sum(xp.abs(xp.array([1j, 2.0]) * x)),
+    lambda x, xp: xp.abs(np.complex64(2j) * x),
 ]
+
+
+def test_complex_intermediates_pinned_values():
+    # |x i| = |x|, and |sqrt(x - 4)| = sqrt(4 - x) for x < 4: d/dx = -1 / (2 sqrt 2)
+    assert cr.grad(lambda x: np.abs(x * 1j))(2.0) == 1.0
+    g = cr.grad(lambda x: np.abs(np.sqrt(x - 4 + 0j)))(2.0)
+    np.testing.assert_allclose(g, -1 / (2 * np.sqrt(2.0)), rtol=1e-14)
+    np.testing.assert_allclose(cr.grad(lambda x: np.real(np.exp(1j * x)))(2.0), -np.sin(2.0))
+    np.testing.assert_allclose(cr.hessian(lambda x: np.abs(x + 1j))(2.0), 1 / 5 ** 1.5)
 
 
 @pytest.mark.parametrize("f", COMPLEX_INTERMEDIATES)
 @pytest.mark.parametrize("x", [2.0, np.float64(2.0), np.array(2.0)])
-def test_complex_intermediate_raises_in_every_mode(f, x):
-    for transform in (lambda: cr.grad(f)(x), lambda: cr.jvp(f, (x,), (1.0,)),
-                      lambda: cr.hessian(f)(x), lambda: cr.vjp(f, x)):
-        with pytest.raises(NotImplementedError, match="complex"):
-            transform()
+def test_complex_intermediate_matches_jax_in_every_mode(f, x):
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+    fc = lambda x: f(x, np)  # noqa: E731
+    fj = lambda x: f(x, jnp)  # noqa: E731
+    xj = jnp.asarray(x, dtype=jnp.float64)
+    # NumPy computes complex64(2j) * 2.0 in complex64 (a Python float is weak); JAX's x is float64
+    rtol = 1e-6 if f is COMPLEX_INTERMEDIATES[5] else 1e-12
+    close = lambda a, b: np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=rtol)  # noqa: E731
+    close(cr.grad(fc)(x), jax.grad(fj)(xj))
+    close(cr.jvp(fc, (x,), (1.5,))[1], jax.jvp(fj, (xj,), (jnp.asarray(1.5),))[1])
+    close(cr.hessian(fc)(x), jax.hessian(fj)(xj))
+    close(cr.vjp(fc, x)[1](0.7)[0], jax.vjp(fj, xj)[1](jnp.asarray(0.7))[0])
+    # a real input's derivative stays real
+    assert np.asarray(cr.grad(fc)(x)).dtype == np.float64
 
 
 def test_real_programs_with_complex_free_constants_still_work():

@@ -91,8 +91,10 @@ def test_integer_bool_complex_inputs_are_rejected_clearly():
         cr.grad(lambda x: x * 2)(3)
     with pytest.raises(NotDifferentiableInputError, match="bool"):
         cr.grad(lambda x: cnp.sum(x * 2.0))(np.array([True, False]))
-    with pytest.raises(NotImplementedError, match="complex"):
+    # complex inputs are differentiable; a complex output needs holomorphic=True
+    with pytest.raises(TypeError, match="holomorphic=True"):
         cr.grad(lambda x: x * 2)(1.0 + 2.0j)
+    assert cr.grad(lambda x: x * 2, holomorphic=True)(1.0 + 2.0j) == 2.0
     # integer arrays *inside* the program are constants
     idx = np.array([2, 0])
     g = cr.grad(lambda x: cnp.sum(x[idx] * np.arange(2)))(np.ones(3))

@@ -34,7 +34,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .core.aval import derivative_dtype, shape_of
+from .core.aval import derivative_dtype, dtype_of, shape_of
 from .core.primitive import Box, unbox_all
 from .core.pytree import tree_flatten, tree_unflatten
 from .core.transforms import (
@@ -113,6 +113,26 @@ def _record(f, args, kwargs, argnums, has_aux):
     return linearize_reverse(g, [args[i] for i in nums], has_aux)
 
 
+def _check_complex(name, in_leaves, out_leaves, holomorphic, complex_out_ok=False):
+    """JAX's contract: with ``holomorphic=True`` inputs and outputs are complex and the result is
+    the complex derivative; without it inputs are real (a real Jacobian of a non-holomorphic
+    map of complex values is not a complex matrix: use vjp/jvp), and so are the outputs of a
+    reverse-mode Jacobian (``complex_out_ok`` for forward mode)."""
+    kinds_in = {np.dtype(dtype_of(x)).kind for x in in_leaves}
+    kinds_out = {np.dtype(dtype_of(o)).kind for o in out_leaves}
+    if holomorphic:
+        if kinds_in - {"c"} or kinds_out - {"c"}:
+            raise TypeError(f"{name}(holomorphic=True) requires complex inputs and outputs, got "
+                            f"{sorted(map(str, {dtype_of(x) for x in list(in_leaves) + list(out_leaves)}))}")
+    elif "c" in kinds_in:
+        raise TypeError(f"{name} of a function of complex inputs: pass holomorphic=True for a "
+                        "holomorphic function, or differentiate with respect to real and imaginary "
+                        "parts (use vjp/jvp for a non-holomorphic map)")
+    elif "c" in kinds_out and not complex_out_ok:
+        raise TypeError(f"{name} of a complex-valued function of real inputs needs forward mode "
+                        "(jacfwd), or holomorphic=True with complex inputs")
+
+
 def _rev_blocks(lin, in_leaves):
     """All of J from one backward pass seeded with I_M; blocks[k][j]: out_k.shape + in_j.shape."""
     outs = lin.out_values
@@ -158,34 +178,38 @@ def _in_seeds(in_leaves):
     return _identity_rows(in_leaves, dtype), (n,)
 
 
-def jacobian(f: Callable, argnums=0, has_aux: bool = False, mode: str = "auto"):
+def jacobian(f: Callable, argnums=0, has_aux: bool = False, mode: str = "auto",
+             holomorphic: bool = False):
     """The Jacobian ``J_ki = dy_k / dx_i`` (PRML 5.70) of ``f`` in one vectorised pass.
 
     ``mode="rev"`` backpropagates all ``M`` output rows at once (5.73-5.76 for
     every ``k`` together); ``mode="fwd"`` pushes all ``N`` input directions at
     once; ``mode="auto"`` (default) records ``f`` once and uses forward mode when
     ``N < M``, reverse mode otherwise. Pytrees in and out; each block has shape
-    ``out.shape + in.shape`` (JAX's layout). ``argnums`` and ``has_aux`` as in
-    :func:`chainrule.grad`; with ``has_aux`` the result is ``(jac, aux)``.
+    ``out.shape + in.shape`` (JAX's layout). ``argnums``, ``has_aux`` and ``holomorphic`` as in
+    :func:`chainrule.grad`; with ``has_aux`` the result is ``(jac, aux)``. A complex output of
+    real inputs takes forward mode.
     """
     mode = _check_mode(mode)
     if mode == "fwd":
-        return jacfwd(f, argnums, has_aux)
+        return jacfwd(f, argnums, has_aux, holomorphic)
     if mode == "rev":
-        return jacrev(f, argnums, has_aux)
-    return _recorded_jacobian(f, argnums, has_aux, forward=None)
+        return jacrev(f, argnums, has_aux, holomorphic)
+    return _recorded_jacobian(f, argnums, has_aux, forward=None, holomorphic=holomorphic)
 
 
-def _recorded_jacobian(f, argnums, has_aux, forward):
+def _recorded_jacobian(f, argnums, has_aux, forward, holomorphic=False):
     """Record ``f`` once, then one batched sweep along the tape: forward (JVP rules, ``N``
     unit tangents) when ``forward`` is true, reverse when false, the cheaper one when None."""
     @functools.wraps(f)
     def jac(*args, **kwargs):
         lin, out_def, in_def, aux = _record(f, args, kwargs, argnums, has_aux)
         in_leaves = lin.in_leaves
+        _check_complex("jacobian", in_leaves, lin.out_values, holomorphic, forward is not False)
         n = sum(_size(x) for x in in_leaves)
         m = sum(_size(o) for o in lin.out_values)
-        if (n < m) if forward is None else forward:
+        real_to_complex = not holomorphic and any(dtype_of(o).kind == "c" for o in lin.out_values)
+        if (n < m or real_to_complex) if forward is None else forward:
             seeds, batch = _in_seeds(in_leaves)
             tans = lin.pusher()(seeds, batch)
             blocks = _fwd_blocks(tans, lin.out_values, in_leaves, bool(batch))
@@ -197,7 +221,7 @@ def _recorded_jacobian(f, argnums, has_aux, forward):
     return jac
 
 
-def jacrev(f: Callable, argnums=0, has_aux: bool = False):
+def jacrev(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False):
     """Reverse-mode Jacobian: ONE backward pass seeded with all ``M`` output rows of ``I_M``.
 
     Best when outputs are few (``M <= N``). See :func:`jacobian` for layout.
@@ -205,6 +229,7 @@ def jacrev(f: Callable, argnums=0, has_aux: bool = False):
     @functools.wraps(f)
     def jac(*args, **kwargs):
         lin, out_def, in_def, aux = _record(f, args, kwargs, argnums, has_aux)
+        _check_complex("jacrev", lin.in_leaves, lin.out_values, holomorphic)
         blocks = _rev_blocks(lin, lin.in_leaves)
         out = _jac_tree(out_def, in_def, blocks, isinstance(argnums, int))
         return (out, aux) if has_aux else out
@@ -212,7 +237,7 @@ def jacrev(f: Callable, argnums=0, has_aux: bool = False):
     return jac
 
 
-def jacfwd(f: Callable, argnums=0, has_aux: bool = False):
+def jacfwd(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False):
     """Forward-mode Jacobian: ONE forward pass pushing all ``N`` input directions of ``I_N``.
 
     Best when inputs are few (``N < M``). See :func:`jacobian` for layout.
@@ -228,6 +253,7 @@ def jacfwd(f: Callable, argnums=0, has_aux: bool = False):
         seeds, batch = _in_seeds(in_leaves)
         out, t_out, aux = push_forward(g, primals, tree_unflatten(in_def, seeds), has_aux, batch)
         out_vals, out_def = tree_flatten(out)
+        _check_complex("jacfwd", in_leaves, out_vals, holomorphic, complex_out_ok=True)
         blocks = _fwd_blocks(tree_flatten(t_out)[0], out_vals, in_leaves, bool(batch))
         res = _jac_tree(out_def, in_def, blocks, isinstance(argnums, int))
         return (res, aux) if has_aux else res
@@ -236,7 +262,7 @@ def jacfwd(f: Callable, argnums=0, has_aux: bool = False):
 
 
 # ------------------------------------------------------------------ Hessians
-def hessian(f: Callable, argnums=0, has_aux: bool = False):
+def hessian(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False):
     """``H_ij = d^2 f / dx_i dx_j``: forward mode over reverse mode, vectorised.
 
     ``jacfwd(jacrev(f))``, computed as: ``f`` is recorded on a tape, its backward pass is
@@ -246,12 +272,14 @@ def hessian(f: Callable, argnums=0, has_aux: bool = False):
     input trees for pytrees). A non-scalar ``f`` (a Hessian per output element) takes the
     general route, ``jacfwd`` of ``jacrev``, which records ``f`` a second time.
     """
-    general = _recorded_jacobian(jacrev(f, argnums, has_aux), argnums, has_aux, forward=True)
+    general = _recorded_jacobian(jacrev(f, argnums, has_aux, holomorphic), argnums, has_aux,
+                                 forward=True, holomorphic=holomorphic)
 
     @functools.wraps(f)
     def hess(*args, **kwargs):
         lin, out_def, in_def, aux = _record(f, args, kwargs, argnums, has_aux)
         out = lin.out_values
+        _check_complex("hessian", lin.in_leaves, out, holomorphic)
         if out_def.num_leaves != 1 or shape_of(out[0]) != () or lin.out_nodes[0] is None:
             return general(*args, **kwargs)
         in_leaves = lin.in_leaves

@@ -92,10 +92,25 @@ class _Failure:
 
 
 def _flat(tree) -> np.ndarray:
-    leaves = tree_flatten(tree)[0]
+    """The leaves in one vector: float, or complex when a leaf is complex."""
+    leaves = [np.asarray(unbox_all(x)) for x in tree_flatten(tree)[0]]
     if not leaves:
         return np.zeros(0)
-    return np.concatenate([np.ravel(np.asarray(unbox_all(x), dtype=float)) for x in leaves])
+    dt = complex if any(x.dtype.kind == "c" for x in leaves) else float
+    return np.concatenate([np.ravel(x.astype(dt, copy=False)) for x in leaves])
+
+
+def _pair(a, b) -> float:
+    """``Re(sum a*b)``: the pairing under which a VJP is the transpose of a JVP (JAX's, for
+    complex values; ``a . b`` for real ones)."""
+    return float(np.real(np.sum(a * b)))
+
+
+def _random(rng, shape, dtype):
+    """Standard normal entries; complex ones perturb the real and the imaginary part."""
+    if np.dtype(dtype).kind == "c":
+        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+    return rng.standard_normal(shape)
 
 
 def _norm(a) -> float:
@@ -170,7 +185,7 @@ class _Analytic:
         self.weight = 1.0 if u is None else _norm(u)
 
     def gap(self, fd):
-        b = fd.d if self.u is None else float(self.u @ fd.d)
+        b = fd.d if self.u is None else _pair(self.u, fd.d)
         diff = _norm(self.value - b)
         scale = max(_norm(self.value), _norm(b), self.weight * _norm(fd.d))
         return diff, scale, self.weight * fd.noise
@@ -226,13 +241,15 @@ def _judge_local(analytic, fd, rtol, atol):
 def _direction(rng, args, only):
     """A random direction, non-zero only in flattened input ``only``."""
     leaves, td = tree_flatten(args)
-    return tree_unflatten(td, [rng.standard_normal(shape_of(unbox_all(x))) if i == only
-                               else np.zeros(shape_of(unbox_all(x))) for i, x in enumerate(leaves)])
+    return tree_unflatten(td, [_random(rng, shape_of(unbox_all(x)), derivative_dtype(unbox_all(x)))
+                               if i == only else np.zeros(shape_of(unbox_all(x)))
+                               for i, x in enumerate(leaves)])
 
 
 def _like(rng, tree):
     leaves, td = tree_flatten(tree)
-    return tree_unflatten(td, [rng.standard_normal(shape_of(unbox_all(o))) for o in leaves])
+    return tree_unflatten(td, [_random(rng, shape_of(unbox_all(o)), derivative_dtype(unbox_all(o)))
+                               for o in leaves])
 
 
 def _check_at(f, args, modes, order, eps, rtol, atol, rng, report, level):
@@ -249,7 +266,7 @@ def _check_at(f, args, modes, order, eps, rtol, atol, rng, report, level):
         if "rev" in modes:
             out, f_vjp = vjp(f, *args)
             u = _like(rng, out)
-            checks.append(("rev", _Analytic(float(_flat(f_vjp(u)) @ _flat(v)), _flat(u))))
+            checks.append(("rev", _Analytic(_pair(_flat(f_vjp(u)), _flat(v)), _flat(u))))
         for mode, analytic in checks:
             rel, verdict, detail = _compare(analytic, fd, rtol, atol)
             report.rows.append(InputReport(i, shape, mode, level, rel))
@@ -331,9 +348,12 @@ def _rows(rng, likes, rows):
         m = np.vstack([np.diag(rng.uniform(0.5, 2.0, n)), rng.standard_normal((BATCH_ROWS, n))])
     else:
         m = rng.standard_normal((rows, n))
+    m2 = rng.standard_normal(m.shape)  # imaginary parts, for complex leaves
     out, start = [], 0
     for x, s, k in zip(likes, shapes, sizes):
-        out.append(m[:, start:start + k].reshape((len(m),) + s).astype(derivative_dtype(unbox_all(x))))
+        dt = derivative_dtype(unbox_all(x))
+        part = m[:, start:start + k] + (1j * m2[:, start:start + k] if dt.kind == "c" else 0)
+        out.append(part.reshape((len(m),) + s).astype(dt))
         start += k
     return out
 
@@ -453,18 +473,19 @@ def _local_fn(rec, argnum):
 
 def _local_rule_error(rec, argnum, mode, eps, rtol, atol, rng):
     args, fi = _local_fn(rec, argnum)
-    x = np.asarray(args[argnum], dtype=float)
-    v = rng.standard_normal(x.shape)
+    x = np.asarray(args[argnum])
+    x = x.astype(derivative_dtype(x))
+    v = _random(rng, x.shape, x.dtype)
     fd = _CentralDifference(fi, (x,), (v,), eps)
     ans = fi(x)
     try:
         if mode == "fwd":
-            analytic = _Analytic(_flat(rec.prim.jvp(argnum, v if x.shape else float(v), ans, args,
+            analytic = _Analytic(_flat(rec.prim.jvp(argnum, v if x.shape else v[()], ans, args,
                                                     rec.params)))
         else:
             u = _like(rng, ans)
             got = _flat(rec.prim.vjp(argnum, u, ans, args, rec.params))
-            analytic = _Analytic(float(got @ v.ravel()), _flat(u))
+            analytic = _Analytic(_pair(got, v.ravel()), _flat(u))
     except Exception as e:  # a rule that crashes is as wrong as one that miscomputes
         return f"the rule raised {type(e).__name__}: {e}"
     # an op whose own central difference cannot decide (cancellation) is not blamed

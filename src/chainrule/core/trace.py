@@ -19,7 +19,7 @@ import itertools
 import numpy as np
 
 from .aval import ShapedArray, dtype_of
-from .primitive import Box, bind
+from .primitive import Box, Primitive, bind
 from .tape import Checks, Record, consume, jvp_sum, pull
 
 _levels = itertools.count(1)
@@ -96,15 +96,27 @@ def _residuals(prim, args: list, ans):
     return args, (Shaped(ans.shape, ans.dtype, prim) if type(ans) is _ndarray else ans)
 
 
-def _refuse_complex(prim, ans):
-    """A complex intermediate in a differentiated program raises as a complex input does:
-    the rules assume real values, and a real-valued rule on a complex value is silently wrong."""
+def _complex_impl(x):
+    """``x`` as a complex value of its precision (float32 -> complex64, float64 -> complex128)."""
+    return np.asarray(x, dtype=np.result_type(dtype_of(x), np.complex64))
+
+
+# Real -> complex promotion, recorded where a real traced value meets a complex result (JAX's
+# convert_element_type). The inclusion R -> C is linear; under the pairing <a, b> = Re(sum a*b)
+# its transpose is the real part, so a real input's cotangent stays real (a derivative has its
+# input's dtype). ``np.real`` dispatches to chainrule's rule for a traced cotangent.
+to_complex = Primitive("to_complex", _complex_impl, doc="real -> complex; VJP g -> real(g)",
+                       saves=())
+to_complex.defvjp(lambda g, ans, x: np.real(g))
+to_complex.defjvp(lambda t, ans, x: t)
+
+
+def _is_complex(prim, ans) -> bool:
     for a in (ans if prim.multiple_results else (ans,)):
         dt = getattr(a, "dtype", None)
         if (dt.kind == "c") if dt is not None else type(a) is complex:
-            raise NotImplementedError(
-                f"{prim.name} produced a complex value (dtype {dtype_of(a)}) inside a "
-                "differentiated function; complex numbers are not supported yet by chainrule")
+            return True
+    return False
 
 
 class ReverseTrace(Trace):
@@ -139,8 +151,9 @@ class ReverseTrace(Trace):
             if isinstance(a, Box):
                 nested = True
         ans = bind(prim, vals, params) if nested else prim.impl(*vals, **params)
-        if getattr(ans, "dtype", _F64) is not _F64 or type(ans) is complex or prim.multiple_results:
-            _refuse_complex(prim, ans)  # float64 arrays and Python floats skip it
+        if (getattr(ans, "dtype", _F64) is not _F64 or type(ans) is complex  # float64 skips it
+                or prim.multiple_results) and _is_complex(prim, ans):
+            parents = self._promote(vals, parents)
         if Checks.value is not None:
             Checks.value(prim, vals, params, ans)
         nodes = self._nodes
@@ -157,6 +170,24 @@ class ReverseTrace(Trace):
             vals, kept = _residuals(prim, vals, ans)
             self.tape.append(Record(prim, vals, params, kept, tuple(parents), out))
         return result
+
+    def _promote(self, vals, parents):
+        """A complex result with real traced arguments: each real one is first recorded through
+        :data:`to_complex`, so the real part of its cotangent is what reaches it."""
+        out = []
+        for i, node in parents:
+            v = vals[i]
+            if dtype_of(v).kind != "c":
+                new = next(self._nodes)
+                args = [v]
+                if self.keep_values:
+                    c = bind(to_complex, args, {}) if isinstance(v, Box) else _complex_impl(v)
+                else:  # a lean tape: its rules read nothing
+                    args, c = _residuals(to_complex, args, None)
+                self.tape.append(Record(to_complex, args, {}, c, ((0, node),), (new,)))
+                node = new
+            out.append((i, node))
+        return out
 
     def backward(self, seeds: dict, wanted, create_graph: bool = False,
                  release: bool = False, observer=None) -> list:
@@ -209,8 +240,6 @@ class ForwardTrace(Trace):
             if isinstance(a, Box):
                 nested = True
         ans = bind(prim, vals, params) if nested else prim.impl(*vals, **params)
-        if getattr(ans, "dtype", _F64) is not _F64 or type(ans) is complex or prim.multiple_results:
-            _refuse_complex(prim, ans)
         if Checks.value is not None:
             Checks.value(prim, vals, params, ans)
         t_out = jvp_sum(prim, tangents, ans, vals, params) if tangents else None

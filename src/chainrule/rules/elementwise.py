@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from ..core.aval import dtype_of
+from ..core.aval import dtype_of, shape_of
 from ..core.primitive import Box, Primitive
 from ._util import constant_op
 from ._util import elementwise as _elementwise
@@ -287,10 +287,28 @@ sinh = elementwise("sinh", np.sinh, lambda a, x: cosh(x), saves=X)
 cosh = elementwise("cosh", np.cosh, lambda a, x: sinh(x), saves=X)
 tanh = elementwise("tanh", np.tanh, lambda a, x: _one_minus_square(a), saves=A)
 arcsinh = elementwise("arcsinh", np.arcsinh, lambda a, x: 1.0 / sqrt(x * x + 1.0), saves=X)
-arccosh = elementwise("arccosh", np.arccosh, lambda a, x: 1.0 / sqrt(x * x - 1.0), saves=X)
+# 1/sqrt(x^2 - 1) is the other branch of the complex derivative on part of the plane (Re z < 0);
+# 1/(sqrt(z - 1) sqrt(z + 1)) follows numpy's arccosh everywhere
+arccosh = elementwise("arccosh", np.arccosh, lambda a, x: 1.0 / sqrt(x * x - 1.0)
+                      if dtype_of(x).kind != "c" else 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)), saves=X)
 arctanh = elementwise("arctanh", np.arctanh, lambda a, x: 1.0 / (1.0 - x * x), saves=X)
-absolute = elementwise("absolute", np.absolute, lambda a, x: sign(x),
-                       doc="|x|; the derivative at 0 is taken as 0 (sign(0))", saves=X)
+def _abs_scale(x):
+    """``conj(z) / |z|`` (``1/|z|`` replaced by 1 at ``z == 0``, where the derivative is taken as
+    0, as JAX does); ``sign(x)`` for a real ``x``."""
+    if dtype_of(x).kind != "c":
+        return sign(x)
+    r = absolute(x)
+    return conj(x) / where(r == 0, 1.0, r)
+
+
+# |z| is not holomorphic: d|z| = Re(conj(z) dz) / |z|, whose transpose under the pairing
+# Re(sum a*b) is g -> g conj(z) / |z| (JAX's grad(abs)(3+4j) == 0.6-0.8j)
+absolute = Primitive("absolute", np.absolute, saves=X,
+                     doc="|x|; d|z| = Re(conj(z) dz)/|z|; the derivative at 0 is taken as 0 (sign(0))")
+absolute.defvjp(lambda g, ans, x: g * _abs_scale(x))
+absolute.defjvp(lambda t, ans, x: t * _abs_scale(x) if dtype_of(x).kind != "c"
+                else real(t * _abs_scale(x)))
+implements(np.absolute)(absolute)
 abs = absolute  # noqa: A001 - mirrors numpy.abs
 fabs = elementwise("fabs", np.fabs, lambda a, x: sign(x), saves=X)
 deg2rad = elementwise("deg2rad", np.deg2rad, lambda a, x: math.pi / 180.0, saves=())
@@ -326,6 +344,63 @@ round = constant_op("round", np.round)  # noqa: A001 - mirrors numpy.round
 around = round
 implements(np.around)(round)
 
+# --- complex parts: R-linear, so each JVP is the op itself and each VJP its transpose under
+# the pairing <a, b> = Re(sum a*b) (JAX's convention: the VJP of z -> c z is g -> g c, no
+# conjugate). On a real value real and conj are the identity and imag a zero constant.
+def _is_c(x) -> bool:
+    return dtype_of(x).kind == "c"
+
+
+real_p = Primitive("real", np.real, doc="Re z; VJP g -> g", saves=())
+real_p.defvjp(lambda g, ans, x: g)
+real_p.defjvp(lambda t, ans, x: real(t))
+imag_p = Primitive("imag", np.imag, doc="Im z; VJP g -> -i g (Im(t) = Re(-i t))", saves=())
+imag_p.defvjp(lambda g, ans, x: g * -1j)
+imag_p.defjvp(lambda t, ans, x: imag(t))
+conj_p = Primitive("conjugate", np.conjugate, doc="conj z; VJP g -> conj g", saves=())
+conj_p.defvjp(lambda g, ans, x: conj(g))
+conj_p.defjvp(lambda t, ans, x: conj(t))
+
+
+@implements(np.real)
+def real(val):
+    """Real part; the identity on real values."""
+    if not isinstance(val, Box):
+        return np.real(val)
+    return real_p(val) if _is_c(val) else val
+
+
+@implements(np.imag)
+def imag(val):
+    """Imaginary part; zeros (a constant) for real values."""
+    if not isinstance(val, Box):
+        return np.imag(val)
+    return imag_p(val) if _is_c(val) else np.zeros(shape_of(val), dtype_of(val))
+
+
+@implements(np.conjugate)
+def conj(x):
+    """Complex conjugate; the identity on real values."""
+    if not isinstance(x, Box):
+        return np.conjugate(x)
+    return conj_p(x) if _is_c(x) else x
+
+
+conjugate = conj
+_angle_real = Primitive("angle", np.angle, differentiable=False, doc="angle of a real value: 0 or pi")
+
+
+@implements(np.angle)
+def angle(z, deg=False):
+    """``arctan2(Im z, Re z)`` (in degrees with ``deg``); piecewise constant on real values."""
+    if not isinstance(z, Box):
+        return np.angle(z, deg=deg)
+    if not _is_c(z):
+        return _angle_real(z, deg=deg)
+    a = arctan2(imag_p(z), real_p(z))
+    return a * (180.0 / math.pi) if deg else a
+
+
 # --- selection ---
 where = Primitive("where", np.where, doc="where(cond, x, y); cond is a constant", saves=(0,))
 where.defvjp(None,
@@ -359,4 +434,5 @@ def clip(x, a_min=None, a_max=None, **kwargs):
 
 __all__ = [n for n, v in list(globals().items())
            if isinstance(v, Primitive) or n in ("clip", "power", "true_divide", "remainder", "abs",
-                                                 "around", "radians", "degrees")]
+                                                 "around", "radians", "degrees", "real", "imag",
+                                                 "conj", "conjugate", "angle")]

@@ -447,9 +447,19 @@ concatenate_p.defjvp_argnum(_concat_jvp)
 
 # ---------------------------------------------------------------- astype
 astype_p = Primitive("astype", lambda x, dtype: np.asarray(x).astype(dtype),
-                     doc="cast between float dtypes; VJP casts the cotangent back")
-astype_p.defvjp(lambda g, ans, x, dtype: astype_p(g, dtype=dtype_of(x)))
-astype_p.defjvp(lambda t, ans, x, dtype: astype_p(t, dtype=dtype))
+                     doc="cast between float and complex dtypes; VJP casts the cotangent back")
+
+
+def _cast(v, dtype):
+    """``v`` in ``dtype``; complex to real keeps the real part (the transpose of the inclusion
+    R -> C under the pairing Re(sum a*b)) without NumPy's ComplexWarning."""
+    if dtype_of(v).kind == "c" and np.dtype(dtype).kind != "c":
+        v = np.real(v)
+    return v if dtype_of(v) == dtype else astype_p(v, dtype=dtype)
+
+
+astype_p.defvjp(lambda g, ans, x, dtype: _cast(g, dtype_of(x)))
+astype_p.defjvp(lambda t, ans, x, dtype: _cast(t, dtype))
 
 
 @implements(np.astype)
@@ -458,10 +468,7 @@ def astype(x, dtype, /, *, copy=True, device=None):
     if not isinstance(x, Box):
         return np.asarray(x).astype(dtype, copy=copy)
     dtype = np.dtype(dtype)
-    if np.issubdtype(dtype, np.complexfloating):
-        raise NotImplementedError(f"astype({dtype}) of a traced array: complex values are not "
-                                  "supported yet by chainrule")
-    if not np.issubdtype(dtype, np.floating):  # integers and booleans carry no derivative
+    if dtype.kind not in "fc":  # integers and booleans carry no derivative
         value = strip_derivatives(x)
         return astype_p(value, dtype=dtype) if isinstance(value, Box) else \
             np.asarray(value).astype(dtype)

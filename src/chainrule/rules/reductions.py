@@ -28,7 +28,7 @@ from ..core.errors import InPlaceError
 from ..core.primitive import Box, Primitive, strip_derivatives, unbox_all
 from . import shape as _shape_ops
 from .dispatch import implements
-from .elementwise import isnan, maximum, minimum, sqrt, where
+from .elementwise import imag, isnan, maximum, minimum, real, sqrt, where
 from .linear import expand_to_input, keepdims_shape, normalize_axis, normalize_axis1, sum_p
 
 
@@ -307,7 +307,11 @@ def var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Tru
     axes = normalize_axis(axis, len(_shape(x)))
     n = math.prod(_shape(x)[a] for a in axes)
     d = x - sum_p(x, axis=axes, keepdims=True) / n
-    return _cast(sum_p(d * d, axis=axes, keepdims=bool(keepdims)) / (n - _ddof(ddof, correction)), dtype)
+    if dtype_of(d).kind == "c":  # |d|^2, real, as NumPy's complex variance
+        d2 = real(d) * real(d) + imag(d) * imag(d)
+    else:
+        d2 = d * d
+    return _cast(sum_p(d2, axis=axes, keepdims=bool(keepdims)) / (n - _ddof(ddof, correction)), dtype)
 
 
 @implements(np.std)
@@ -352,7 +356,11 @@ def average(x, axis=None, weights=None, returned=False, *, keepdims=False):
 
 @implements(np.median)
 def median(x, axis=None, out=None, overwrite_input=False, keepdims=False):
-    """Median: the middle of the sorted values (mean of the two middle ones for even n)."""
+    """Median: the middle of the sorted values (mean of the two middle ones for even n).
+
+    A slice holding a NaN has median NaN, as in NumPy; its derivative goes to a NaN entry,
+    as ``max``'s goes to its NaN extremum.
+    """
     _reject(out, {}, "median")
     x = _asarray(x)
     xs = _shape(x)
@@ -364,6 +372,9 @@ def median(x, axis=None, out=None, overwrite_input=False, keepdims=False):
     y = _shape_ops.sort(y, axis=-1)
     n = _shape(y)[-1]
     r = mean(y[..., (n - 1) // 2:n // 2 + 1], axis=-1)
+    if n:  # NaN sorts last: the middle of [1, 2, 3, nan] is 2.5, NumPy's median is nan
+        last = y[..., n - 1]
+        r = where(isnan(last), last, r)
     if keepdims:
         r = _shape_ops.reshape(r, keepdims_shape(xs, axes))
     return r

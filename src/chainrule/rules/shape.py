@@ -26,7 +26,7 @@ from ..core.errors import InPlaceError
 from ..core.primitive import Box, unbox_all
 from . import constants as _constants
 from .dispatch import implements
-from .elementwise import where
+from .elementwise import conj, conjugate, imag, real, where  # noqa: F401 (re-exported)
 from .linear import (
     astype,
     broadcast_to,
@@ -236,40 +236,6 @@ method_argsort = _constants.argsort
 method_nonzero = _constants.nonzero
 method_all = _constants.all
 method_any = _constants.any
-
-
-def _reject_complex(x, name):
-    if np.issubdtype(dtype_of(x), np.complexfloating):
-        raise NotImplementedError(f"{name} of a complex traced array is not supported yet")
-
-
-@implements(np.conjugate)
-def conj(x):
-    """Complex conjugate; the identity on real arrays."""
-    if not isinstance(x, Box):
-        return np.conjugate(x)
-    _reject_complex(x, "conj")
-    return x
-
-
-conjugate = conj
-
-
-@implements(np.real)
-def real(val):
-    """Real part; the identity on real arrays."""
-    if not isinstance(val, Box):
-        return np.real(val)
-    _reject_complex(val, "real")
-    return val
-
-
-@implements(np.imag)
-def imag(val):
-    """Imaginary part of a real array: zeros (a constant)."""
-    if isinstance(val, Box):
-        _reject_complex(val, "imag")
-    return np.imag(unbox_all(val))
 
 
 def _in_place(np_fn, hint):
