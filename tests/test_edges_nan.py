@@ -188,3 +188,27 @@ def test_logsumexp_of_an_empty_sum_is_minus_inf(shape, axis):
         assert np.asarray(got).dtype == np.float32
         if shape[-1] == 0 and axis is not None:
             np.testing.assert_array_equal(got, ss.logsumexp(x, axis=axis))
+
+
+MEDIAN_CASES = [np.array([1.0, NAN, 3.0, 2.0]), np.array([[1.0, 2.0, np.inf], [NAN, NAN, 1.0]]),
+                np.array([[1.0, NAN], [3.0, 2.0]]), np.array([[1.0, 5.0, 2.0], [0.5, NAN, 4.0]], np.float32),
+                np.array([3.0, 1.0, 2.0])]
+
+
+@pytest.mark.parametrize("k", range(len(MEDIAN_CASES)))
+@pytest.mark.parametrize("kw", [{}, {"axis": -1}, {"axis": 0}, {"axis": 0, "keepdims": True}])
+def test_median_of_a_slice_with_a_nan_is_nan(k, kw):
+    """As NumPy (NaN sorts last, so the middle of [1, 2, 3, nan] was 2.5); the derivative of a
+    NaN median goes to one NaN entry of its slice, of the others to the middle entries."""
+    x = MEDIAN_CASES[k]
+    want = np.median(x, **kw)
+    value, f_vjp = vjp(lambda x: np.median(x, **kw), x)
+    np.testing.assert_array_equal(value, want)
+    assert np.asarray(value).dtype == np.asarray(want).dtype
+    (g,) = f_vjp(np.ones_like(want))
+    axis = kw.get("axis")
+    # each slice passes a total derivative of 1: to NaN entries where its median is NaN
+    per_slice = np.sum(g, axis=axis) if axis is not None else np.sum(g)
+    np.testing.assert_allclose(per_slice, 1.0)
+    nan_slices = np.isnan(np.median(x, axis=axis, keepdims=True))
+    np.testing.assert_array_equal(g[np.broadcast_to(nan_slices, x.shape) & ~np.isnan(x)], 0.0)
