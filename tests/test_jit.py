@@ -390,9 +390,11 @@ def test_reading_a_staged_value_as_data_runs_eagerly_with_a_warning(name):
     args = (np.linspace(-1.0, 1.5, 8),) + (() if n is None else (n,))
     other = (np.linspace(-3.0, 0.5, 8),) + (() if n is None else (n - 1,))
     jf = cr.jit(f)
-    with pytest.warns(cr.JitFallbackWarning, match="reads the value"):
+    with pytest.warns(cr.JitFallbackWarning, match="reads the value") as caught:
         got = jf(*args)
     np.testing.assert_array_equal(got, f(*args))
+    # the warning names the line of this file that read it, not a line inside the library
+    assert f"{os.path.basename(__file__)}:" in str(caught[0].message), str(caught[0].message)
     # nothing was baked in: another input of the same signature gives its own result
     with warnings.catch_warnings():
         warnings.simplefilter("error", cr.JitFallbackWarning)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import keyword
 import operator
+import os
 import traceback
 import warnings
 from collections import OrderedDict
@@ -42,6 +43,11 @@ from .fusion import fuse_elementwise, simplify
 from .ir import PY_NUMBERS, Eqn, Lit, Staged, prune
 
 __all__ = ["jit", "Program", "JitFallbackWarning"]
+
+
+# where a read of a staged value is reported: the caller's line, outside these two packages
+_LIBRARY_DIRS = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
+                 os.path.dirname(os.path.abspath(np.__file__)) + os.sep)
 
 
 class JitFallbackWarning(UserWarning):
@@ -123,9 +129,9 @@ class StagingTrace(Trace):
         if self.done:
             raise TracerEscapeError("reading a value that jit staged in an earlier call (kept in "
                                     "a global, an attribute or a closure); return it instead")
-        if not self.reads:
-            frames = [f for f in traceback.extract_stack()[:-2]
-                      if "/chainrule/core/" not in f.filename.replace("\\", "/")]
+        if not self.reads:  # name the caller's line: the last frame outside chainrule and NumPy
+            frames = [f for f in traceback.extract_stack()[:-1]
+                      if not os.path.abspath(f.filename).startswith(_LIBRARY_DIRS)]
             where = frames[-1] if frames else None
             self.reads.append(f"{where.filename}:{where.lineno} ({where.line})" if where else "?")
 
