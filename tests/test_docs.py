@@ -48,11 +48,6 @@ FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>```+)(?P<info>[^\n`]*)\n"
                    r"(?P<body>.*?)^(?P=indent)(?P=ticks)[ \t]*$", re.M | re.S)
 NOT_RUN = re.compile(r"#\s*not run\s*:(?P<reason>.*)")
 
-# Pages another engineer owns and is rewriting; each entry must name why. A strict xfail: once the
-# page runs, this test fails until the entry is removed.
-KNOWN_BROKEN: dict[str, str] = {}
-
-
 class Block:
     def __init__(self, page: Path, line: int, info: str, source: str):
         self.page, self.line, self.info, self.source = page, line, info, source
@@ -283,19 +278,12 @@ RUNNABLE = [p for p in PAGES if blocks(p)]
 @pytest.mark.parametrize("page", RUNNABLE, ids=_page_id)
 def test_page_examples_run(page, tmp_path):
     rel = _page_id(page)
-    if rel in KNOWN_BROKEN:
-        pytest.xfail(KNOWN_BROKEN[rel])
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", COLUMNS="120")
     proc = subprocess.run([sys.executable, __file__, str(page)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, f"{rel}:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["ran"], f"{rel}: no block ran"
-
-
-def test_known_broken_pages_still_exist():
-    for rel in KNOWN_BROKEN:
-        assert (ROOT / rel).exists(), f"KNOWN_BROKEN names {rel}, which is gone: remove the entry"
 
 
 def test_not_run_markers_give_a_reason():
