@@ -128,3 +128,66 @@ def test_module_entry_point(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "-12" in r.stdout and (tmp_path / "explain.html").exists()
+
+
+# ---------------------------------------------------------------- deep formulas (issue 12 item 18)
+# A formula within MAX_LENGTH characters may nest up to ~1000 (binary) or ~2000 (unary) levels.
+DEEP = {
+    "999-term sum": "+".join(["x"] * 999),
+    "999-factor product": "*".join(["x"] * 999),
+    "1990 unary minuses": " " + "-" * 1990 + "x",
+    "666-level power tower": "**".join(["x"] * 666),
+    "named steps around a deep sum": "q = " + "+".join(["x"] * 900) + "; f = q * x",
+}
+
+
+@pytest.mark.parametrize("name", list(DEEP))
+def test_deep_formulas_within_the_length_limit_parse_and_evaluate(name):
+    from chainrule.cli import explain
+
+    text = DEEP[name]
+    assert len(text) <= 2000
+    limit = sys.getrecursionlimit()
+    f = explain._with_deep_stack(lambda: parse(text))
+    got = explain._with_deep_stack(lambda: f(1.0))
+    assert sys.getrecursionlimit() == limit
+    want = {"999-term sum": 999.0, "999-factor product": 1.0, "1990 unary minuses": 1.0,
+            "666-level power tower": 1.0, "named steps around a deep sum": 900.0}[name]
+    assert float(got) == want
+
+
+def test_999_term_sum_through_the_command(capsys):
+    code, out, err = run(capsys, DEEP["999-term sum"], "--x", "2", "--no-files", "--width", "200")
+    assert code == 0, err
+    assert "Traceback" not in out + err and "Backward pass" in out
+    assert " 1998 " in row(out, "f (output)")  # f = 999 * 2
+    assert "= 999" in out.split(row(out, "x"))[1].split("local gradient:")[0]  # df/dx, summed
+
+
+def test_too_deep_is_a_one_line_error(capsys, monkeypatch):
+    from chainrule.cli import explain
+
+    monkeypatch.setattr(explain, "RECURSION_LIMIT", 400)
+    monkeypatch.setattr(sys, "getrecursionlimit", lambda: 400)  # as if the default were lower
+    code, out, err = run(capsys, DEEP["999-term sum"], "--x", "1", "--no-files")
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert err.startswith("chainrule explain: error: ") and "nested too deeply" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_deep_formula_from_python_is_a_formula_error():
+    """parse() outside the command keeps Python's own limit: too deep is a FormulaError."""
+    import threading
+
+    box = {}
+
+    def target():
+        try:
+            parse("+".join(["x"] * 999))
+        except Exception as e:  # noqa: BLE001 - recorded for the assertion
+            box["e"] = e
+
+    t = threading.Thread(target=target)
+    t.start()
+    t.join()
+    assert isinstance(box.get("e"), FormulaError) and "nested too deeply" in str(box["e"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import ast
 import sys
+import threading
 from pathlib import Path
 
 from ..viz import trace
@@ -27,6 +28,13 @@ EXAMPLES = """examples:
 values: a number, or a nested list for an array ("[[1, 2], [3, 4]]").
 functions: {functions}
 """
+
+# A formula within MAX_LENGTH characters nests at most that many nodes deep (`x+x+...+x` of 999
+# terms, `- - - x`); parsing, tracing and drawing it recurse once or a few times per level. The
+# command runs in a thread whose stack and recursion limit fit that depth with room to spare,
+# rather than under Python's default limit of 1000 frames.
+RECURSION_LIMIT = 50_000
+STACK_BYTES = 512 * 2 ** 20
 
 _OPTIONS = {"--out", "-o", "--width"}
 _FLAGS = {"--no-files", "--no-png"}
@@ -114,6 +122,43 @@ def parse_values(tokens: list[str], args) -> dict:
 
 
 def run(args) -> int:
+    """The command, run with a stack deep enough for any formula within the length limit."""
+    try:
+        return _with_deep_stack(lambda: _run(args))
+    except RecursionError:
+        raise CLIError("the formula is nested too deeply to evaluate; split it into named steps "
+                       "(`q = ...; f = q * ...`)") from None
+
+
+def _with_deep_stack(fn):
+    """``fn()`` in a worker thread with a ``STACK_BYTES`` stack and ``RECURSION_LIMIT`` frames;
+    its result or exception is handed back to the caller's thread."""
+    outcome: dict = {}
+
+    def target():
+        try:
+            outcome["value"] = fn()
+        except BaseException as e:  # re-raised in the caller's thread below
+            outcome["error"] = e
+
+    old_limit = sys.getrecursionlimit()
+    old_size = threading.stack_size(STACK_BYTES)
+    try:
+        sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
+        worker = threading.Thread(target=target, name="chainrule-explain", daemon=True)
+        worker.start()
+    finally:
+        threading.stack_size(old_size)
+    try:
+        worker.join()
+    finally:
+        sys.setrecursionlimit(old_limit)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _run(args) -> int:
     values = parse_values(list(args.values or []), args)
     try:
         formula = parse(args.formula)

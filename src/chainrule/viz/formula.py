@@ -107,8 +107,17 @@ class Formula:
             raise FormulaError("the formula is empty")
         self.statements = tree.body
         self.inputs: list[str] = []
+        try:
+            self._check_statements(tree.body)
+        except RecursionError:  # the checker recurses once per level of nesting
+            raise FormulaError("the formula is nested too deeply for Python's recursion limit; split "
+                               "it into named steps (`q = ...; f = q * ...`)") from None
+        last = tree.body[-1]
+        self.output = last.targets[0].id if isinstance(last, ast.Assign) else "f"
+
+    def _check_statements(self, body) -> None:
         assigned: set[str] = set()
-        for i, st in enumerate(tree.body):
+        for i, st in enumerate(body):
             if isinstance(st, ast.Assign):
                 if len(st.targets) != 1 or not isinstance(st.targets[0], ast.Name):
                     raise FormulaError(f"only `name = expression` assignments are allowed, "
@@ -122,14 +131,12 @@ class Formula:
                     raise FormulaError(f"cannot assign to {name!r}: it is an input of the formula")
                 assigned.add(name)
             elif isinstance(st, ast.Expr):
-                if i != len(tree.body) - 1:
+                if i != len(body) - 1:
                     raise FormulaError(f"only the last statement can be a bare expression; "
                                        f"name this one: `v = {_src(self.src, st)}`")
                 self._check(st.value, assigned)
             else:
                 raise FormulaError(f"{_what(st)} are not allowed in a formula; allowed: {ALLOWED}")
-        last = tree.body[-1]
-        self.output = last.targets[0].id if isinstance(last, ast.Assign) else "f"
 
     @staticmethod
     def _check_name(name: str) -> None:
