@@ -13,7 +13,7 @@ from test_random_programs import on_random_programs
 import chainrule as cr
 import chainrule.numpy as cnp
 from chainrule import nn
-from chainrule.compile import fusion
+from chainrule.compile import fusion, staging
 from chainrule.core.errors import TracerEscapeError
 
 
@@ -458,8 +458,6 @@ def test_memory_stays_flat_while_building_short_lived_jitted_functions():
 
 
 def test_program_cache_is_bounded_per_jitted_function(monkeypatch):
-    from chainrule.compile import staging
-
     monkeypatch.setattr(staging, "PROGRAM_CACHE_SIZE", 3)
     jf = cr.jit(lambda x: cnp.sin(x) * 2.0)
     for n in (1, 2, 3, 4, 5, 1):  # the first shape is dropped, then staged again
