@@ -7,6 +7,8 @@ How a page is run (docs/writing-docs.md says the same for writers):
   folder (so examples may write files), with matplotlib on its Agg canvas.
 * A block whose first line is ``# not run: <reason>`` is skipped; the reason is required and is
   shown to the reader, so nothing is skipped silently.
+* A bare fence (no language) right after a python block, with only blank lines between, is the
+  block's output: what the block prints must be that text (trailing spaces ignored).
 * A block that starts with ``>>>`` is a doctest: the output shown under each prompt is compared
   (whitespace normalised, ``...`` matches anything).
 * Errors shown are checked: a statement followed by ``# SomeError: message`` (on its line or on the
@@ -49,8 +51,9 @@ FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>```+)(?P<info>[^\n`]*)\n"
 NOT_RUN = re.compile(r"#\s*not run\s*:(?P<reason>.*)")
 
 class Block:
-    def __init__(self, page: Path, line: int, info: str, source: str):
+    def __init__(self, page: Path, line: int, info: str, source: str, output: str | None = None):
         self.page, self.line, self.info, self.source = page, line, info, source
+        self.output = output  # the bare fence right after the block: what it must print
 
     @property
     def where(self) -> str:
@@ -70,19 +73,33 @@ class Block:
 
 
 def blocks(page: Path) -> list[Block]:
-    """The ```python blocks of a markdown page, dedented (fences may sit inside list items)."""
+    """The ```python blocks of a markdown page, dedented (fences may sit inside list items).
+
+    A bare fence (no info string) that follows a python block with nothing but blank lines
+    between is that block's output."""
     text = page.read_text(encoding="utf-8")
+    fences = list(FENCE.finditer(text))
     out = []
-    for m in FENCE.finditer(text):
+    for m, after in zip(fences, [*fences[1:], None]):
         info = m["info"].strip()
         if not (info == "python" or info.startswith(("python ", "py ")) or info == "py"):
             continue
-        indent = m["indent"]
-        lines = m["body"].splitlines()
-        body = "\n".join(ln[len(indent):] if ln.startswith(indent) else ln.lstrip() for ln in lines)
+        output = None
+        if after is not None and not after["info"].strip() and not text[m.end():after.start()].strip():
+            output = _dedent(after["body"], after["indent"])
         line = text.count("\n", 0, m.start()) + 2
-        out.append(Block(page, line, info, textwrap.dedent(body) + "\n"))
+        out.append(Block(page, line, info, _dedent(m["body"], m["indent"]), output))
     return out
+
+
+def _dedent(body: str, indent: str) -> str:
+    lines = body.splitlines()
+    body = "\n".join(ln[len(indent):] if ln.startswith(indent) else ln.lstrip() for ln in lines)
+    return textwrap.dedent(body) + "\n"
+
+
+def _normalised(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
 
 
 # --- claims written as comments -------------------------------------------------------------------
@@ -257,11 +274,18 @@ def run_page(page: Path) -> dict:
         if reason is not None:
             skipped.append(f"{block.where}: {reason}")
             continue
+        printed = io.StringIO()
         try:
-            run_block(block, namespace)
+            with contextlib.redirect_stdout(printed):
+                run_block(block, namespace)
         except Exception as exc:  # noqa: BLE001  (any error is the page's failure, named by block)
+            sys.stderr.write(printed.getvalue())
             raise AssertionError(f"{block.where} failed:\n{block.source}\n"
                                  f"{type(exc).__name__}: {exc}") from exc
+        sys.stderr.write(printed.getvalue())
+        if block.output is not None and _normalised(printed.getvalue()) != _normalised(block.output):
+            raise AssertionError(f"{block.where}: the block printed\n{printed.getvalue()}\n"
+                                 f"the page shows right after it\n{block.output}")
         ran.append(block.where)
     return {"ran": ran, "skipped": skipped}
 
@@ -359,6 +383,17 @@ def test_not_run_needs_a_reason():
     assert _block("x = 1\n").skip_reason is None
     with pytest.raises(ValueError, match="needs a reason"):
         _block("# not run:\nx = 1\n").skip_reason  # noqa: B018
+
+
+def test_an_output_fence_right_after_a_block_is_compared(tmp_path):
+    page = tmp_path / "p.md"
+    page.write_text("```python\nprint('a  ')\nprint('b')\n```\n\n```\na\nb\n```\n")
+    assert run_page(page)["ran"]
+    page.write_text("```python\nprint('a')\n```\n\n```\nA\n```\n")
+    with pytest.raises(AssertionError, match="the page shows right after it"):
+        run_page(page)
+    page.write_text("```python\nprint('a')\n```\n\nprose between\n\n```\nA\n```\n")
+    assert run_page(page)["ran"]  # not directly after: an illustration, not checked
 
 
 def test_fences_inside_list_items_are_found(tmp_path):
