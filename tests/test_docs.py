@@ -449,6 +449,25 @@ def test_api_reference_entries_are_public():
     assert not stale, f"docs/api/*.md documents names that are not in __all__: {stale}"
 
 
+def test_nav_lists_each_page_once():
+    yaml = pytest.importorskip("yaml", reason="PyYAML (installed with mkdocs) is missing")
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)  # no !!python tags
+
+    def pages(node):
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            for v in node.values():
+                yield from pages(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from pages(v)
+
+    listed = list(pages(config["nav"]))
+    twice = sorted({p for p in listed if listed.count(p) > 1})
+    assert not twice, f"mkdocs.yml's nav lists these pages more than once: {twice}"
+
+
 def test_mkdocs_build_strict(tmp_path):
     if shutil.which("mkdocs") is None:
         pytest.skip("mkdocs is not installed (pip install -e '.[docs]')")
