@@ -11,6 +11,8 @@ Tensor front-end, the glass box and ``check_grads`` call these; none walks a tap
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 
 
@@ -52,14 +54,40 @@ def ancestors(tape, nodes):
     """``(live, used)``: the nodes that lead to ``nodes`` (them included), and the records
     that produce them, last first."""
     live = set(nodes)
+    add = live.add
     used = []
     for rec in reversed(tape):
         for o in rec.out:
             if o in live:
                 used.append(rec)
-                live.update(node for _, node in rec.parents)
+                for _, node in rec.parents:
+                    add(node)
                 break
     return live, used
+
+
+def merge(dst: list, src: list) -> None:
+    """Move ``src``'s records into ``dst`` in execution order, for tapes whose node ids come
+    from one counter (the Tensor API's graphs): ordered by first node id. Only the records
+    there on entry move; one appended meanwhile (another thread) stays in ``src``."""
+    n, m = len(src), len(dst)
+    moved = src[:n]
+    del src[:n]
+    dst[:m] = heapq.merge(dst[:m], moved, key=_first_node)
+
+
+def drop(tape: list, used) -> None:
+    """Remove the records ``used`` from ``tape``; records appended after entry are kept."""
+    n = len(tape)
+    if len(used) == n:  # the pass walked the whole tape (the usual loss.backward())
+        del tape[:n]
+    else:
+        gone = {id(r) for r in used}
+        tape[:n] = [r for r in tape[:n] if id(r) not in gone]
+
+
+def _first_node(rec):
+    return rec.out[0]
 
 
 def consume(tape: list):

@@ -59,7 +59,6 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import heapq
 import itertools
 import math
 import numbers
@@ -70,7 +69,7 @@ import numpy as np
 from .. import numpy as cnp
 from ..core.errors import ChainruleError, InPlaceError, TracerEscapeError
 from ..core.primitive import Box, Primitive, bind, unbox_all
-from ..core.tape import ancestors, consume, pull
+from ..core.tape import ancestors, consume, drop, merge, pull
 from ..core.trace import ReverseBox, ReverseTrace, Trace, new_level
 from ..core.transforms import check_differentiable
 from ..numpy.operators import METHODS, OPERATORS, PROPERTIES, REFLECTED
@@ -194,10 +193,6 @@ def _root(trace: EagerTrace) -> EagerTrace:
     return trace
 
 
-def _first_node(rec):
-    return rec.out[0]
-
-
 def _merge(traces: list) -> EagerTrace:
     """One graph from several: the highest-level one absorbs the others (under ``_LOCK``)."""
     traces = list({id(t): t for t in map(_root, traces)}.values())  # re-rooted under the lock
@@ -220,10 +215,7 @@ def _absorb(dst: EagerTrace, src: EagerTrace) -> None:
     record's node is taken after its inputs' records were appended, so its id exceeds
     that of every record before them.
     """
-    n, m = len(src.tape), len(dst.tape)
-    moved = src.tape[:n]
-    del src.tape[:n]
-    dst.tape[:m] = heapq.merge(dst.tape[:m], moved, key=_first_node)
+    merge(dst.tape, src.tape)
     dst.leaves.update(list(src.leaves.items()))
     for key, box in list(src.leaf_boxes.items()):
         dst.leaf_boxes.setdefault(key, ReverseBox(box._value, dst, box._node))
@@ -238,13 +230,7 @@ def _hand_over(trace: EagerTrace) -> None:
 
 def _release(trace: EagerTrace, used) -> None:
     """Drop the walked records (their saved values go with them) and mark their nodes freed."""
-    tape = trace.tape
-    n = len(tape)  # records appended from now on (another thread) are kept: only [:n] is rewritten
-    if len(used) == n:  # the pass walked the whole tape (the usual loss.backward())
-        del tape[:n]
-    else:
-        gone = {id(r) for r in used}
-        tape[:n] = [r for r in tape[:n] if id(r) not in gone]
+    drop(trace.tape, used)  # records appended from now on (another thread) are kept
     trace.freed.update(itertools.chain.from_iterable(rec.out for rec in used))
     # A leaf's input box may hold an array the leaf has since replaced (an optimizer step);
     # a later use of the leaf here simply gets a new input node.
