@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from ..core.aval import ShapedArray
+from ..core.aval import aval_of
 from ..core.primitive import Primitive
 from ..rules import elementwise as ew
 from ..rules.shape import scatter_add_p
@@ -472,8 +472,7 @@ def _compile(c: _Cluster, eqns, staged: Staged, used_outside, numba):
                 pre.append(f"{local} = {name}")
             else:
                 operands.append(a)
-                aval = staged.avals[a] if type(a) is int else ShapedArray(a.value.shape,
-                                                                          a.value.dtype)
+                aval = staged.avals[a] if type(a) is int else aval_of(a.value)
                 if aval.shape == ():  # 0-d operands enter the loop as Python scalars
                     scalars.append(len(params) - 1)
                     pre.append(f"{local} = {name}")

@@ -93,9 +93,6 @@ class Staged:
             return None
         return _WEAK.get(dtype.kind, dtype) if weak else dtype
 
-    def shape_in(self, a) -> tuple:
-        return self.avals[a].shape if type(a) is int else aval_of(a.value).shape
-
 
 _WEAK = {"i": int, "f": float}
 
