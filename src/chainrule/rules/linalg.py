@@ -589,7 +589,8 @@ def _adjugate_impl(a):
         return d[..., None, None] * a_inv  # inf/nan entries: what NumPy's inverse makes of them
     u, sv, vh = np.linalg.svd(a)
     sign = np.linalg.det(u) * np.linalg.det(vh)
-    return (sign[..., None, None] * mT(vh) * _others_product(sv)[..., None, :]) @ mT(u)
+    # adj(U S V^H) = adj(V^H) adj(S) adj(U) = det(U) det(V^H) V diag(prod_{j != i} s_j) U^H
+    return (sign[..., None, None] * np.conj(mT(vh)) * _others_product(sv)[..., None, :]) @ np.conj(mT(u))
 
 
 def _adjugate_vjp(g, ans, a):
@@ -622,11 +623,11 @@ def adjugate(a, det_a=None):
 
     Where A is safely invertible this is ``det(A) A^{-1}``. Otherwise the k smallest singular
     directions of A's value (k of them below ``_NULL_FRACTION`` of the largest) give constants
-    ``U`` (scaled) and ``V`` (orthonormal columns) such that ``B = A + U V^T`` is well
-    conditioned, and with ``C = I_k - V^T B^{-1} U = V^T B^{-1} A V`` (k x k, singular exactly
+    ``U`` (scaled) and ``W`` (orthonormal rows, from ``V^H``) such that ``B = A + U W`` is well
+    conditioned, and with ``C = I_k - W B^{-1} U = W B^{-1} A W^H`` (k x k, singular exactly
     when A is):
 
-        adj(A) = det(B) (det(C) B^{-1} + B^{-1} U adj(C) V^T B^{-1})
+        adj(A) = det(B) (det(C) B^{-1} + B^{-1} U adj(C) W B^{-1})
 
     (the Woodbury identity times the matrix determinant lemma ``det A = det B det C``; both
     sides are polynomials in A, equal wherever B is invertible, singular A included).
@@ -656,14 +657,15 @@ def adjugate(a, det_a=None):
     k = max(k, 1)
     scale = np.where(top > 0, top, 1.0)[..., None]  # the update's singular values: as A's largest
     uk = u[..., :, n - k:] * scale
-    vk = mT(vh[..., n - k:, :])
-    b = a + matmul(uk, mT(vk))
+    wk = vh[..., n - k:, :]  # k orthonormal rows: wk wk^H = I (^H: ^T for a real A)
+    vk = np.conj(mT(wk))
+    b = a + matmul(uk, wk)
     b_inv = inv(b)
-    # C = I - V^T B^{-1} U, written V^T B^{-1} A V (V^T V = I): no cancellation against I, and
-    # exactly 0 where A V is (A's null directions)
-    c = matmul(mT(vk), matmul(b_inv, matmul(a, vk)))
+    # C = I - W B^{-1} U, written W B^{-1} A W^H (W W^H = I): no cancellation against I, and
+    # exactly 0 where A W^H is (A's null directions)
+    c = matmul(wk, matmul(b_inv, matmul(a, vk)))
     adj_c, det_c = _small_adjugate(c)
-    inner = _expand2(det_c) * b_inv + matmul(b_inv, matmul(uk, matmul(adj_c, matmul(mT(vk), b_inv))))
+    inner = _expand2(det_c) * b_inv + matmul(b_inv, matmul(uk, matmul(adj_c, matmul(wk, b_inv))))
     return _expand2(det(b)) * inner
 
 
