@@ -11,7 +11,8 @@ import re
 
 import griffe
 
-ROLE = re.compile(r":(?:py:)?(?:func|class|meth|attr|mod|data|exc|obj|const):`(?P<tilde>~?)(?P<target>[^`]+)`")
+ROLE = re.compile(r":(?:py:)?(?:func|class|meth|attr|mod|data|exc|obj|const):"
+                  r"`(?P<tilde>~?)(?P<target>[^`]+)`")
 
 
 def plain(text: str) -> str:
