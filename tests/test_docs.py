@@ -449,6 +449,33 @@ def test_api_reference_entries_are_public():
     assert not stale, f"docs/api/*.md documents names that are not in __all__: {stale}"
 
 
+def _hook(name: str):
+    import importlib.util
+
+    path = ROOT / "docs" / "_hooks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_docs_hook_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sphinx_roles_become_code():
+    pytest.importorskip("griffe", reason="griffe (installed with mkdocstrings[python]) is missing")
+    plain = _hook("griffe_roles").plain
+    assert plain("see :func:`jacobian`, :class:`~a.b.Primitive`") == "see `jacobian`, `Primitive`"
+    assert plain(":py:meth:`x.y` and ``code``") == "`x.y` and ``code``"
+
+
+def test_generated_name_lists_hold_chainrules_own_functions_only():
+    names = _hook("names")
+    own = names.own_names("chainrule.numpy")
+    assert {"tanh", "sum", "where", "einsum"} <= set(own)
+    assert not {"arange", "float32", "pi", "random", "linalg"} & set(own)  # NumPy's own objects
+    assert "logsumexp" in names.own_names("chainrule.scipy.special")
+    page = names.on_page_markdown("a\n<!-- names: chainrule.numpy.linalg -->\nb")
+    assert "`slogdet`" in page and "<!--" not in page
+
+
 def test_nav_lists_each_page_once():
     yaml = pytest.importorskip("yaml", reason="PyYAML (installed with mkdocs) is missing")
     config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)  # no !!python tags
