@@ -77,3 +77,23 @@ def test_average_with_weights_still_differentiates():
     gx, gw = cr.grad(lambda x, w: np.average(x, weights=w), argnums=(0, 1))(x, w)
     np.testing.assert_allclose(gx, w / w.sum())
     np.testing.assert_allclose(gw, (x - np.average(x, weights=w)) / w.sum())
+
+
+@pytest.mark.parametrize("shape", [(0,), (2, 0), (0, 3)])
+@pytest.mark.parametrize("name, kw", [("max", {"initial": 0.0}), ("max", {"axis": -1, "initial": -1.0}),
+                                      ("min", {"axis": -1, "initial": 5.0, "keepdims": True}),
+                                      ("max", {"axis": 0, "initial": 0.5}), ("amin", {"initial": 2})])
+def test_max_min_of_empty_slices_with_initial_as_numpy(shape, name, kw):
+    """NumPy gives ``initial`` for an empty slice; the traced reduction raised (no identity)."""
+    fn = getattr(np, name)
+    x = np.zeros(shape, dtype=np.float32)
+    want = fn(x, **kw)
+    value, f_vjp = cr.vjp(lambda x: fn(x, **kw), x)
+    np.testing.assert_array_equal(value, want)
+    assert np.asarray(value).dtype == np.asarray(want).dtype
+    (g,) = f_vjp(np.ones_like(want))
+    assert g.shape == shape and g.dtype == np.float32
+    # a non-empty slice still reduces, with initial as a floor (ceiling)
+    y = np.array([[1.0, 0.2], [0.1, -3.0]], dtype=np.float32)
+    kw1 = {**kw, "axis": kw.get("axis", -1)}
+    np.testing.assert_array_equal(cr.vjp(lambda y: fn(y, **kw1), y)[0], fn(y, **kw1))

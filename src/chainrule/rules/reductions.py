@@ -108,12 +108,31 @@ max_p = _extremum("max", np.max)
 min_p = _extremum("min", np.min)
 
 
+def _empty_along(x, axes) -> bool:
+    xs = _shape(x)
+    return any(xs[a] == 0 for a in axes)
+
+
+def _initial_only(x, axes, keepdims, initial):
+    """max/min over empty slices with ``initial``: ``initial`` everywhere, as NumPy gives (the
+    reduction alone raises: it has no identity); a constant unless ``initial`` is traced."""
+    xs = _shape(x)
+    shape = keepdims_shape(xs, axes) if keepdims else tuple(
+        d for i, d in enumerate(xs) if i - len(xs) not in axes)
+    if isinstance(initial, Box):
+        return _shape_ops.broadcast_to(initial, shape)
+    return np.full(shape, initial, dtype=np.result_type(dtype_of(x), initial))
+
+
 @implements(np.max, np.amax)
 def max(x, axis=None, out=None, keepdims=False, initial=None, **kwargs):  # noqa: A001
     """Largest element over ``axis``; tied maxima share the gradient evenly."""
     _reject(out, kwargs, "max")
     x = _asarray(x)
-    r = max_p(x, axis=normalize_axis(axis, len(_shape(x))), keepdims=bool(keepdims))
+    axes = normalize_axis(axis, len(_shape(x)))
+    if initial is not None and _empty_along(x, axes):
+        return _initial_only(x, axes, keepdims, initial)
+    r = max_p(x, axis=axes, keepdims=bool(keepdims))
     if initial is not None:
         r = maximum(r, initial)
     return r
@@ -124,7 +143,10 @@ def min(x, axis=None, out=None, keepdims=False, initial=None, **kwargs):  # noqa
     """Smallest element over ``axis``; tied minima share the gradient evenly."""
     _reject(out, kwargs, "min")
     x = _asarray(x)
-    r = min_p(x, axis=normalize_axis(axis, len(_shape(x))), keepdims=bool(keepdims))
+    axes = normalize_axis(axis, len(_shape(x)))
+    if initial is not None and _empty_along(x, axes):
+        return _initial_only(x, axes, keepdims, initial)
+    r = min_p(x, axis=axes, keepdims=bool(keepdims))
     if initial is not None:
         r = minimum(r, initial)
     return r
