@@ -259,3 +259,40 @@ def test_namespaces():
     z = crandn(RNG, 3)
     np.testing.assert_allclose(cnp.real(z), z.real)
     np.testing.assert_allclose(cnp.angle(z), np.angle(z))
+
+
+# -- linear algebra ------------------------------------------------------------------------------
+A = crandn(RNG, 3, 3) + 3 * np.eye(3)
+B = crandn(RNG, 3, 2)
+LINALG = {
+    "matmul": (lambda xp, a, b: a @ b, (A, B)),
+    "matmul_vec": (lambda xp, a, b: a @ b[:, 0], (A, B)),
+    "matmul_stack": (lambda xp, a, b: xp.stack([a, a.T]) @ b, (A, B)),
+    "matmul_real_left": (lambda xp, a, b: a @ b, (A.real, B)),
+    "dot": (lambda xp, a, b: xp.dot(a, b), (A, B)),
+    "vdot": (lambda xp, a, b: xp.vdot(a[:, :2], b), (A, B)),
+    "vecdot": (lambda xp, a, b: xp.vecdot(a[:, :2].T, b.T), (A, B)),
+    "inner": (lambda xp, a, b: xp.inner(a, b.T), (A, B)),
+    "outer": (lambda xp, a, b: xp.outer(a[0], b[:, 1]), (A, B)),
+    "tensordot": (lambda xp, a, b: xp.tensordot(a, b, axes=([0], [0])), (A, B)),
+    "einsum": (lambda xp, a, b: xp.einsum("ij,jk,ik->k", a, b, xp.conj(b)), (A, B)),
+    "inv": (lambda xp, a, b: xp.linalg.inv(a) @ b, (A, B)),
+    "solve": (lambda xp, a, b: xp.linalg.solve(a, b), (A, B)),
+    "solve_vec": (lambda xp, a, b: xp.linalg.solve(a, b[:, 0]), (A, B)),
+    "det": (lambda xp, a, b: xp.linalg.det(a) * b, (A, B)),
+    "slogdet_log": (lambda xp, a, b: xp.linalg.slogdet(a)[1] * b, (A, B)),
+    "slogdet_sign": (lambda xp, a, b: xp.linalg.slogdet(a)[0] * b, (A, B)),
+    "slogdet_both": (lambda xp, a, b: xp.linalg.slogdet(a)[0] * xp.exp(xp.linalg.slogdet(a)[1]),
+                     (A, B)),
+    "trace": (lambda xp, a, b: xp.trace(a @ a), (A, B)),
+    "matrix_power": (lambda xp, a, b: xp.linalg.matrix_power(a, 3), (A, B)),
+    "norm_fro": (lambda xp, a, b: xp.linalg.norm(a, "fro"), (A, B)),
+    "norm_1": (lambda xp, a, b: xp.linalg.norm(b, 1, axis=0), (A, B)),
+    "kron": (lambda xp, a, b: xp.kron(a[:2, :2], b), (A, B)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINALG))
+def test_linalg_matches_jax(name):
+    f, args = LINALG[name]
+    check_like_jax(f, *args, rtol=1e-8)

@@ -185,7 +185,6 @@ def matmul(a, b):
         raise ValueError(f"matmul: shapes {sa} and {sb} do not align: the last axis of the first "
                          f"({sa[-1]}) must equal the {'second-to-last' if len(sb) >= 2 else 'only'} "
                          f"axis of the second ({kb})")
-    _check_real("matmul", a, b)
     return matmul_p(a, b)
 
 
@@ -241,10 +240,9 @@ def method_dot(a, b, out=None):
 
 @implements(np.vdot)
 def vdot(a, b):
-    """Dot product of the flattened arrays (real input only)."""
+    """Dot product of the flattened arrays, ``a`` conjugated (NumPy's vdot)."""
     a, b = _asarray(a), _asarray(b)
-    _check_real("vdot", a, b)
-    return matmul(_shape_ops.ravel(a), _shape_ops.ravel(b))
+    return matmul(_shape_ops.ravel(_ew.conj(a)), _shape_ops.ravel(b))
 
 
 @implements(np.inner)
@@ -294,9 +292,8 @@ def multi_dot(arrays, *, out=None):
 
 @implements(np.linalg.vecdot, np.vecdot)
 def vecdot(x1, x2, /, *, axis=-1):
-    """``sum(x1 * x2, axis)`` (real input)."""
-    _check_real("vecdot", x1, x2)
-    return _red.sum(x1 * x2, axis=axis)
+    """``sum(conj(x1) * x2, axis)``."""
+    return _red.sum(_ew.conj(x1) * x2, axis=axis)
 
 
 # ================================================================ einsum
@@ -443,7 +440,6 @@ def einsum(*operands, out=None, optimize=False, **kwargs):
     else:
         subscripts, ops = _subscripts_of_sublists(operands)
     ops = [_asarray(o) for o in ops]
-    _check_real("einsum", *ops)
     return einsum_p(*ops, subscripts=_einsum_normalize(subscripts, [shape(o) for o in ops]))
 
 
@@ -484,7 +480,6 @@ def inv(a):
     """``A^{-1}``. VJP: ``-A^{-T} g A^{-T}``; JVP: ``-A^{-1} dA A^{-1}``."""
     a = _asarray(a)
     _check_square("inv", a)
-    _check_real("inv", a)
     return inv_p(a)
 
 
@@ -509,7 +504,6 @@ def solve(a, b):
     """
     a, b = _asarray(a), _asarray(b)
     _check_square("solve", a)
-    _check_real("solve", a, b)
     n = shape(a)[-1]
     sb = shape(b)
     if len(sb) == 1:
@@ -682,7 +676,6 @@ def det(a):
     """
     a = _asarray(a)
     _check_square("det", a)
-    _check_real("det", a)
     return det_p(a)
 
 
@@ -697,16 +690,29 @@ def _logdet_inverse(a):
 
 
 def _slogdet_vjp(g, ans, a):
+    """With ``u = tr(A^{-1} dA)``: d log|det| = Re u, and for complex A d sign = i Im(u) sign
+    (constant for real A); the transpose is ``(g_log + i Im(g_sign sign)) A^{-T}``."""
     g_sign, g_log = g
-    if g_log is None:  # only the sign was used; it is locally constant
+    complex_a = dtype_of(a).kind == "c"
+    if g_log is None and not (complex_a and g_sign is not None):  # the sign is locally constant
         return np.zeros(_lead(g_sign, ans[0]) + shape(a), dtype=_inexact(a))
-    return _expand2(g_log) * mT(_logdet_inverse(a))
+    coef = 0.0 if g_log is None else g_log
+    if complex_a and g_sign is not None:
+        coef = coef + 1j * _ew.imag(g_sign * ans[0])
+    return _expand2(coef) * mT(_logdet_inverse(a))
+
+
+def _slogdet_jvp(t, ans, a):
+    u = _red.sum(mT(_logdet_inverse(a)) * t, axis=(-2, -1))
+    if dtype_of(a).kind != "c":
+        return None, u
+    return 1j * _ew.imag(u) * ans[0], _ew.real(u)
 
 
 slogdet_p = Primitive("slogdet", lambda a: tuple(np.linalg.slogdet(a)), multiple_results=True,
-                      doc="(sign, log|det|); the sign is piecewise constant")
+                      doc="(sign, log|det|); the sign is piecewise constant for a real matrix")
 slogdet_p.defvjp(_slogdet_vjp)
-slogdet_p.defjvp(lambda t, ans, a: (None, _red.sum(mT(_logdet_inverse(a)) * t, axis=(-2, -1))))
+slogdet_p.defjvp(_slogdet_jvp)
 
 
 @implements(np.linalg.slogdet)
@@ -720,7 +726,6 @@ def slogdet(a):
     """
     a = _asarray(a)
     _check_square("slogdet", a)
-    _check_real("slogdet", a)
     return SlogdetResult(*slogdet_p(a))
 
 
@@ -994,7 +999,12 @@ def norm(x, ord=None, axis=None, keepdims=False):
     computed from ``eigvalsh(X^T X)``. ``ord=-2`` and ``'nuc'`` are not supported.
     """
     x = _asarray(x)
-    _check_real("norm", x)
+    if dtype_of(x).kind == "c":
+        # every norm but the spectral ones is a norm of |x|; those need complex singular values
+        if ord in (2, -2, "nuc") and (axis is None and ndim(x) == 2 or np.ndim(axis) == 1
+                                      and len(axis) == 2):
+            raise NotImplementedError(f"norm(ord={ord!r}) of a complex matrix is not supported")
+        x = _ew.absolute(x)
     nd = ndim(x)
     if axis is None:
         if ord is None:
