@@ -17,10 +17,11 @@ from .frontends.tensor import __all__ as _tensor_all
 from .gradcheck import GradCheckError, check_grads
 from .viz import *  # noqa: F403
 from .viz import __all__ as _viz_all
+from .batching import vmap
 
 __version__ = "0.1.0"
 
 __all__ = ["jit", "JitFallbackWarning", "grad", "value_and_grad", "vjp", "jvp", "check_grads",
            "GradCheckError", "primitive", "stop_gradient", "tree_flatten", "tree_unflatten",
-           "tree_map", "tree_leaves", "debug_nans", "NonFiniteError",
+           "tree_map", "tree_leaves", "debug_nans", "NonFiniteError", "vmap",
            *_curvature_all, *_tensor_all, *_viz_all]
