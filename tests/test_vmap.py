@@ -18,6 +18,7 @@ from hypothesis.extra import numpy as hnp
 import chainrule
 import chainrule.numpy as cnp
 from chainrule import grad, hessian, jacfwd, jacobian, jacrev, jit, jvp, value_and_grad, vjp
+from chainrule.batching import BatchedValueError, batching_rule, vmap
 from chainrule.compile.fusion import scatter_sum
 from chainrule.core.errors import NoRuleError
 from chainrule.core.primitive import Primitive
@@ -28,7 +29,6 @@ from chainrule.rules import linear as lin
 from chainrule.rules import reductions as red
 from chainrule.rules import special as sp
 from chainrule.rules.dispatch import UFUNCS
-from chainrule.batching import BatchedValueError, batching_rule, vmap
 
 
 def _all_primitives():
