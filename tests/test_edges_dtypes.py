@@ -84,3 +84,38 @@ def test_numpy_and_scipy_give_float32_for_these():
     assert np.linalg.norm(X[0], 0).dtype == np.float32
     assert np.linalg.matrix_power(X, 0).dtype == np.float32
     assert sla.solve_triangular(LOWER, X[0], lower=True, unit_diagonal=True).dtype == np.float32
+
+
+# float32 values whose float32 sum loses digits that a float64 accumulator keeps
+_WIDE = np.arange(100_000, dtype=np.float32) * np.float32(0.1) + np.float32(1e4)
+_FRACTIONS = np.array([0.5, 0.7, 1.9, -1.2])
+DTYPE_ARG = {
+    "sum float64": (lambda x: np.sum(x, dtype=np.float64), _WIDE),
+    "mean float64": (lambda x: np.mean(x, dtype=np.float64), _WIDE),
+    "var float64": (lambda x: np.var(x, dtype=np.float64), _WIDE),
+    "std float64": (lambda x: np.std(x, dtype=np.float64), _WIDE),
+    "cumsum float64": (lambda x: np.cumsum(x, dtype=np.float64)[-3:], _WIDE),
+    "prod float64": (lambda x: np.prod(x[:3], dtype=np.float64), _WIDE),
+    "nansum float64": (lambda x: np.nansum(x, dtype=np.float64), _WIDE),
+    "nanmean float64": (lambda x: np.nanmean(x, dtype=np.float64), _WIDE),
+    "sum int": (lambda x: np.sum(x, dtype=int), _FRACTIONS),
+    "mean int": (lambda x: np.mean(x, dtype=int), _FRACTIONS),
+    "prod int": (lambda x: np.prod(x, dtype=int), _FRACTIONS),
+    "cumsum int": (lambda x: np.cumsum(x, dtype=int), _FRACTIONS),
+    "cumprod float32": (lambda x: np.cumprod(x, dtype=np.float32), _FRACTIONS),
+    "sum float32": (lambda x: np.sum(x, dtype=np.float32), _FRACTIONS),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DTYPE_ARG))
+def test_a_reductions_dtype_is_its_accumulator(name):
+    """``dtype=`` is the dtype the elements are reduced in, as in NumPy: casting only the result
+    gave a float32-accurate float64 sum (and sum([0.5, 0.7], dtype=int) = 1, not NumPy's 0)."""
+    f, x = DTYPE_ARG[name]
+    want = f(x)
+    value, _ = cr.vjp(f, x)
+    np.testing.assert_array_equal(value, want)
+    assert np.asarray(value).dtype == np.asarray(want).dtype
+    if np.asarray(want).dtype.kind == "f":
+        g = cr.grad(lambda x: np.sum(f(x)))(x)
+        assert g.dtype == x.dtype  # the cast's transpose: back to the input's dtype

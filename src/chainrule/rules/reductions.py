@@ -39,7 +39,14 @@ def _asarray(x):
 
 def _cast(r, dtype):
     """Apply a reduction's ``dtype=`` to its result (an integer dtype makes it a constant)."""
-    return r if dtype is None else _shape_ops.astype(r, dtype)
+    return r if dtype is None or dtype_of(r) == np.dtype(dtype) else _shape_ops.astype(r, dtype)
+
+
+def _accumulate_in(x, dtype):
+    """The elements in a reduction's ``dtype=``, before reducing: NumPy accumulates in that
+    dtype (a float32 array summed with dtype=float64 is summed in float64; with dtype=int
+    each element is truncated first), so casting only the result loses precision or differs."""
+    return _cast(x, dtype)
 
 
 def _reject(out, kwargs, name):
@@ -56,7 +63,7 @@ def _reject(out, kwargs, name):
 def sum(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, **kwargs):  # noqa: A001
     """Sum of elements over ``axis``."""
     _reject(out, kwargs, "sum")
-    x = _asarray(x)
+    x = _accumulate_in(_asarray(x), dtype)
     axes = normalize_axis(axis, len(_shape(x)))
     r = sum_p(x, axis=axes, keepdims=bool(keepdims))
     return _cast(r if initial is None else r + initial, dtype)
@@ -66,7 +73,7 @@ def sum(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, **kwar
 def mean(x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
     """mean = sum / n."""
     _reject(out, kwargs, "mean")
-    x = _asarray(x)
+    x = _accumulate_in(_asarray(x), dtype)
     axes = normalize_axis(axis, len(_shape(x)))
     n = math.prod(_shape(x)[a] for a in axes)
     return _cast(sum_p(x, axis=axes, keepdims=bool(keepdims)) / n, dtype)
@@ -223,7 +230,7 @@ prod_p.defjvp(lambda t, ans, x, axis, keepdims:
 def prod(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, **kwargs):
     """Product of elements over ``axis`` (gradient exact with zeros in ``x``)."""
     _reject(out, kwargs, "prod")
-    x = _asarray(x)
+    x = _accumulate_in(_asarray(x), dtype)
     r = prod_p(x, axis=normalize_axis(axis, len(_shape(x))), keepdims=bool(keepdims))
     return _cast(r if initial is None else r * initial, dtype)
 
@@ -240,7 +247,7 @@ cumsum_p.defjvp(lambda t, ans, x, axis: cumsum_p(t, axis=axis))
 def cumsum(x, axis=None, dtype=None, out=None):
     """Cumulative sum along ``axis`` (``None``: of the flattened array)."""
     _reject(out, {}, "cumsum")
-    x = _asarray(x)
+    x = _accumulate_in(_asarray(x), dtype)
     if axis is None:
         x, axis = _shape_ops.ravel(x), 0
     if len(_shape(x)) == 0:
@@ -268,7 +275,7 @@ cumprod_p.defjvp(lambda t, ans, x, axis: ans * cumsum_p(t / x, axis=axis))
 def cumprod(x, axis=None, dtype=None, out=None):
     """Cumulative product along ``axis`` (``None``: flattened); exact gradient with zeros."""
     _reject(out, {}, "cumprod")
-    x = _asarray(x)
+    x = _accumulate_in(_asarray(x), dtype)
     if axis is None:
         x, axis = _shape_ops.ravel(x), 0
     if len(_shape(x)) == 0:
@@ -325,7 +332,7 @@ def var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Tru
     _reject(out, {"where": where}, "var")
     if mean is not None:
         raise TypeError("var(..., mean=...) is not supported on traced arrays")
-    x = _asarray(x)
+    x = _accumulate_in(_asarray(x), dtype)
     axes = normalize_axis(axis, len(_shape(x)))
     n = math.prod(_shape(x)[a] for a in axes)
     d = x - sum_p(x, axis=axes, keepdims=True) / n
