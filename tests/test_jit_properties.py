@@ -103,11 +103,13 @@ def fuse_everything():
         fusion.MIN_SIZE = old
 
 
-def assert_same(got, want, what):
+def assert_same(got, want, what, single):
+    """Same dtypes; values to float64's rounding, or float32's where a float32 value took part
+    (a compiled float32 tanh may round differently from NumPy's by an ulp)."""
     for g, w in zip(cr.tree_leaves(got), cr.tree_leaves(want), strict=True):
         g, w = np.asarray(g), np.asarray(w)
         assert g.dtype == w.dtype, f"{what}: dtype {g.dtype}, eager {w.dtype}"
-        rtol = 1e-5 if w.dtype == np.float32 else 1e-12
+        rtol = 1e-5 if single or w.dtype == np.float32 else 1e-12
         np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol * 1e-2, err_msg=what)
 
 
@@ -124,10 +126,11 @@ def test_jit_and_jit_grad_equal_eager_on_mixed_dtype_programs(program):
             want, want_g = f(*xs), g(*xs)
     except (TypeError, ValueError):  # shapes that do not broadcast, `-` on masks: no program
         assume(False)
+    single = "float32" in dtypes or any(s[1] == "to_f32" for s in steps)
     for fuse in (False, True):
         with fuse_everything(), np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("error", cr.JitFallbackWarning)
             for fn, expected, what in ((f, want, "jit(f)"), (g, want_g, "jit(grad(f))")):
                 jf = cr.jit(fn, fuse=fuse)
-                assert_same(jf(*xs), expected, f"{what} staging call, fuse={fuse}")
-                assert_same(jf(*xs), expected, f"{what} program, fuse={fuse}")
+                assert_same(jf(*xs), expected, f"{what} staging call, fuse={fuse}", single)
+                assert_same(jf(*xs), expected, f"{what} program, fuse={fuse}", single)
