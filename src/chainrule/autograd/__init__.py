@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as _np
 
+from .. import curvature as _curvature
 from ..core import transforms as _t
 
 
@@ -64,15 +65,13 @@ def elementwise_grad(fun, argnum: int = 0):
 def jacobian(fun, argnum: int = 0):
     """The Jacobian of ``fun`` in argument ``argnum``, shape ``out.shape + x.shape`` (autograd's
     layout), computed in one vectorised pass by :func:`chainrule.jacobian`."""
-    from ..curvature import jacobian as _jacobian
-    return _jacobian(fun, argnums=argnum)
+    return _curvature.jacobian(fun, argnums=argnum)
 
 
 def hessian(fun, argnum: int = 0):
     """The Hessian of scalar ``fun`` in argument ``argnum``, shape ``x.shape + x.shape``, by
     forward over reverse in one vectorised pass (:func:`chainrule.hessian`)."""
-    from ..curvature import hessian as _hessian
-    return _hessian(fun, argnums=argnum)
+    return _curvature.hessian(fun, argnums=argnum)
 
 
 def hessian_tensor_product(fun, argnum: int = 0):
