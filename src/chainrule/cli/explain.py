@@ -17,7 +17,7 @@ from pathlib import Path
 from ..viz import trace
 from ..viz.circuit import have_dot
 from ..viz.formula import FUNCTION_NAMES, FormulaError, parse
-from .main import CLIError
+from .main import CLIError, did_you_mean
 
 EXAMPLES = """examples:
   chainrule explain "(x + y) * z" --x -2 --y 5 --z -4
@@ -108,7 +108,7 @@ def parse_values(tokens: list[str], args) -> dict:
             raise CLIError(f"unexpected argument {tok!r}: give values as --NAME VALUE (e.g. --x -2)")
         key = name[2:]
         if not key.isidentifier():
-            raise CLIError(f"{name!r} is not a variable name")
+            raise CLIError(f"{name!r} is not a variable name{did_you_mean(name, _OPTIONS | _FLAGS)}")
         if not eq:
             if i + 1 >= len(tokens) or tokens[i + 1].startswith("--"):
                 raise CLIError(f"{name} needs a value")
@@ -170,8 +170,9 @@ def _run(args) -> int:
                        + " ".join(f"--{n} VALUE" for n in missing))
     extra = [n for n in values if n not in formula.inputs]
     if extra:
+        hint = did_you_mean(f"--{extra[0]}", _OPTIONS | _FLAGS | {f"--{n}" for n in formula.inputs})
         raise CLIError("the formula does not use " + ", ".join(extra)
-                       + f" (its variables: {', '.join(formula.inputs) or 'none'})")
+                       + f" (its variables: {', '.join(formula.inputs) or 'none'}){hint}")
     if not formula.inputs:
         raise CLIError("the formula has no variables to differentiate")
 

@@ -742,12 +742,14 @@ def _count_columns(path: str):
     import csv
     import gzip
 
+    from ..nn.data import sniff_delimiter
+
     if path.lower().endswith(".npz") or not os.path.isfile(path):
         return None
     try:
         opener = gzip.open if path.endswith(".gz") else open
+        delim = sniff_delimiter(path)
         with opener(path, "rt", encoding="utf-8", newline="") as f:
-            delim = "\t" if ".tsv" in path.lower() else ","
             for row in csv.reader(f, delimiter=delim):
                 if row and any(c.strip() for c in row):
                     return len(row)

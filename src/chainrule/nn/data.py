@@ -16,6 +16,8 @@ from importlib import resources
 
 import numpy as np
 
+from .io import npz_arrays
+
 
 class DataError(ValueError):
     """A data file that cannot be used as it is (missing, malformed, non-numeric, NaN...)."""
@@ -177,8 +179,31 @@ def read_table(path: str, target=None, require_target: bool = True, features=Non
     raise DataError(f"{path}: unsupported file type; use .csv, .tsv (optionally .gz) or .npz")
 
 
+_DELIMITERS = ",;\t|"
+
+
+def sniff_delimiter(path: str) -> str:
+    """The field separator of a text table: a tab for ``.tsv``; otherwise the one of ``, ; tab |``
+    that :class:`csv.Sniffer` finds consistent over the first lines (a semicolon table, as
+    spreadsheets write it where the decimal mark is a comma), and a comma when it cannot tell."""
+    if ".tsv" in os.path.basename(path).lower():
+        return "\t"
+    try:
+        with _open_text(path) as f:
+            sample = f.read(16384)
+    except (OSError, UnicodeDecodeError, EOFError):
+        return ","  # the reader reports the problem
+    lines = [ln for ln in sample.splitlines() if ln.strip()][:50]
+    if len(sample) == 16384 and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut off
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
 def _read_csv(path, target, require_target, features=None) -> Table:
-    delimiter = "\t" if ".tsv" in os.path.basename(path).lower() else ","
+    delimiter = sniff_delimiter(path)
     try:
         with _open_text(path) as f:
             rows = [(i + 1, r) for i, r in enumerate(csv.reader(f, delimiter=delimiter))
@@ -263,8 +288,10 @@ def _target_column(path, target, header, has_header, ncol, require_target):
 
 def _bad_cell(path, values, bad, colname, lines, what):
     i = int(np.flatnonzero(bad)[0])
+    comma = _number(str(values[i]).replace(",", ".", 1)) is not None and "," in str(values[i])
     return DataError(f"{path}: {what} {str(values[i])!r} at line {lines[i]}, column {colname!r}"
-                     + (f" ({int(bad.sum())} such cells in all)" if bad.sum() > 1 else ""))
+                     + (f" ({int(bad.sum())} such cells in all)" if bad.sum() > 1 else "")
+                     + ("; numbers need a decimal point, not a decimal comma" if comma else ""))
 
 
 def _parse_floats(values):
@@ -317,14 +344,9 @@ _T_KEYS = ("t", "y", "Y", "T", "target", "targets", "labels")
 
 def _read_npz(path, target, require_target) -> Table:
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except ValueError as e:
-        raise DataError(f"{path}: cannot read it as .npz without unpickling Python objects ({e})") from None
-    except (OSError, EOFError) as e:
-        raise DataError(f"{path}: not a readable .npz file ({e})") from None
-    except Exception as e:  # zipfile.BadZipFile and friends
-        raise DataError(f"{path}: not a readable .npz file ({type(e).__name__}: {e})") from None
+        arrays = npz_arrays(path)
+    except (ValueError, OSError) as e:
+        raise DataError(f"{path}: not a readable .npz file: {e}") from None
     if not arrays:
         raise DataError(f"{path}: the .npz file holds no arrays")
     keys = sorted(arrays)

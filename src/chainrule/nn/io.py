@@ -92,15 +92,41 @@ def _json_default(o):
     raise TypeError(f"metadata value of type {type(o).__name__} is not JSON-serialisable")
 
 
+def npz_arrays(path) -> dict:
+    """Every array of an ``.npz`` file, loaded without unpickling anything.
+
+    Raises ``ValueError`` with a reason a user can act on; never NumPy's own advice to load
+    pickles (a pickle can run code), which a data or model file never needs.
+    """
+    path = os.fspath(path)
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as f:
+            head = f.read(512)
+        text = bool(head) and b"\0" not in head
+        raise ValueError("it is not an .npz (zip) archive" + ("; it looks like a text file such as a CSV"
+                                                              if text else ""))
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except ValueError as e:
+        if "pickle" in str(e) or "Object arrays" in str(e):
+            raise ValueError("it holds Python objects (pickled object arrays), which chainrule never "
+                             "loads: unpickling a file can run code") from None
+        raise ValueError(f"a damaged .npz archive ({e})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"a damaged .npz archive ({type(e).__name__}: {e})") from None
+
+
 def _read(path) -> dict:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise ModelFileError(f"no such model file: {path}")
+    if os.path.isdir(path):
+        raise ModelFileError(f"{path} is a folder, not a model file")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise ModelFileError(f"{path} is not a readable .npz model file ({type(e).__name__}: {e})") from None
+        return npz_arrays(path)
+    except ValueError as e:
+        raise ModelFileError(f"{path} is not a readable .npz model file: {e}") from None
 
 
 def load_model(path) -> tuple[Network | None, dict, dict]:
