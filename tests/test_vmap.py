@@ -437,3 +437,74 @@ def test_a_batched_value_has_the_per_example_shape():
         return x
     vmap(f, in_axes=1)(np.ones((3, 5, 2), dtype=np.float32))
     assert seen == {"shape": (3, 2), "ndim": 2, "size": 6, "len": 3, "dtype": np.float32}
+
+
+# ------------------------------------------------------------------ chunk_size on the Jacobians
+@pytest.fixture
+def observed_batches():
+    """The leading (batch) size of every cotangent and tangent a rule receives."""
+    from chainrule.core.tape import Checks
+    seen = []
+    old = Checks.vjp, Checks.jvp
+
+    def batch(d, value):  # the leading axes of d beyond the value's own
+        return np.shape(d)[0] if np.ndim(d) > np.ndim(value) else 0
+    Checks.vjp = lambda rec, argnum, node, g, c: seen.append(
+        max(batch(gi, a) for gi, a in zip(g, rec.ans) if gi is not None)
+        if rec.prim.multiple_results else batch(g, rec.ans))
+    Checks.jvp = lambda prim, argnum, t, ans, args, params, c: seen.append(batch(t, args[argnum]))
+    yield seen
+    Checks.vjp, Checks.jvp = old
+
+
+def _pytree_problem():
+    rng = np.random.default_rng(6)
+    p = {"a": rng.normal(size=(2, 3)), "b": rng.normal(size=4)}
+
+    def f(p):  # 10 inputs -> (3,) and (2, 2) outputs: 7 rows
+        h = np.tanh(p["a"] @ p["b"][:3]) * np.sum(p["b"] ** 2)
+        return {"u": np.sin(np.concatenate([h, p["b"][3:]])), "v": np.outer(h, h)[:2, :2]}
+
+    def s(p):
+        return np.sum(np.sin(p["a"]) ** 2) * np.exp(p["b"]).sum() + np.sum(p["a"] @ p["b"][:3] ** 3)
+    return p, f, s
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 4, 7, 100])
+def test_jacobian_and_hessian_chunk_size_give_the_same_result(chunk):
+    p, f, s = _pytree_problem()
+    for jac in (jacrev, jacfwd, lambda g, **k: jacobian(g, mode="fwd", **k),
+                lambda g, **k: jacobian(g, mode="rev", **k), jacobian):
+        _close(jac(f, chunk_size=chunk)(p), jac(f)(p))
+    _close(hessian(s, chunk_size=chunk)(p), hessian(s)(p))
+    _close(hessian(f, chunk_size=chunk)(p), hessian(f)(p))  # a Hessian per output element
+    _close(vmap(jacrev(f, chunk_size=chunk))({"a": np.stack([p["a"]] * 2), "b": np.stack([p["b"]] * 2)}),
+           vmap(jacrev(f))({"a": np.stack([p["a"]] * 2), "b": np.stack([p["b"]] * 2)}))
+
+
+def test_chunk_size_bounds_the_batch_every_rule_sees(observed_batches):
+    p, f, s = _pytree_problem()
+    for make in (jacrev, jacfwd, hessian):
+        observed_batches.clear()
+        make(s if make is hessian else f, chunk_size=3)(p)
+        assert observed_batches and max(observed_batches) <= 3, make.__name__
+        observed_batches.clear()
+        make(s if make is hessian else f)(p)
+        assert max(observed_batches) > 3, make.__name__  # the check can fail
+
+
+def test_vmap_chunk_size_bounds_the_batch():
+    seen = []
+
+    def f(x):
+        seen.append(x._value.shape[0])  # the batch a BatchBox carries
+        return np.sin(x) * 2
+    x = np.arange(10.0)
+    np.testing.assert_allclose(vmap(f, chunk_size=4)(x), np.sin(x) * 2)
+    assert seen == [4, 4, 2]
+
+
+def test_bad_chunk_size_raises():
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="chunk_size"):
+            jacobian(np.sin, chunk_size=bad)

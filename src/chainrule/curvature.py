@@ -46,7 +46,7 @@ from .core.transforms import (
     linearize_reverse,
     push_forward,
 )
-from .rules.shape import getitem, moveaxis, reshape
+from .rules.shape import concatenate, getitem, moveaxis, reshape
 
 __all__ = ["jacobian", "jacfwd", "jacrev", "hessian", "hvp", "ggnvp", "hessian_diagonal",
            "gauss_newton_diagonal", "linearize", "LinearMap"]
@@ -67,22 +67,50 @@ def _offsets(leaves) -> list[int]:
     return out + [o]
 
 
-def _identity_rows(leaves, dtype) -> list:
-    """The rows of ``I_N`` (``N`` = total size), cut into one block per leaf.
+def _identity_rows(leaves, dtype, start: int = 0, stop: int | None = None) -> list:
+    """Rows ``start:stop`` of ``I_N`` (``N`` = total size; all of them by default), cut into
+    one block per leaf.
 
-    Leaf ``j`` gets shape ``(N,) + leaf.shape``: row ``r`` is the unit vector of
-    flattened element ``r`` restricted to that leaf.
+    Leaf ``j`` gets shape ``(stop - start,) + leaf.shape``: row ``r`` is the unit vector of
+    flattened element ``start + r`` restricted to that leaf.
     """
     offs = _offsets(leaves)
     n = offs[-1]
+    stop = n if stop is None else stop
+    k = stop - start
     if len(leaves) == 1:
-        return [np.eye(n, dtype=dtype).reshape((n,) + shape_of(leaves[0]))]
+        return [np.eye(k, n, start, dtype=dtype).reshape((k,) + shape_of(leaves[0]))]
     out = []
     for j, x in enumerate(leaves):
-        block = np.zeros((n, offs[j + 1] - offs[j]), dtype=dtype)
-        block[offs[j]:offs[j + 1]] = np.eye(offs[j + 1] - offs[j], dtype=dtype)
-        out.append(block.reshape((n,) + shape_of(x)))
+        block = np.zeros((k, offs[j + 1] - offs[j]), dtype=dtype)
+        rows = np.arange(max(start, offs[j]), min(stop, offs[j + 1]))
+        block[rows - start, rows - offs[j]] = 1
+        out.append(block.reshape((k,) + shape_of(x)))
     return out
+
+
+def _chunked(sweep, leaves, dtype, chunk_size):
+    """``sweep(seeds, batch)`` over the rows of ``I_N`` (``N`` = total size of ``leaves``), at
+    most ``chunk_size`` rows at a time, each result leaf concatenated along the batch axis.
+
+    Only one chunk of seeds and of the tangents or cotangents they become is alive at once:
+    the memory of a sweep is ``chunk_size / N`` of the unchunked one (the result itself is
+    all of ``J``).
+    """
+    n = sum(_size(x) for x in leaves)
+    if chunk_size is None or n <= chunk_size:
+        return sweep(_identity_rows(leaves, dtype), (n,))
+    parts = []
+    for start in range(0, n, chunk_size):
+        stop = min(start + chunk_size, n)
+        parts.append(sweep(_identity_rows(leaves, dtype, start, stop), (stop - start,)))
+    return [concatenate(col, axis=0) for col in zip(*parts, strict=True)]
+
+
+def _check_chunk(chunk_size):
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int)
+                                   or chunk_size < 1):
+        raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
 
 
 def _rows(a, start: int, stop: int, total: int):
@@ -133,8 +161,9 @@ def _check_complex(name, in_leaves, out_leaves, holomorphic, complex_out_ok=Fals
                         "(jacfwd), or holomorphic=True with complex inputs")
 
 
-def _rev_blocks(lin, in_leaves):
-    """All of J from one backward pass seeded with I_M; blocks[k][j]: out_k.shape + in_j.shape."""
+def _rev_blocks(lin, in_leaves, chunk_size=None):
+    """All of J from one backward pass seeded with I_M (one per ``chunk_size`` rows);
+    blocks[k][j]: out_k.shape + in_j.shape."""
     outs = lin.out_values
     o_offs = _offsets(outs)
     m = o_offs[-1]
@@ -143,7 +172,7 @@ def _rev_blocks(lin, in_leaves):
         return [[reshape(c, shape_of(o) + shape_of(x)) for c, x in zip(cts, in_leaves, strict=True)]
                 for o in outs]
     dtype = np.result_type(*[derivative_dtype(o) for o in outs]) if outs else np.float64
-    cts = lin.pull(_identity_rows(outs, dtype), batch=(m,))
+    cts = _chunked(lambda seeds, batch: lin.pull(seeds, batch=batch), outs, dtype, chunk_size)
     return [[reshape(_rows(c, o_offs[k], o_offs[k + 1], m), shape_of(o) + shape_of(x))
              for c, x in zip(cts, in_leaves, strict=True)]
             for k, o in enumerate(outs)]
@@ -178,8 +207,19 @@ def _in_seeds(in_leaves):
     return _identity_rows(in_leaves, dtype), (n,)
 
 
+def _pushed(push, in_leaves, chunk_size):
+    """``(tangents, batched)``: ``push(seeds, batch)`` of the ``N`` unit tangents (one chunk of
+    at most ``chunk_size`` at a time), as :func:`_fwd_blocks` takes them."""
+    n = sum(_size(x) for x in in_leaves)
+    if n == 1 or chunk_size is None or n <= chunk_size:
+        seeds, batch = _in_seeds(in_leaves)
+        return push(seeds, batch), bool(batch)
+    dtype = np.result_type(*[derivative_dtype(x) for x in in_leaves])
+    return _chunked(push, in_leaves, dtype, chunk_size), True
+
+
 def jacobian(f: Callable, argnums=0, has_aux: bool = False, mode: str = "auto",
-             holomorphic: bool = False):
+             holomorphic: bool = False, chunk_size: int | None = None):
     """The Jacobian ``J_ki = dy_k / dx_i`` (PRML 5.70) of ``f`` in one vectorised pass.
 
     ``mode="rev"`` backpropagates all ``M`` output rows at once (5.73-5.76 for
@@ -188,17 +228,21 @@ def jacobian(f: Callable, argnums=0, has_aux: bool = False, mode: str = "auto",
     ``N < M``, reverse mode otherwise. Pytrees in and out; each block has shape
     ``out.shape + in.shape`` (JAX's layout). ``argnums``, ``has_aux`` and ``holomorphic`` as in
     :func:`chainrule.grad`; with ``has_aux`` the result is ``(jac, aux)``. A complex output of
-    real inputs takes forward mode.
+    real inputs takes forward mode. ``chunk_size`` sends at most that many unit seeds through
+    a sweep at a time (JAX's ``chunk_size``): the same ``J``, with the memory of the batched
+    tangents or cotangents bounded.
     """
     mode = _check_mode(mode)
+    _check_chunk(chunk_size)
     if mode == "fwd":
-        return jacfwd(f, argnums, has_aux, holomorphic)
+        return jacfwd(f, argnums, has_aux, holomorphic, chunk_size)
     if mode == "rev":
-        return jacrev(f, argnums, has_aux, holomorphic)
-    return _recorded_jacobian(f, argnums, has_aux, forward=None, holomorphic=holomorphic)
+        return jacrev(f, argnums, has_aux, holomorphic, chunk_size)
+    return _recorded_jacobian(f, argnums, has_aux, forward=None, holomorphic=holomorphic,
+                              chunk_size=chunk_size)
 
 
-def _recorded_jacobian(f, argnums, has_aux, forward, holomorphic=False):
+def _recorded_jacobian(f, argnums, has_aux, forward, holomorphic=False, chunk_size=None):
     """Record ``f`` once, then one batched sweep along the tape: forward (JVP rules, ``N``
     unit tangents) when ``forward`` is true, reverse when false, the cheaper one when None."""
     @functools.wraps(f)
@@ -210,38 +254,49 @@ def _recorded_jacobian(f, argnums, has_aux, forward, holomorphic=False):
         m = sum(_size(o) for o in lin.out_values)
         real_to_complex = not holomorphic and any(dtype_of(o).kind == "c" for o in lin.out_values)
         if (n < m or real_to_complex) if forward is None else forward:
-            seeds, batch = _in_seeds(in_leaves)
-            tans = lin.pusher()(seeds, batch)
-            blocks = _fwd_blocks(tans, lin.out_values, in_leaves, bool(batch))
+            tans, batched = _pushed(lin.pusher(), in_leaves, chunk_size)
+            blocks = _fwd_blocks(tans, lin.out_values, in_leaves, batched)
         else:
-            blocks = _rev_blocks(lin, in_leaves)
+            blocks = _rev_blocks(lin, in_leaves, chunk_size)
         out = _jac_tree(out_def, in_def, blocks, isinstance(argnums, int))
         return (out, aux) if has_aux else out
 
     return jac
 
 
-def jacrev(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False):
-    """Reverse-mode Jacobian: ONE backward pass seeded with all ``M`` output rows of ``I_M``.
+def jacrev(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
+           chunk_size: int | None = None):
+    """Reverse-mode Jacobian: ONE backward pass seeded with all ``M`` output rows of ``I_M``
+    (one per ``chunk_size`` rows, to bound memory).
 
     Best when outputs are few (``M <= N``). See :func:`jacobian` for layout.
     """
+    _check_chunk(chunk_size)
+
     @functools.wraps(f)
     def jac(*args, **kwargs):
         lin, out_def, in_def, aux = _record(f, args, kwargs, argnums, has_aux)
         _check_complex("jacrev", lin.in_leaves, lin.out_values, holomorphic)
-        blocks = _rev_blocks(lin, lin.in_leaves)
+        blocks = _rev_blocks(lin, lin.in_leaves, chunk_size)
         out = _jac_tree(out_def, in_def, blocks, isinstance(argnums, int))
         return (out, aux) if has_aux else out
 
     return jac
 
 
-def jacfwd(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False):
+def jacfwd(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
+           chunk_size: int | None = None):
     """Forward-mode Jacobian: ONE forward pass pushing all ``N`` input directions of ``I_N``.
 
-    Best when inputs are few (``N < M``). See :func:`jacobian` for layout.
+    Best when inputs are few (``N < M``). See :func:`jacobian` for layout. With
+    ``chunk_size``, ``f`` is recorded once and at most that many directions at a time are
+    pushed along the tape (bounded memory, ``f`` not run again per chunk).
     """
+    _check_chunk(chunk_size)
+    if chunk_size is not None:
+        return _recorded_jacobian(f, argnums, has_aux, forward=True, holomorphic=holomorphic,
+                                  chunk_size=chunk_size)
+
     @functools.wraps(f)
     def jac(*args, **kwargs):
         nums = _argnums_tuple(argnums, len(args))
@@ -262,7 +317,8 @@ def jacfwd(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = Fa
 
 
 # ------------------------------------------------------------------ Hessians
-def hessian(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False):
+def hessian(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
+            chunk_size: int | None = None):
     """``H_ij = d^2 f / dx_i dx_j``: forward mode over reverse mode, vectorised.
 
     ``jacfwd(jacrev(f))``, computed as: ``f`` is recorded on a tape, its backward pass is
@@ -270,10 +326,13 @@ def hessian(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = F
     tangents are pushed along that tape in one batched sweep of JVP rules: no op runs
     twice and no value is boxed twice. Shape ``out.shape + in.shape + in.shape`` (nested
     input trees for pytrees). A non-scalar ``f`` (a Hessian per output element) takes the
-    general route, ``jacfwd`` of ``jacrev``, which records ``f`` a second time.
+    general route, ``jacfwd`` of ``jacrev``, which records ``f`` a second time. ``chunk_size``
+    pushes at most that many unit tangents at a time (the same ``H``, bounded memory).
     """
-    general = _recorded_jacobian(jacrev(f, argnums, has_aux, holomorphic), argnums, has_aux,
-                                 forward=True, holomorphic=holomorphic)
+    _check_chunk(chunk_size)
+    general = _recorded_jacobian(jacrev(f, argnums, has_aux, holomorphic, chunk_size), argnums,
+                                 has_aux, forward=True, holomorphic=holomorphic,
+                                 chunk_size=chunk_size)
 
     @functools.wraps(f)
     def hess(*args, **kwargs):
@@ -284,9 +343,8 @@ def hessian(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = F
             return general(*args, **kwargs)
         in_leaves = lin.in_leaves
         glin = _gradient_linearization(lin)
-        seeds, batch = _in_seeds(in_leaves)
-        tans = glin.pusher()(seeds, batch)
-        blocks = _fwd_blocks(tans, glin.out_values, in_leaves, bool(batch))
+        tans, batched = _pushed(glin.pusher(), in_leaves, chunk_size)
+        blocks = _fwd_blocks(tans, glin.out_values, in_leaves, batched)
         grad_def = in_def.children[0] if isinstance(argnums, int) else in_def
         res = _jac_tree(grad_def, in_def, blocks, isinstance(argnums, int))
         return (res, aux) if has_aux else res
