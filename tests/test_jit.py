@@ -4,6 +4,7 @@ import contextlib
 import gc
 import math
 import os
+import threading
 import warnings
 
 import numpy as np
@@ -516,3 +517,30 @@ def test_when_numba_refuses_a_loop_zero_d_operands_keep_their_dtype(monkeypatch)
         for got in twice(jf, x, s):
             assert got.dtype == np.float64
             np.testing.assert_array_equal(got, f(x, s))
+
+
+def test_one_jitted_function_called_from_several_threads(monkeypatch):
+    # the program cache is shared: evictions and stagings from 4 threads at once never lose or
+    # mix a result
+    monkeypatch.setattr(staging, "PROGRAM_CACHE_SIZE", 2)
+    jf = cr.jit(lambda x: cnp.tanh(x) * 2.0 + x)
+    errors = []
+
+    def work(seed):
+        rng = np.random.default_rng(seed)
+        try:
+            for _ in range(60):
+                x = rng.standard_normal(int(rng.integers(1, 6)))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    np.testing.assert_allclose(jf(x), np.tanh(x) * 2.0 + x, rtol=1e-15)
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+    assert jf.cache_info()["programs"] <= 2

@@ -26,6 +26,7 @@ import functools
 import keyword
 import operator
 import os
+import threading
 import traceback
 import warnings
 from collections import OrderedDict
@@ -284,23 +285,27 @@ PROGRAM_CACHE_SIZE = 64  # signatures kept per jitted function, least recently u
 
 
 class _LRU(OrderedDict):
-    """A dict that keeps its ``size`` most recently used entries (``get`` and assignment use)."""
+    """A dict that keeps its ``size`` most recently used entries (``get`` and assignment use).
+    Safe to share between threads: a jitted function may be called from several."""
 
     def __init__(self, size: int):
         super().__init__()
         self.size = size
+        self._lock = threading.Lock()
 
     def get(self, key, default=None):
-        if key not in self:
-            return default
-        self.move_to_end(key)
-        return self[key]
+        with self._lock:
+            if key not in self:
+                return default
+            self.move_to_end(key)
+            return self[key]
 
     def __setitem__(self, key, value):
-        super().__setitem__(key, value)
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
+        with self._lock:
+            super().__setitem__(key, value)
+            self.move_to_end(key)
+            while len(self) > self.size:
+                self.popitem(last=False)
 
 
 def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
