@@ -3,11 +3,11 @@
 Run ``python -m benchmarks --help``; see benchmarks/README.md for the latest table.
 """
 
-from . import curvature, gmm, memory, mlp, scalar
+from . import curvature, gmm, kmeans, lstm, memory, mlp, scalar
 from ._harness import Case, Result, Row, Skip, Workload, available, run_workload, table
 
 WORKLOADS = {w.name: w for w in [scalar.WORKLOAD, mlp.WORKLOAD, gmm.WORKLOAD, memory.WORKLOAD,
-                                 *curvature.WORKLOADS]}
+                                 *curvature.WORKLOADS, lstm.WORKLOAD, kmeans.WORKLOAD]}
 
 __all__ = ["WORKLOADS", "Case", "Result", "Row", "Skip", "Workload", "available", "run_workload",
            "table"]

@@ -215,3 +215,129 @@ def test_scalar_fast_path_matches_the_ufuncs():
                 got, want = prim.impl(a, b), ufunc(a, b)
                 assert type(got) is type(want), (prim.name, a, b)
                 np.testing.assert_array_equal(got, want)
+
+
+# ---------------------------------------------------------------- LSTM and k-means check values
+def _lstm_check_case_values(name):
+    """[objective, d main, d extra] of one tool's case on the check instance of lstm.md."""
+    from benchmarks import lstm
+
+    m, e, s, q = lstm.CHECK_MAIN, lstm.CHECK_EXTRA, lstm.CHECK_STATE, lstm.CHECK_SEQUENCE
+    if name == "chainrule":
+        import chainrule
+        import chainrule.numpy as cnp
+
+        v, g = chainrule.value_and_grad(lambda a, b: lstm.objective(cnp, a, b, s, q),
+                                        argnums=(0, 1))(m, e)
+        return [v, *g]
+    if name == "chainrule (jit)":
+        import chainrule
+        import chainrule.numpy as cnp
+
+        v, g = chainrule.jit(chainrule.value_and_grad(
+            lambda a, b: lstm.objective(cnp, a, b, s, q), argnums=(0, 1)))(m, e)
+        return [v, *g]
+    if name == "torch":
+        torch = pytest.importorskip("torch")
+        tm, te = (torch.tensor(p, requires_grad=True) for p in (m, e))
+        v = lstm.objective(torch, tm, te, torch.tensor(s), torch.tensor(q))
+        return [v.item(), *[t.numpy() for t in torch.autograd.grad(v, (tm, te))]]
+    if name == "jax (jit)":
+        jax = pytest.importorskip("jax")
+        import jax.numpy as jnp
+
+        with _harness.jax_x64():
+            v, g = jax.jit(jax.value_and_grad(
+                lambda a, b: lstm.objective_scan(jnp, jax.lax, a, b, jnp.asarray(s),
+                                                 jnp.asarray(q)), argnums=(0, 1)))(
+                jnp.asarray(m), jnp.asarray(e))
+            return [float(v), *[np.asarray(t) for t in g]]
+    autograd = pytest.importorskip("autograd")
+    import autograd.numpy as anp
+
+    v, g = autograd.value_and_grad(lambda ps: lstm.objective(anp, *ps, s, q))([m, e])
+    return [v, *g]
+
+
+@pytest.mark.parametrize("name", ["chainrule", "chainrule (jit)", "torch", "jax (jit)", "autograd"])
+def test_lstm_check_values(name):
+    """Each tool's formulation gives lstm.md's objective and gradient (GradBench's C++ values)."""
+    from benchmarks import lstm
+
+    v, *g = _lstm_check_case_values(name)
+    flat = np.concatenate([np.ravel(t) for t in g])
+    assert flat.size == 2 * 12 + 3 * 3
+    np.testing.assert_allclose(float(v), lstm.CHECK_OBJECTIVE, rtol=1e-13)
+    np.testing.assert_allclose(flat.sum(), lstm.CHECK_GRAD_SUM, rtol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(flat), lstm.CHECK_GRAD_NORM, rtol=1e-12)
+
+
+def test_lstm_numpy_objective_and_data():
+    from benchmarks import lstm
+
+    v = lstm.objective(np, lstm.CHECK_MAIN, lstm.CHECK_EXTRA, lstm.CHECK_STATE,
+                       lstm.CHECK_SEQUENCE)
+    np.testing.assert_allclose(v, lstm.CHECK_OBJECTIVE, rtol=1e-14)
+    main, extra, state, seq = lstm.make_data(4, 1024)
+    assert main.shape == (8, 28) and extra.shape == (3, 7) and state.shape == (8, 7)
+    assert seq.shape == (1024, 7) and set(np.unique(seq)) <= {0.0, 1.0}
+    codes = (seq * 2.0 ** np.arange(7)).sum(1)
+    assert codes.min() >= 32 and codes.max() <= 126  # printable ASCII, 7 bits
+
+
+def _kmeans_direction(name, points, centroids):
+    from benchmarks import kmeans
+
+    ones = np.ones_like(centroids)
+    if name in ("chainrule", "chainrule (jit)"):
+        import chainrule
+        import chainrule.numpy as cnp
+
+        def newton(c):
+            f = lambda c: kmeans.cost(cnp, points, c)  # noqa: E731
+            g, hv = chainrule.jvp(chainrule.grad(f), (c,), (np.ones_like(c),))
+            return f(c), g / hv
+        return (chainrule.jit(newton) if name.endswith("(jit)") else newton)(centroids)
+    if name == "torch":
+        torch = pytest.importorskip("torch")
+        c = torch.tensor(centroids, requires_grad=True)
+        v = kmeans.cost_torch(torch, torch.tensor(points), c)
+        (g,) = torch.autograd.grad(v, c, create_graph=True)
+        (hv,) = torch.autograd.grad(g, c, grad_outputs=torch.tensor(ones))
+        return v.item(), (g / hv).detach().numpy()
+    if name == "jax (jit)":
+        jax = pytest.importorskip("jax")
+        import jax.numpy as jnp
+
+        with _harness.jax_x64():
+            f = lambda c: kmeans.cost(jnp, jnp.asarray(points), c)  # noqa: E731
+            g, hv = jax.jit(lambda c: jax.jvp(jax.grad(f), (c,), (jnp.ones_like(c),)))(
+                jnp.asarray(centroids))
+            return float(f(jnp.asarray(centroids))), np.asarray(g / hv)
+    autograd = pytest.importorskip("autograd")
+    import autograd.numpy as anp
+
+    f = lambda c: kmeans.cost(anp, points, c)  # noqa: E731
+    return f(centroids), autograd.grad(f)(centroids) / autograd.hessian_vector_product(f)(
+        centroids, ones)
+
+
+@pytest.mark.parametrize("name", ["chainrule", "chainrule (jit)", "torch", "jax (jit)", "autograd"])
+def test_kmeans_check_values(name):
+    """Each tool's formulation gives kmeans.md's cost and Newton direction."""
+    from benchmarks import kmeans
+
+    v, direction = _kmeans_direction(name, kmeans.CHECK_POINTS, kmeans.CHECK_CENTROIDS)
+    np.testing.assert_allclose(float(v), kmeans.CHECK_COST, rtol=1e-14)
+    np.testing.assert_allclose(direction, kmeans.CHECK_DIR, rtol=1e-13)
+    assert kmeans.cost(np, kmeans.CHECK_POINTS, kmeans.CHECK_CENTROIDS) == pytest.approx(1.71)
+
+
+def test_kmeans_data_has_no_empty_cluster():
+    from benchmarks import kmeans
+
+    for k in (10, 100):
+        points, centroids = kmeans.make_data(k, 1000, 8)
+        np.testing.assert_array_equal(centroids, points[-k:])
+        dist = ((points[None] - centroids[:, None]) ** 2).sum(-1)
+        assert len(np.unique(dist.argmin(0))) == k

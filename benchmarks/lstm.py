@@ -1,0 +1,212 @@
+"""ADBench / GradBench LSTM: the objective of a stacked LSTM over a character sequence and its
+gradient with respect to the main and extra parameters.
+
+Definition and check values: ../shared/benchmarks/lstm.md (kept here in ``objective``'s
+docstring). The workload is many small vector operations (gates over vectors of b = 7
+entries, ~17,000 primitives per call at L = 4, c = 1,024): per-operation overhead, not
+arithmetic, decides the time. Every tool runs the same formulation, a Python loop over the
+sequence; JAX's jit runs it as ``lax.scan`` over the time steps (its idiomatic form: unrolling
+1,023 steps makes XLA's compilation take minutes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._harness import Case, Workload, chainrule_rows, jax_x64, lazy, staged
+
+# The check instance of ../shared/benchmarks/lstm.md (float64; GradBench's C++ reference).
+CHECK_MAIN = np.array([[0.1 * (i + j) / 3 for j in range(12)] for i in range(2)])
+CHECK_EXTRA = np.array([[0.5, -0.25, 0.75], [1.0, 0.5, -0.5], [0.1, 0.2, 0.3]])
+CHECK_STATE = np.array([[0.2, -0.1, 0.4], [0.3, 0.3, -0.2]])
+CHECK_SEQUENCE = np.array([[1, 0, 1], [0, 1, 1], [1, 1, 0], [0, 0, 1]], dtype=float)
+CHECK_OBJECTIVE = 0.8428728849316919
+CHECK_GRAD_SUM = -0.19593677554694433  # main_params then extra_params, flattened
+CHECK_GRAD_NORM = 0.1484185445285839
+
+
+def make_data(layers: int, chars: int, bits: int = 7, seed: int = 31337):
+    """Parameters and state uniform in [0, 1) from a fixed seed; the sequence is the bits of
+    ``chars`` printable ASCII characters (codes 32..126, each zero-padded to ``bits`` bits)."""
+    rng = np.random.default_rng(seed)
+    main = rng.random((2 * layers, 4 * bits))
+    extra = rng.random((3, bits))
+    state = rng.random((2 * layers, bits))
+    codes = rng.integers(32, 127, size=chars)
+    sequence = ((codes[:, None] >> np.arange(bits)[None, :]) & 1).astype(np.float64)
+    return main, extra, state, sequence
+
+
+def sigmoid(xp, x):
+    return 1.0 / (1.0 + xp.exp(-x))
+
+
+def cell(xp, w, u, h, s, x):
+    """One LSTM cell: ``g = concat(x, h, x, h) * w + u``, four gates over slices of ``g``."""
+    b = x.shape[0]
+    g = xp.concatenate([x, h, x, h]) * w + u
+    forget = sigmoid(xp, g[0:b])
+    ingate = sigmoid(xp, g[b:2 * b])
+    outgate = sigmoid(xp, g[2 * b:3 * b])
+    change = xp.tanh(g[3 * b:4 * b])
+    s = s * forget + ingate * change
+    return outgate * xp.tanh(s), s
+
+
+def objective(xp, main, extra, state, sequence):
+    """The ADBench LSTM objective (GradBench's formulation).
+
+        x <- x * extra[0]; per layer l: (h_l, s_l) <- cell(main[2l], main[2l+1], h_l, s_l, x),
+        x <- h_l; ypred = x * extra[1] + extra[2]
+        ynorm  = ypred - log(sum(exp(ypred)) + 2)
+        total  = sum_{t=0}^{c-2} sum(sequence[t+1] * ynorm_t)
+        objective = -total / ((c - 1) b)
+
+    ``xp`` is a NumPy-like namespace (chainrule.numpy, numpy, autograd.numpy, torch);
+    ``sequence`` is a constant.
+    """
+    layers = main.shape[0] // 2
+    c, b = sequence.shape
+    ws = [main[2 * i] for i in range(layers)]
+    us = [main[2 * i + 1] for i in range(layers)]
+    hs = [state[2 * i] for i in range(layers)]
+    ss = [state[2 * i + 1] for i in range(layers)]
+    scale_in, scale_out, shift = extra[0], extra[1], extra[2]
+    total = 0.0
+    inp = sequence[0]
+    for t in range(c - 1):
+        x = inp * scale_in
+        for i in range(layers):
+            hs[i], ss[i] = cell(xp, ws[i], us[i], hs[i], ss[i], x)
+            x = hs[i]
+        ypred = x * scale_out + shift
+        ynorm = ypred - xp.log(xp.sum(xp.exp(ypred)) + 2.0)
+        inp = sequence[t + 1]
+        total = total + xp.sum(inp * ynorm)
+    return -total / ((c - 1) * b)
+
+
+def objective_scan(jnp, lax, main, extra, state, sequence):
+    """The same objective with the time loop as ``lax.scan`` (JAX)."""
+    layers = main.shape[0] // 2
+    c, b = sequence.shape
+
+    def step(carry, io):
+        hs, ss = carry
+        inp, target = io
+        x = inp * extra[0]
+        new_h, new_s = [], []
+        for i in range(layers):
+            h, s = cell(jnp, main[2 * i], main[2 * i + 1], hs[i], ss[i], x)
+            new_h.append(h)
+            new_s.append(s)
+            x = h
+        ypred = x * extra[1] + extra[2]
+        ynorm = ypred - jnp.log(jnp.sum(jnp.exp(ypred)) + 2.0)
+        return (jnp.stack(new_h), jnp.stack(new_s)), jnp.sum(target * ynorm)
+
+    init = (state[0::2], state[1::2])
+    _, terms = lax.scan(step, init, (sequence[:-1], sequence[1:]))
+    return -jnp.sum(terms) / ((c - 1) * b)
+
+
+def cases(layers, chars) -> list[Case]:
+    main, extra, state, sequence = make_data(layers, chars)
+    primals = (main, extra)
+    out = []
+
+    def chainrule_case(jit=False):
+        import chainrule
+        import chainrule.numpy as cnp
+
+        vg = chainrule.value_and_grad(lambda m, e: objective(cnp, m, e, state, sequence),
+                                      argnums=(0, 1))
+        if jit:
+            vg = staged(chainrule.jit(vg), *primals)
+
+        def run():
+            v, g = vg(*primals)
+            return [v, *g]
+        return run
+    out += chainrule_rows(chainrule_case)
+
+    def objective_case():
+        import chainrule.numpy as cnp
+
+        return lambda: [objective(cnp, main, extra, state, sequence)]
+    out.append(Case("chainrule", lazy(objective_case), label="chainrule objective", compare=1,
+                    note="objective only, untraced"))
+
+    def numpy_case():
+        return lambda: [objective(np, main, extra, state, sequence)]
+    out.append(Case("numpy", lazy(numpy_case), label="numpy objective", compare=1,
+                    note="objective only"))
+
+    def torch_case():
+        import torch
+
+        tm, te = (torch.tensor(p, requires_grad=True) for p in primals)
+        ts, tq = torch.tensor(state), torch.tensor(sequence)
+
+        def run():
+            v = objective(torch, tm, te, ts, tq)
+            g = torch.autograd.grad(v, (tm, te))
+            return [v.item(), *[t.numpy() for t in g]]
+        return run
+    out.append(Case("torch", lazy(torch_case, "torch"), note="eager, float64"))
+
+    def torch_objective_case():
+        import torch
+
+        tm, te, ts, tq = (torch.tensor(p) for p in (main, extra, state, sequence))
+
+        def run():
+            with torch.no_grad():
+                return [objective(torch, tm, te, ts, tq).item()]
+        return run
+    out.append(Case("torch", lazy(torch_objective_case, "torch"), label="torch objective",
+                    compare=1, note="objective only, no_grad"))
+
+    def jax_case():
+        import jax
+        import jax.numpy as jnp
+
+        with jax_x64():
+            jm, je, js, jq = (jnp.asarray(p) for p in (main, extra, state, sequence))
+            vg = jax.jit(jax.value_and_grad(
+                lambda m, e: objective_scan(jnp, jax.lax, m, e, js, jq), argnums=(0, 1)))
+
+        def run():
+            with jax_x64():
+                v, g = vg(jm, je)
+                return [np.asarray(v), *[np.asarray(t) for t in g]]
+        return run
+    out.append(Case("jax", lazy(jax_case, "jax"), label="jax (jit)",
+                    note="compiled; time loop as lax.scan"))
+
+    def autograd_case():
+        import autograd
+        import autograd.numpy as anp
+
+        vg = autograd.value_and_grad(lambda ps: objective(anp, *ps, state, sequence))
+
+        def run():
+            v, g = vg(list(primals))
+            return [v, *g]
+        return run
+    out.append(Case("autograd", lazy(autograd_case, "autograd")))
+    return out
+
+
+WORKLOAD = Workload(
+    name="lstm",
+    title="LSTM objective gradient (ADBench), l={layers} c={chars} b=7",
+    sizes={"tiny": {"layers": 2, "chars": 6},
+           "full": [{"layers": 2, "chars": 1024}, {"layers": 4, "chars": 1024}]},
+    cases=cases,
+    rtol=1e-9,
+    targets=(("gradient vs chainrule's own objective", "chainrule", "chainrule objective", 5.0),
+             ("gradient vs PyTorch eager", "chainrule", "torch", 0.5),
+             ("jit gradient vs JAX jit", "chainrule (jit)", "jax (jit)", 1.0)),
+    doc=__doc__,
+)
