@@ -212,3 +212,42 @@ def test_median_of_a_slice_with_a_nan_is_nan(k, kw):
     np.testing.assert_allclose(per_slice, 1.0)
     nan_slices = np.isnan(np.median(x, axis=axis, keepdims=True))
     np.testing.assert_array_equal(g[np.broadcast_to(nan_slices, x.shape) & ~np.isnan(x)], 0.0)
+
+
+CUMPROD_CASES = [np.array([1e200, 1e200, 1e-200, 1e-200]), np.array([np.inf, 0.0, 2.0, 3.0]),
+                 np.array([[1e308, 1e308, -1e308], [1e-308, 5e-324, 0.0]]), np.array([2.0, 0.0, 3.0, 4.0])]
+
+
+@pytest.mark.parametrize("k", range(len(CUMPROD_CASES)))
+def test_cumprod_value_is_numpys_past_overflow_and_zeros(k):
+    """The exact scan multiplies in another order than NumPy's running product, so past an
+    overflow its values differed ([1e200, 1e200, 1e-200] gave 1e200 where NumPy has inf)."""
+    x = CUMPROD_CASES[k]
+    with np.errstate(all="ignore"):
+        value, f_vjp = vjp(np.cumprod, x)
+        np.testing.assert_array_equal(value, np.cumprod(x))
+        f_vjp(np.ones_like(value))  # and its derivative still runs
+    x = np.array([2.0, 0.0, 3.0, 4.0])
+    np.testing.assert_allclose(grad(lambda x: np.sum(np.cumprod(x)))(x), [1.0, 32.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("x", [[1.0, np.inf, 0.0], [-np.inf, -np.inf], [1.0, -np.inf, 2.0], [1000.0, 1.0],
+                               [[np.inf, -1.0], [0.5, 2.0]]])
+def test_softmax_with_infinities_as_scipy(x):
+    """SciPy's softmax is NaN throughout a slice holding +inf (it shifts by the max as it is);
+    chainrule shifted by 0 there and gave [0, nan, 0]."""
+    x = np.array(x)
+    with np.errstate(invalid="ignore"):
+        for axis in (None, -1):
+            np.testing.assert_array_equal(vjp(lambda x, a=axis: csp.softmax(x, axis=a), x)[0],
+                                          ss.softmax(x, axis=axis))
+            np.testing.assert_array_equal(vjp(lambda x, a=axis: csp.log_softmax(x, axis=a), x)[0],
+                                          ss.log_softmax(x, axis=axis))
+
+
+@pytest.mark.parametrize("shape, axis", [((2, 0), 0), ((2, 0), 1), ((0, 3), 0), ((0, 3), 1)])
+def test_median_of_empty_slices(shape, axis):
+    x = np.zeros(shape)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        np.testing.assert_array_equal(vjp(lambda x: np.median(x, axis=axis), x)[0], np.median(x, axis=axis))

@@ -283,9 +283,22 @@ def cumprod(x, axis=None, dtype=None, out=None):
     axis = normalize_axis1(axis, len(_shape(x)))
     if not isinstance(x, Box):
         return np.cumprod(x, axis=axis, dtype=dtype)
-    if not _staged(x) and _all_normal(np.cumprod(unbox_all(x), axis=axis)):
+    if _staged(x):
+        return _cast(_scan_multiply(x, axis), dtype)
+    value = np.cumprod(unbox_all(x), axis=axis)
+    if _all_normal(value):
         return _cast(cumprod_p(x, axis=axis), dtype)
-    return _cast(_scan_multiply(x, axis), dtype)
+    r = _scan_multiply(x, axis)
+    # The scan multiplies in another order than NumPy's running product: besides rounding,
+    # past an overflow or underflow their values can part ([1e200, 1e200, 1e-200] -> inf or
+    # 1e200). There NumPy's value is the value (a constant: its derivative is inf, nan or 0).
+    rv = unbox_all(r)
+    with np.errstate(invalid="ignore"):
+        parted = ((np.isfinite(rv) != np.isfinite(value)) | (np.isnan(rv) != np.isnan(value))
+                  | ((rv == 0) != (value == 0)) | (np.isinf(rv) & (rv != value)))
+    if np.any(parted):
+        r = where(parted, value, r)
+    return _cast(r, dtype)
 
 
 @implements(np.cumulative_sum)
@@ -397,7 +410,7 @@ def median(x, axis=None, out=None, overwrite_input=False, keepdims=False):
     nd = len(xs)
     keep = [i for i in range(nd) if i - nd not in axes]
     y = _shape_ops.transpose(x, keep + [a + nd for a in axes])
-    y = _shape_ops.reshape(y, tuple(xs[i] for i in keep) + (-1,))
+    y = _shape_ops.reshape(y, tuple(xs[i] for i in keep) + (math.prod(xs[a] for a in axes),))
     y = _shape_ops.sort(y, axis=-1)
     n = _shape(y)[-1]
     r = mean(y[..., (n - 1) // 2:n // 2 + 1], axis=-1)

@@ -83,7 +83,7 @@ def _axes(axis, nd):
     return _red.normalize_axis(axis, nd)
 
 
-def _shift(a, axes, b=None):
+def _shift(a, axes, b=None, finite=True):
     """The max over ``axes`` as a constant (0 where not finite): exp(a - shift) never overflows.
 
     logsumexp and softmax do not depend on the shift, so treating it as a constant leaves
@@ -102,7 +102,9 @@ def _shift(a, axes, b=None):
     else:  # nothing to shift (an empty sum is 0, logsumexp -inf, as SciPy's)
         nd = len(av.shape)
         m = np.zeros(tuple(1 if i - nd in axes else d for i, d in enumerate(av.shape)), dtype=av.dtype)
-    return np.where(np.isfinite(m), m, 0.0)
+    # SciPy's logsumexp and log_softmax take 0 for a non-finite max; its softmax does not
+    # (a slice holding +inf is nan throughout): ``finite=False`` keeps the max as it is
+    return np.where(np.isfinite(m), m, 0.0) if finite else m
 
 
 def _weighted_exp_impl(w, z):
@@ -175,11 +177,12 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
 
 
 def softmax(x, axis=None):
-    """``exp(x - m) / sum exp(x - m)`` over ``axis`` (SciPy's default ``None``: all entries)."""
+    """``exp(x - m) / sum exp(x - m)`` over ``axis`` (SciPy's default ``None``: all entries);
+    as SciPy's, NaN throughout a slice that holds +inf or only -inf."""
     x = x if isinstance(x, (Box, np.ndarray)) else np.asarray(x, dtype=float)
     _check_real("softmax", x)
     axes = _axes(axis, len(shape(x)))
-    e = exp(x - _shift(x, axes))
+    e = exp(x - _shift(x, axes, finite=False))
     return e / _red.sum(e, axis=axes, keepdims=True)
 
 
