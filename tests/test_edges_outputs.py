@@ -97,3 +97,14 @@ def test_max_min_of_empty_slices_with_initial_as_numpy(shape, name, kw):
     y = np.array([[1.0, 0.2], [0.1, -3.0]], dtype=np.float32)
     kw1 = {**kw, "axis": kw.get("axis", -1)}
     np.testing.assert_array_equal(cr.vjp(lambda y: fn(y, **kw1), y)[0], fn(y, **kw1))
+
+
+@pytest.mark.parametrize("shape, kw", [((2, 0), {"ord": np.inf, "axis": 1}), ((0,), {"ord": np.inf}),
+                                       ((0, 3), {"ord": 1}), ((0, 0), {"ord": np.inf}), ((3, 0), {"ord": 1})])
+def test_max_type_norms_of_empty_arrays_are_zero_as_numpy(shape, kw):
+    """NumPy's inf- and 1-norms of an empty array are 0; the traced max raised (no identity)."""
+    x = np.zeros(shape)
+    want = np.linalg.norm(x, **kw)
+    value, f_vjp = cr.vjp(lambda x: np.linalg.norm(x, **kw), x)
+    np.testing.assert_array_equal(value, want)
+    assert f_vjp(np.ones_like(want))[0].shape == shape

@@ -926,7 +926,10 @@ def _safe_sqrt(s):
 
 
 def _extreme(x, axis, keepdims, largest):
-    """max/min over ``axis``; tied extremes share the gradient."""
+    """max/min over ``axis``; tied extremes share the gradient. The largest of nothing is 0
+    for a norm, as NumPy's (the smallest of nothing stays an error, as in NumPy)."""
+    if largest and any(shape(x)[a] == 0 for a in axis):
+        return _red.max(x, axis=axis, keepdims=keepdims, initial=0.0)
     return (_red.max if largest else _red.min)(x, axis=axis, keepdims=keepdims)
 
 
