@@ -5,6 +5,8 @@ from . import (  # noqa: F401
            optimize,
            scipy,
 )
+from .batching import vmap
+from .checkpoint import checkpoint, remat
 from .compile import JitFallbackWarning, jit
 from .curvature import *  # noqa: F403
 from .curvature import __all__ as _curvature_all
@@ -17,11 +19,10 @@ from .frontends.tensor import __all__ as _tensor_all
 from .gradcheck import GradCheckError, check_grads
 from .viz import *  # noqa: F403
 from .viz import __all__ as _viz_all
-from .batching import vmap
 
 __version__ = "0.1.0"
 
 __all__ = ["jit", "JitFallbackWarning", "grad", "value_and_grad", "vjp", "jvp", "check_grads",
            "GradCheckError", "primitive", "stop_gradient", "tree_flatten", "tree_unflatten",
-           "tree_map", "tree_leaves", "debug_nans", "NonFiniteError", "vmap",
+           "tree_map", "tree_leaves", "debug_nans", "NonFiniteError", "vmap", "checkpoint", "remat",
            *_curvature_all, *_tensor_all, *_viz_all]

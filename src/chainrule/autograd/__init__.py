@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as _np
 
 from .. import curvature as _curvature
+from ..checkpoint import checkpoint as _checkpoint
 from ..core import transforms as _t
 
 
@@ -96,6 +97,13 @@ def tensor_jacobian_product(fun, argnum: int = 0):
 
 vector_jacobian_product = tensor_jacobian_product
 
-__all__ = ["grad", "value_and_grad", "grad_and_aux", "make_vjp", "make_jvp", "elementwise_grad",
+
+def checkpoint(fun):
+    """``fun`` whose intermediates are recomputed in the backward pass instead of kept
+    (autograd's ``checkpoint``; :func:`chainrule.checkpoint.checkpoint`)."""
+    return _checkpoint(fun)
+
+
+__all__ = ["checkpoint", "grad", "value_and_grad", "grad_and_aux", "make_vjp", "make_jvp", "elementwise_grad",
            "jacobian", "hessian", "hessian_tensor_product", "hessian_vector_product",
            "tensor_jacobian_product", "vector_jacobian_product"]
