@@ -1,13 +1,27 @@
 """``chainrule.numpy.linalg``: ``numpy.linalg``, differentiable.
 
 These are also what plain ``np.linalg.inv(x)`` etc. dispatch to on a traced ``x``.
-Not differentiated (yet): ``svd``, ``svdvals``, ``eig``, ``eigvals``, ``qr``, ``pinv``,
-``lstsq``, ``matrix_rank``, ``cond``, ``tensorinv``, ``tensorsolve``; calling them on a
-traced array raises a clear ``NoRuleError``.
+Not differentiated (yet): ``matrix_rank`` (an integer), ``tensorinv``, ``tensorsolve``;
+calling them on a traced array raises a clear ``NoRuleError``.
 """
 
 from numpy.linalg import LinAlgError  # noqa: F401
 
+from ..rules.decompositions import (  # noqa: F401
+    EigResult,
+    QRResult,
+    SVDResult,
+    cond,
+    eig,
+    eigvals,
+    lstsq,
+    matrix_norm,
+    norm,
+    pinv,
+    qr,
+    svd,
+    svdvals,
+)
 from ..rules.linalg import (  # noqa: F401
     EighResult,
     SlogdetResult,
@@ -17,11 +31,9 @@ from ..rules.linalg import (  # noqa: F401
     eigvalsh,
     inv,
     matmul,
-    matrix_norm,
     matrix_power,
     matrix_transpose,
     multi_dot,
-    norm,
     outer,
     slogdet,
     solve,
@@ -32,6 +44,7 @@ from ..rules.linalg import (  # noqa: F401
 from ..rules.linalg import linalg_diagonal as diagonal  # noqa: F401
 from ..rules.linalg import linalg_trace as trace  # noqa: F401
 
-__all__ = ["LinAlgError", "cholesky", "det", "diagonal", "eigh", "eigvalsh", "inv", "matmul",
-           "matrix_norm", "matrix_power", "matrix_transpose", "multi_dot", "norm", "outer", "slogdet",
-           "solve", "tensordot", "trace", "vecdot", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cond", "det", "diagonal", "eig", "eigh", "eigvals", "eigvalsh",
+           "inv", "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_transpose", "multi_dot",
+           "norm", "outer", "pinv", "qr", "slogdet", "solve", "svd", "svdvals", "tensordot", "trace",
+           "vecdot", "vector_norm"]

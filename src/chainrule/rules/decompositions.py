@@ -1,0 +1,536 @@
+"""Matrix decompositions: ``svd``, ``qr``, ``eig``, and what is built on them.
+
+Primitives (VJP and JVP beside each): ``svd`` (tall matrices, ``m >= n``), ``qr`` (``m >= n``),
+``eig``, ``pinv``. Composites: ``svdvals``, ``eigvals``, ``lstsq``, ``cond``, and ``norm`` with
+the spectral orders (``2``, ``-2``, ``'nuc'``) on matrices. A wide matrix is decomposed through its
+transpose (``svd``) or as ``[X | Y]`` with ``X`` square (``qr``, JAX's construction), so the rules
+are written once.
+
+Conventions (see also ``rules/linalg.py``): matrices are the last two axes, any axes before them a
+stack; cotangents and tangents carry extra *leading* batch axes, which every rule lets through
+(``matmul`` broadcasts right-aligned, singular values and eigenvalues scale rows or columns by
+broadcasting from the right).
+
+Degenerate points, as in JAX (and as ``eigh`` does): the derivatives of singular vectors and of
+eigenvectors divide by the gaps ``s_j^2 - s_i^2`` and ``w_j - w_i``. Where two singular values
+(eigenvalues) coincide the vectors are not differentiable (not even unique) and the derivative
+comes out ``inf``/``nan``; so do a tall/wide SVD's vector derivatives at a zero singular value,
+and QR's at a zero on ``R``'s diagonal (rank deficiency). Functions of the singular values alone
+(``svdvals``, the nuclear and spectral norms, ``cond``) and of the eigenvalues alone
+(``eigvals``) need no gap at first order: their VJPs skip the gap matrix when no cotangent
+reaches the vectors. No value is read to detect these points (that would stop ``jit`` from
+staging), so they are not reported by an error; ``chainrule.debug_nans`` finds the operation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.aval import dtype_of
+from ..core.aval import shape_of as shape
+from ..core.primitive import Primitive, unbox_all
+from . import elementwise as _ew
+from . import linalg as _la
+from . import reductions as _red
+from . import shape as _shape_ops
+from .dispatch import implements
+from .linalg import _asarray, _check_real, _check_square, _eye, _inexact, _reshape, matmul, mT
+from .linalg import solve as _solve
+from .linear import ndim
+
+SVDResult = type(np.linalg.svd(np.eye(1)))
+QRResult = type(np.linalg.qr(np.eye(1)))
+EigResult = type(np.linalg.eig(np.eye(1)))
+LstsqResult = tuple
+
+
+# ---------------------------------------------------------------- helpers
+def _cols(s):
+    """A vector ``(..., k)`` as ``(..., 1, k)``: ``X * _cols(s)`` is ``X diag(s)``."""
+    return _reshape(s, shape(s)[:-1] + (1, shape(s)[-1]))
+
+
+def _rows(s):
+    """A vector ``(..., k)`` as ``(..., k, 1)``: ``_rows(s) * X`` is ``diag(s) X``."""
+    return _reshape(s, shape(s) + (1,))
+
+
+def _diag_part(m):
+    """The diagonal of the last two axes, ``(..., k)``."""
+    return _shape_ops.diagonal(m, 0, -2, -1)
+
+
+def _diag_matrix(v):
+    return _rows(v) * _eye(shape(v)[-1], _inexact(v))
+
+
+def _gap_inverse(d):
+    """``F[i, j] = 1 / d[..., i, j]`` off the diagonal, 0 on it (``d`` antisymmetric gaps)."""
+    n = shape(d)[-1]
+    eye = np.eye(n, dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _ew.where(eye, 0.0, 1.0 / _ew.where(eye, 1.0, d))
+
+
+def _square_gaps(s):
+    """``F[i, j] = 1 / (s_j^2 - s_i^2)`` (0 on the diagonal)."""
+    s2 = s * s
+    return _gap_inverse(_cols(s2) - _rows(s2))
+
+
+def _split(x, k, axis):
+    """``x[..., :k, :]`` and ``x[..., k:, :]`` (``axis=-2``) or the same over columns."""
+    head = (Ellipsis, slice(None, k)) + ((slice(None),) if axis == -2 else ())
+    tail = (Ellipsis, slice(k, None)) + ((slice(None),) if axis == -2 else ())
+    return _shape_ops.getitem(x, head), _shape_ops.getitem(x, tail)
+
+
+def _check_matrix(name, a):
+    if ndim(a) < 2:
+        raise np.linalg.LinAlgError(
+            f"{name}: expected a matrix or a stack of them, shape (..., m, n); got shape {shape(a)}")
+
+
+# ================================================================ svd
+def _svd_impl(a, full):
+    u, s, vh = np.linalg.svd(a, full_matrices=full)
+    return u, s, np.swapaxes(vh, -1, -2)
+
+
+def _svd_jvp(t, ans, a, full):
+    """Tall ``A = U1 S V^T`` (``U1``: the first ``n`` columns of ``U``); ``P = U1^T dA V``:
+
+    ``dS = diag(P)``, ``dV = V (F o (S P + P^T S))``,
+    ``dU1 = U1 (F o (P S + S P^T)) + (dA V - U1 P) S^{-1}``,
+    ``dU2 = -U1 S^{-1} (U2^T dA V)^T`` (full ``U``: the complement's columns turn only into the
+    range, the minimal rotation that keeps ``U`` orthogonal), ``F_ij = 1 / (s_j^2 - s_i^2)``.
+    """
+    u, s, v = ans
+    m, n = shape(a)[-2:]
+    u1 = _split(u, n, -1)[0] if full and m > n else u
+    dav = matmul(t, v)
+    p = matmul(mT(u1), dav)
+    f = _square_gaps(s)
+    ds = _diag_part(p)
+    sc = _cols(s)
+    dv = matmul(v, f * (_rows(s) * p + mT(p) * sc))
+    du = matmul(u1, f * (p * sc + _rows(s) * mT(p)))
+    if m > n:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            du = du + (dav - matmul(u1, p)) / sc
+            if full:
+                u2 = _split(u, n, -1)[1]
+                du2 = -matmul(u1, mT(matmul(mT(u2), dav) / sc))
+                du = _shape_ops.concatenate([du, du2], axis=-1)
+    return du, ds, dv
+
+
+def _svd_vjp(g, ans, a, full):
+    """``gA = U1 (J S + diag(gS) + S K) V^T + (I - U1 U1^T) gU1 S^{-1} V^T - U2 gU2^T U1 S^{-1} V^T``
+
+    with ``J = F o (U1^T gU1 - gU1^T U1)``, ``K = F o (V^T gV - gV^T V)``: the transpose of
+    :func:`_svd_jvp`. Without cotangents on ``U`` and ``V`` it is ``U1 diag(gS) V^T``, with no gap.
+    """
+    u, s, v = ans
+    gu, gs, gv = g
+    m, n = shape(a)[-2:]
+    u1, u2 = _split(u, n, -1) if full and m > n else (u, None)
+    sc = _cols(s)
+    inner = 0.0 if gs is None else _diag_matrix(gs)
+    extra = None  # the part outside U1's span, before the final V^T
+    if gu is not None or gv is not None:
+        f = _square_gaps(s)
+        if gu is not None:
+            gu1, gu2 = _split(gu, n, -1) if full and m > n else (gu, None)
+            ug = matmul(mT(u1), gu1)
+            inner = inner + (f * (ug - mT(ug))) * sc
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if m > n:
+                    extra = (gu1 - matmul(u1, ug)) / sc
+                if gu2 is not None:
+                    extra = extra - matmul(u2, matmul(mT(gu2), u1)) / sc
+        if gv is not None:
+            vg = matmul(mT(v), gv)
+            inner = inner + _rows(s) * (f * (vg - mT(vg)))
+    ga = matmul(u1, inner) if extra is None else matmul(u1, inner) + extra
+    return matmul(ga, mT(v))
+
+
+svd_p = Primitive("svd", _svd_impl, multiple_results=True, saves=("ans",),
+                  doc="A = U diag(s) V^T of a tall matrix (m >= n); returns (U, s, V)")
+svd_p.defvjp(_svd_vjp)
+svd_p.defjvp(_svd_jvp)
+
+
+@implements(np.linalg.svd)
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """NumPy's ``svd``: ``A = U diag(s) Vh``, singular values descending; ``s`` alone when
+    ``compute_uv`` is false. ``hermitian`` is accepted and ignored: the general SVD is computed (the
+    same ``s``; the signs of ``U``'s and ``Vh``'s columns may differ from NumPy's eigh-based path).
+
+    Derivatives (tall ``A``; a wide one goes through ``A^T = V S U^T``), with ``P = U^T dA V`` and
+    ``F_ij = 1 / (s_j^2 - s_i^2)``: ``ds = diag(P)``, ``dV = V (F o (S P + P^T S))``,
+    ``dU = U (F o (P S + S P^T)) + (I - U U^T) dA V S^{-1}``. ``full_matrices`` with ``m != n``:
+    the complement's columns ``U2`` move only into the range, ``dU2 = -U S^{-1} V^T dA^T U2``
+    (they are an arbitrary basis, so only functions of ``U2`` that do not depend on its basis,
+    like ``U2 U2^T``, have a meaningful derivative).
+
+    At repeated singular values (and, for non-square ``A``, at a zero one) the derivatives of ``U``
+    and ``Vh`` are ``inf``/``nan``, as in JAX; the singular values' own are always finite.
+    """
+    a = _asarray(a)
+    _check_matrix("svd", a)
+    _check_real("svd", a)
+    m, n = shape(a)[-2:]
+    wide = m < n
+    u, s, v = svd_p(mT(a) if wide else a, full=bool(full_matrices))
+    if not compute_uv:
+        return s
+    if wide:  # A^T = U' S V'^T, so A = V' S U'^T
+        u, v = v, u
+    return SVDResult(u, s, mT(v))
+
+
+def svdvals(x, /):
+    """NumPy 2's ``linalg.svdvals``: the singular values, descending. VJP ``U diag(g) V^T``."""
+    return svd(x, full_matrices=False, compute_uv=False)
+
+
+if hasattr(np.linalg, "svdvals"):
+    implements(np.linalg.svdvals)(svdvals)
+
+
+# ================================================================ qr
+def _right_solve_upper(x, r):
+    """``X R^{-1}`` for upper-triangular ``R``: ``(R^{-T} X^T)^T``."""
+    return mT(_la.solve_triangular(r, mT(x), trans=1, lower=False))
+
+
+def _tril_strict(x):
+    n = shape(x)[-1]
+    return x * np.tri(n, n, -1, dtype=_inexact(x))
+
+
+def _qr_jvp(t, ans, a, complete):
+    """Tall ``A = Q1 R`` with ``B = dA R^{-1}``, ``C = Q1^T B``, ``W = tril(C, -1) - tril(C, -1)^T``:
+
+    ``dQ1 = Q1 (W - C) + B``, ``dR = (C - W) R``; complete ``Q``: ``dQ2 = -Q1 B^T Q2`` (the minimal
+    rotation of the complement, as in :func:`svd`).
+    """
+    q, r = ans
+    m, n = shape(a)[-2:]
+    big = complete and m > n
+    q1, q2 = _split(q, n, -1) if big else (q, None)
+    r1 = _split(r, n, -2)[0] if big else r
+    b = _right_solve_upper(t, r1)
+    c = matmul(mT(q1), b)
+    low = _tril_strict(c)
+    w = low - mT(low)
+    dq = matmul(q1, w - c) + b
+    dr = matmul(c - w, r1)
+    if big:
+        dq = _shape_ops.concatenate([dq, -matmul(q1, matmul(mT(b), q2))], axis=-1)
+        zeros = np.zeros(shape(dr)[:-2] + (m - n, n), dtype=dtype_of(dr))  # R's zero rows stay zero
+        dr = _shape_ops.concatenate([dr, zeros], axis=-2)
+    return dq, dr
+
+
+def _qr_vjp(g, ans, a, complete):
+    """``gA = (gQ1 + Q1 (L(M - M^T) + gR R^T - Q1^T gQ1) - Q2 gQ2^T Q1) R^{-T}`` with
+    ``M = Q1^T gQ1 - gR R^T`` and ``L`` the strictly lower triangle: the transpose of
+    :func:`_qr_jvp`."""
+    q, r = ans
+    gq, gr = g
+    m, n = shape(a)[-2:]
+    big = complete and m > n
+    q1, q2 = _split(q, n, -1) if big else (q, None)
+    r1 = _split(r, n, -2)[0] if big else r
+    gq1, gq2 = (_split(gq, n, -1) if big else (gq, None)) if gq is not None else (None, None)
+    gr1 = (_split(gr, n, -2)[0] if big else gr) if gr is not None else None
+    qg = 0.0 if gq1 is None else matmul(mT(q1), gq1)
+    rr = 0.0 if gr1 is None else matmul(gr1, mT(r1))
+    mm = qg - rr
+    coef_c = rr + _tril_strict(mm - mT(mm))
+    gb = matmul(q1, coef_c - qg)
+    if gq1 is not None:
+        gb = gb + gq1
+    if gq2 is not None:
+        gb = gb - matmul(q2, matmul(mT(gq2), q1))
+    return mT(_la.solve_triangular(r1, mT(gb), lower=False))
+
+
+def _qr_impl(a, complete):
+    q, r = np.linalg.qr(a, mode="complete" if complete else "reduced")
+    return q, r
+
+
+qr_p = Primitive("qr", _qr_impl, multiple_results=True, saves=("ans",),
+                 doc="A = Q R of a tall matrix (m >= n), reduced or complete")
+qr_p.defvjp(_qr_vjp)
+qr_p.defjvp(_qr_jvp)
+
+
+@implements(np.linalg.qr)
+def qr(a, mode="reduced"):
+    """NumPy's ``qr`` (modes ``'reduced'``, ``'complete'``, ``'r'``); ``Q`` orthonormal, ``R`` upper.
+
+    Tall ``A`` (JAX's rule): with ``B = dA R^{-1}``, ``C = Q^T B`` and ``W`` the antisymmetric
+    part built from ``C``'s strict lower triangle, ``dQ = Q (W - C) + B``, ``dR = (C - W) R``.
+    Wide ``A = [X | Y]`` (``X`` square): ``X = Q R1`` and ``R2 = Q^T Y``, differentiated through
+    those. Complete ``Q`` of a tall ``A``: the extra columns move only into the range (see
+    :func:`svd`). A zero on ``R``'s diagonal (``A`` rank deficient) makes the derivative ``inf``/``nan``.
+    ``mode='raw'`` (Householder reflectors) is not differentiated.
+    """
+    a = _asarray(a)
+    _check_matrix("qr", a)
+    _check_real("qr", a)
+    if mode not in ("reduced", "complete", "r", "raw"):
+        raise ValueError(f"qr: unrecognized mode {mode!r}")
+    if mode == "raw":
+        raise NotImplementedError("qr(mode='raw') is not differentiated; use mode='reduced' or 'r'")
+    m, n = shape(a)[-2:]
+    if m < n:  # reduced == complete here: Q is m x m
+        x, y = _split(a, m, -1)
+        q, r1 = qr_p(x, complete=False)
+        r = _shape_ops.concatenate([r1, matmul(mT(q), y)], axis=-1)
+    else:
+        q, r = qr_p(a, complete=mode == "complete")
+    return r if mode == "r" else QRResult(q, r)
+
+
+# ================================================================ eig
+def _phase_rows(v):
+    """Per eigenvector (column), the row of its largest-magnitude entry: LAPACK makes that entry
+    real, which fixes the phase (a constant index, read from the value without its derivatives)."""
+    vals = np.asarray(unbox_all(v))
+    return np.argmax(np.abs(vals), axis=-2)
+
+
+def _take_rows(x, rows):
+    """``x[..., rows[...,j], j]`` for each column ``j``; ``rows`` has ``x``'s stack shape + (k,)
+    (``x`` may carry more leading batch axes)."""
+    onehot = (np.arange(shape(x)[-2])[:, None] == rows[..., None, :]).astype(_inexact(x))
+    return _red.sum(x * onehot, axis=-2)
+
+
+def _eig_normalize(v, dv0, rows):
+    """Keep each column of ``V`` at unit norm with its largest entry real:
+    ``dV = dV0 + V diag(c)``, ``c_j = -Re(v_j^H dv0_j) - i Im(dv0[k_j, j]) / v[k_j, j]``."""
+    alpha = -_ew.real(_red.sum(_ew.conj(v) * dv0, axis=-2))
+    pivot = _ew.real(_take_rows(v, rows))
+    beta = -_ew.imag(_take_rows(dv0, rows)) / pivot
+    return dv0 + v * _cols(alpha + 1j * beta)
+
+
+def _eig_jvp(t, ans, a):
+    """``M = V^{-1} dA V``; ``dw = diag(M)``, ``dV = V (F o M)`` with ``F_ij = 1 / (w_j - w_i)``, then
+    the normalisation NumPy's (LAPACK's) eigenvectors have: unit norm, largest entry real."""
+    w, v = ans
+    mm = _solve(v, matmul(t, v))
+    dw = _diag_part(mm)
+    f = _gap_inverse(_cols(w) - _rows(w))
+    dv = _eig_normalize(v, matmul(v, f * mm), _phase_rows(v))
+    return dw, dv
+
+
+def _eig_vjp(g, ans, a):
+    """The transpose of :func:`_eig_jvp` under ``<x, y> = Re(sum x y)``: ``gA = V^{-T} gM V^T``,
+    ``gM = diag(gw) + F o (V^T gV0)``; ``gV0`` is ``gV`` through the normalisation's transpose."""
+    w, v = ans
+    gw, gv = g
+    gm = 0.0 if gw is None else _diag_matrix(gw)
+    if gv is not None:
+        rows = _phase_rows(v)
+        gc = _red.sum(v * gv, axis=-2)  # the transpose of c -> V diag(c)
+        pivot = _ew.real(_take_rows(v, rows))
+        onehot = (np.arange(shape(v)[-2])[:, None] == rows[..., None, :]).astype(_inexact(v))
+        gv0 = (gv - _ew.conj(v) * _cols(_ew.real(gc))
+               - 1j * onehot * _cols(_ew.imag(gc) / pivot))
+        f = _gap_inverse(_cols(w) - _rows(w))
+        gm = gm + f * matmul(mT(v), gv0)
+    return _solve(mT(v), matmul(gm, mT(v)))
+
+
+def _eig_impl(a):
+    w, v = np.linalg.eig(a)
+    dt = np.result_type(a.dtype, np.complex64)  # complex whatever the values: no value-dependent dtype
+    return w.astype(dt, copy=False), v.astype(dt, copy=False)
+
+
+eig_p = Primitive("eig", _eig_impl, multiple_results=True, saves=("ans",),
+                  doc="eigenvalues and right eigenvectors of a general square matrix (complex)")
+eig_p.defvjp(_eig_vjp)
+eig_p.defjvp(_eig_jvp)
+
+
+@implements(np.linalg.eig)
+def eig(a):
+    """``A V = V diag(w)``, always returned complex (NumPy returns real arrays when every eigenvalue
+    is real; chainrule's derivatives of a real matrix's eigenvalues are complex in general, so the
+    dtype does not depend on the value).
+
+    With ``M = V^{-1} dA V`` and ``F_ij = 1 / (w_j - w_i)``: ``dw = diag(M)`` (eqn 4.60 of
+    Giles / Boeddeker et al., arXiv:1701.00392, as in JAX), ``dV = V (F o M) + V diag(c)``, where
+    ``c`` keeps NumPy's normalisation (unit-norm columns whose largest-magnitude entry is real), so
+    the derivative is that of the eigenvectors NumPy returns. Holomorphic apart from that
+    normalisation; VJPs follow chainrule's complex convention. At repeated eigenvalues the
+    eigenvector derivatives are ``inf``/``nan`` (as ``eigh``'s); eigenvalues alone need no gap.
+    """
+    a = _asarray(a)
+    _check_square("eig", a)
+    return EigResult(*eig_p(a))
+
+
+@implements(np.linalg.eigvals)
+def eigvals(a):
+    """Eigenvalues of a general square matrix (complex); derivative ``diag(V^{-1} dA V)``."""
+    return eig(a)[0]
+
+
+# ================================================================ pinv, lstsq, cond
+def _pinv_jvp(t, ans, a, rtol):
+    """``dA+ = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+`` (Golub & Pereyra 1973;
+    exact where the rank is locally constant)."""
+    p = ans
+    dat = mT(t)
+    first = -matmul(p, matmul(t, p))
+    pdat = matmul(p, matmul(mT(p), dat))  # A+ A+^T dA^T
+    second = pdat - matmul(pdat, matmul(a, p))
+    dap = matmul(dat, matmul(mT(p), p))  # dA^T A+^T A+
+    third = dap - matmul(p, matmul(a, dap))
+    return first + second + third
+
+
+def _pinv_vjp(g, ans, a, rtol):
+    """``gA = -A+^T g A+^T + (I - A A+)^T g^T A+ A+^T + A+^T A+ g^T (I - A+ A)^T``, the transpose of
+    :func:`_pinv_jvp` (``A A+`` and ``A+ A`` are symmetric)."""
+    p = ans
+    gt = mT(g)
+    first = -matmul(mT(p), matmul(g, mT(p)))
+    x = matmul(gt, matmul(p, mT(p)))  # g^T A+ A+^T
+    second = x - matmul(a, matmul(p, x))
+    y = matmul(matmul(mT(p), p), gt)  # A+^T A+ g^T
+    third = y - matmul(matmul(y, p), a)
+    return first + second + third
+
+
+def _pinv_impl(a, rtol):
+    return np.linalg.pinv(a, rcond=rtol)
+
+
+pinv_p = Primitive("pinv", _pinv_impl, saves=(0, "ans"), doc="Moore-Penrose pseudo-inverse")
+pinv_p.defvjp(_pinv_vjp)
+pinv_p.defjvp(_pinv_jvp)
+
+
+@implements(np.linalg.pinv)
+def pinv(a, rcond=None, hermitian=False, *, rtol=None):
+    """The Moore-Penrose pseudo-inverse ``A+`` (singular values at or below ``rcond * s_max`` are
+    treated as zero; NumPy's default ``1e-15``). Its derivative is the Golub-Pereyra formula,
+    exact wherever the rank is locally constant (no singular-value gaps: it is finite at repeated
+    singular values); the rank cut itself is a jump and has no derivative."""
+    a = _asarray(a)
+    _check_matrix("pinv", a)
+    _check_real("pinv", a)
+    if rcond is not None and rtol is not None:
+        raise ValueError("pinv: give rcond or rtol, not both")
+    cut = rcond if rcond is not None else rtol
+    if cut is None:
+        cut = 1e-15
+    return pinv_p(a, rtol=float(cut))
+
+
+@implements(np.linalg.lstsq)
+def lstsq(a, b, rcond=None):
+    """NumPy's ``lstsq``: ``(x, residuals, rank, s)`` with ``x = A+ b`` (the minimum-norm least
+    squares solution; singular values at or below ``rcond * s_max`` count as zero, by default
+    ``eps * max(m, n)``). ``x``, ``residuals`` (the squared 2-norms of ``b - A x`` per column, only
+    when ``m > n`` and ``A`` has full rank, as in NumPy) and ``s`` are differentiable; ``rank``
+    is an integer."""
+    a, b = _asarray(a), _asarray(b)
+    if ndim(a) != 2:
+        raise np.linalg.LinAlgError(f"lstsq: a must be a matrix (2-D); got shape {shape(a)}")
+    m, n = shape(a)
+    if ndim(b) not in (1, 2) or shape(b)[0] != m:
+        raise np.linalg.LinAlgError(f"lstsq: a has shape {shape(a)} but b has shape {shape(b)}; "
+                                    "b must be (m,) or (m, k)")
+    if rcond is None:
+        rcond = np.finfo(_inexact(a)).eps * max(m, n)
+    s = svdvals(a)
+    sv = np.asarray(unbox_all(s))
+    rank = int(np.sum(sv > rcond * sv.max(initial=0.0)))
+    x = matmul(pinv(a, rcond=rcond), b)
+    if rank == n and m > n:
+        r = b - matmul(a, x)
+        res = _red.sum(r * r, axis=0)
+        if ndim(b) == 1:
+            res = _reshape(res, (1,))
+    else:
+        res = np.zeros((0,), dtype=_inexact(a))
+    return LstsqResult((x, res, np.int32(rank), s))
+
+
+@implements(np.linalg.cond)
+def cond(x, p=None):
+    """The condition number: ``s_max / s_min`` for ``p`` ``None``/``2``, ``s_min / s_max`` for
+    ``-2`` (from the singular values, no gaps needed), else ``norm(x, p) * norm(inv(x), p)``."""
+    x = _asarray(x)
+    _check_matrix("cond", x)
+    if p is None or p == 2 or p == -2:
+        s = svdvals(x)
+        top, bottom = _shape_ops.getitem(s, (Ellipsis, 0)), _shape_ops.getitem(s, (Ellipsis, -1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return top / bottom if p != -2 else bottom / top
+    _check_square("cond", x)
+    return norm(x, p, axis=(-2, -1)) * norm(_la.inv(x), p, axis=(-2, -1))
+
+
+# ================================================================ norms that need the SVD
+def _spectral(x, ord, axis):
+    """``axis`` (two axes) of ``x`` moved last, when ``ord`` is a spectral order on a matrix."""
+    if ord not in (2, -2, "nuc") or isinstance(ord, bool):
+        return None
+    nd = ndim(x)
+    if axis is None:
+        if nd != 2:
+            return None
+        axis = (-2, -1)
+    if np.ndim(axis) != 1 or len(axis) != 2:
+        return None
+    r, c = (int(ax) % nd for ax in axis)
+    return r, c
+
+
+@implements(np.linalg.norm)
+def norm(x, ord=None, axis=None, keepdims=False):
+    """``linalg.norm`` (see ``rules.linalg.norm``) with the spectral matrix norms from the singular
+    values: ``ord=2`` the largest, ``-2`` the smallest, ``'nuc'`` their sum. Their derivatives are
+    ``U[:, i] V[:, i]^T`` (``i`` the singular value used; shared by none at ties: the largest and
+    smallest are then not differentiable, and the derivative is that of one of them) and ``U V^T``
+    for the nuclear norm."""
+    x = _asarray(x)
+    axes = _spectral(x, ord, axis)
+    if axes is None:
+        return _la.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+    if dtype_of(x).kind == "c":
+        raise NotImplementedError(f"norm(ord={ord!r}) of a complex matrix is not supported")
+    r, c = axes
+    if r == c:
+        raise ValueError(f"norm: duplicate axes {axis}")
+    s = svdvals(_shape_ops.moveaxis(x, (r, c), (-2, -1)))
+    if ord == "nuc":
+        out = _red.sum(s, axis=-1)
+    else:
+        out = _shape_ops.getitem(s, (Ellipsis, 0 if ord == 2 else -1))
+    if keepdims:
+        out = _shape_ops.expand_dims(out, tuple(sorted((r, c))))
+    return out
+
+
+@implements(np.linalg.matrix_norm)
+def matrix_norm(x, /, *, keepdims=False, ord="fro"):
+    """NumPy 2's ``matrix_norm`` over the last two axes (every ``ord``, the spectral ones included)."""
+    return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+__all__: list[str] = []
