@@ -251,3 +251,52 @@ def test_median_of_empty_slices(shape, axis):
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         np.testing.assert_array_equal(vjp(lambda x: np.median(x, axis=axis), x)[0], np.median(x, axis=axis))
+
+
+NAN_FAMILY = {
+    "nanmax": np.nanmax, "nanmin": np.nanmin, "nanprod": np.nanprod, "nancumsum": np.nancumsum,
+    "nancumprod": np.nancumprod, "nanvar": np.nanvar, "nanstd": np.nanstd,
+}
+NAN_KWARGS = [{}, {"axis": 1}, {"axis": 0}, {"axis": 1, "keepdims": True}, {"axis": 1, "ddof": 1},
+              {"axis": 1, "ddof": 3}, {"axis": 0, "dtype": np.float64}]
+
+
+def _applies(name, kw):
+    if "cum" in name and ("keepdims" in kw or "ddof" in kw):
+        return False
+    if "ddof" in kw and name not in ("nanvar", "nanstd"):
+        return False
+    return not ("dtype" in kw and name in ("nanmax", "nanmin"))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(NAN_FAMILY))
+def test_the_nan_family_matches_numpy_and_gives_nans_no_derivative(name, dtype):
+    """nanmax, nanmin, nanprod, nancumsum, nancumprod, nanvar, nanstd (NoRuleError before):
+    NumPy's values and dtypes, an all-NaN slice (or too few numbers for ddof) NaN, and no
+    derivative to a NaN entry."""
+    fn = NAN_FAMILY[name]
+    x = _nan_data(dtype)
+    for kw in NAN_KWARGS:
+        if not _applies(name, kw):
+            continue
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want = fn(x, **kw)
+            value, f_vjp = vjp(lambda x, kw=kw: fn(x, **kw), x)
+            (g,) = f_vjp(np.ones_like(want))
+        np.testing.assert_allclose(value, want, rtol=1e-6, err_msg=f"{name} {kw}")
+        assert np.asarray(value).dtype == np.asarray(want).dtype, (name, kw)
+        assert g.dtype == dtype
+        np.testing.assert_array_equal(g[np.isnan(x)], 0.0)
+
+
+@pytest.mark.parametrize("name", sorted(NAN_FAMILY))
+def test_the_nan_family_derivatives(name):
+    """Central differences, both modes, second order and batched, on slices that hold at least
+    two numbers (a standard deviation of one number has an infinite derivative)."""
+    from chainrule import check_grads
+    fn = NAN_FAMILY[name]
+    x = np.array([[1.0, NAN, 3.0, -2.0], [0.3, 2.5, 1.5, NAN], [0.5, 2.0, NAN, 4.0]])
+    for kw in ({}, {"axis": 1}, {"axis": 0}):
+        check_grads(lambda x, kw=kw: fn(x, **kw), order=2)(x)

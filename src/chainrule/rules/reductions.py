@@ -439,6 +439,89 @@ def nanmean(x, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
     return total / _cast(count, dtype_of(total))
 
 
+# --- the rest of NumPy's NaN-ignoring family: each is its reduction of x with every NaN
+# replaced by the reduction's identity (so a NaN entry gets no derivative), and NaN where a
+# slice holds no number at all (NumPy's value; it also warns there)
+def _all_nan(x, axis, keepdims):
+    return np.all(isnan(x), axis=axis, keepdims=keepdims)
+
+
+def _nan_extremum(fn, fill, x, axis, out, keepdims, initial, kwargs):
+    x = _asarray(x)
+    r = fn(where(isnan(x), fill, x), axis=axis, out=out, keepdims=keepdims, initial=initial, **kwargs)
+    if initial is not None:  # NumPy: initial is one of the values, so no slice is empty of them
+        return r
+    return where(_all_nan(x, axis, keepdims), np.nan, r)
+
+
+@implements(np.nanmax)
+def nanmax(x, axis=None, out=None, keepdims=False, initial=None, **kwargs):
+    """Largest non-NaN element (NaN for a slice of NaNs); ties share the derivative, NaNs get none."""
+    return _nan_extremum(max, -np.inf, x, axis, out, keepdims, initial, kwargs)
+
+
+@implements(np.nanmin)
+def nanmin(x, axis=None, out=None, keepdims=False, initial=None, **kwargs):
+    """Smallest non-NaN element (NaN for a slice of NaNs); ties share the derivative, NaNs get none."""
+    return _nan_extremum(min, np.inf, x, axis, out, keepdims, initial, kwargs)
+
+
+@implements(np.nanprod)
+def nanprod(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, **kwargs):
+    """Product treating NaN as 1 (NaN entries get no derivative)."""
+    x = _asarray(x)
+    return prod(where(isnan(x), 1.0, x), axis=axis, dtype=dtype, out=out, keepdims=keepdims,
+                initial=initial, **kwargs)
+
+
+@implements(np.nancumsum)
+def nancumsum(x, axis=None, dtype=None, out=None):
+    """Cumulative sum treating NaN as 0."""
+    x = _asarray(x)
+    return cumsum(where(isnan(x), 0.0, x), axis=axis, dtype=dtype, out=out)
+
+
+@implements(np.nancumprod)
+def nancumprod(x, axis=None, dtype=None, out=None):
+    """Cumulative product treating NaN as 1."""
+    x = _asarray(x)
+    return cumprod(where(isnan(x), 1.0, x), axis=axis, dtype=dtype, out=out)
+
+
+@implements(np.nanvar)
+def nanvar(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None,
+           correction=None):
+    """Variance of the non-NaN entries: ``sum((x - nanmean)^2) / (count - ddof)``, NaN where
+    ``count - ddof <= 0`` (as NumPy)."""
+    _reject(out, {"where": where}, "nanvar")
+    if mean is not None:
+        raise TypeError("nanvar(..., mean=...) is not supported on traced arrays")
+    x = _accumulate_in(_asarray(x), dtype)
+    nan = isnan(x)
+    axes = normalize_axis(axis, len(_shape(x)))
+    count = np.sum(~nan, axis=axes, keepdims=True)
+    x0 = _where(nan, 0.0, x)
+    m = sum_p(x0, axis=axes, keepdims=True) / _cast(count, dtype_of(x0))
+    d = _where(nan, 0.0, x - m)
+    d2 = real(d) * real(d) + imag(d) * imag(d) if dtype_of(d).kind == "c" else d * d
+    dof = count - _ddof(ddof, correction)
+    if not keepdims:
+        dof = np.reshape(dof, _shape(np.sum(nan, axis=axes)))
+    r = sum_p(d2, axis=axes, keepdims=bool(keepdims)) / _cast(np.maximum(dof, 1), dtype_of(d2))
+    return _cast(_where(dof <= 0, np.nan, r), dtype)
+
+
+@implements(np.nanstd)
+def nanstd(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None,
+           correction=None):
+    """sqrt(nanvar)."""
+    return sqrt(nanvar(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where,
+                       mean=mean, correction=correction))
+
+
+_where = where  # nanvar/nanstd take NumPy's ``where=`` parameter, which shadows the primitive
+
 __all__ = ["sum", "mean", "max", "min", "amax", "amin", "ptp", "prod", "cumsum", "cumprod",
            "cumulative_sum", "cumulative_prod", "var", "std", "average", "median", "nansum",
-           "nanmean", "normalize_axis"]
+           "nanmean", "nanmax", "nanmin", "nanprod", "nancumsum", "nancumprod", "nanvar", "nanstd",
+           "normalize_axis"]
