@@ -5,6 +5,7 @@ piecewise-constant ops. The broadcasting bookkeeping they use (``unbroadcast``, 
 
 from __future__ import annotations
 
+from ..core.errors import NoRuleError
 from ..core.primitive import Primitive
 from .dispatch import implements
 from .linear import fill, lift, unbroadcast
@@ -53,6 +54,16 @@ def _jvp_of(d, i):
             return t * d(ans, *args)
         return fill(lift(t, x, ans) * d(ans, *args), t, x, ans)
     return jvp
+
+
+def no_derivative(name: str, what: str):
+    """A partial derivative with no closed form (a Bessel function's order, ``betainc``'s ``a``):
+    a derivative for :func:`elementwise` that raises ``NoRuleError`` naming the function and
+    the argument, in whichever mode asks for it."""
+    def d(ans, *args):
+        raise NoRuleError(f"{name}: no derivative with respect to {what} (SciPy has no closed "
+                          f"form for it); pass it as a constant")
+    return d
 
 
 def constant_op(name: str, fn, doc: str | None = None) -> Primitive:

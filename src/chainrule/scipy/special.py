@@ -3,9 +3,24 @@
 The ufuncs (``expit``, ``erf``, ``gammaln``, ``digamma``, ``xlogy``, ...) are also what
 plain ``scipy.special.erf(x)`` dispatches to on a traced ``x``. ``polygamma``,
 ``logsumexp``, ``softmax`` and ``log_softmax`` are Python functions in SciPy, so on
-traced values call them from here.
+traced values call them from here; so is ``multigammaln``.
 """
 
+from ..rules.bessel import BESSEL as _BESSEL
+from ..rules.bessel import i0, i0e, i1, i1e, iv, ive, j0, j1, jv, kv, y0, y1, yn  # noqa: F401
+from ..rules.gammabeta import GAMMA_BETA as _GAMMA_BETA
+from ..rules.gammabeta import (  # noqa: F401
+    beta,
+    betainc,
+    betaln,
+    gammainc,
+    gammaincc,
+    gammasgn,
+    kl_div,
+    multigammaln,
+    rel_entr,
+    rgamma,
+)
 from ..rules.special import SCIPY_SPECIAL as _NAMES
 from ..rules.special import (  # noqa: F401
     digamma,
@@ -32,4 +47,4 @@ from ..rules.special import (  # noqa: F401
     xlogy,
 )
 
-__all__ = list(_NAMES)
+__all__ = list(_NAMES) + _BESSEL + _GAMMA_BETA
