@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import argparse
 import ast
+import inspect
 import sys
 import threading
 from pathlib import Path
+
+import numpy as np
 
 from ..viz import trace
 from ..viz.circuit import have_dot
@@ -60,8 +63,6 @@ def register(subparsers) -> None:
 
 
 def _value(name: str, text: str):
-    import numpy as np
-
     try:
         v = ast.literal_eval(text.strip())
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
@@ -220,6 +221,4 @@ def _run(args) -> int:
 
 
 def _signature(names):
-    import inspect
-
     return inspect.Signature([inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY) for n in names])
