@@ -179,3 +179,69 @@ def test_autograd_namespace_has_checkpoint():
 
     f = ag_checkpoint(lambda x: np.sum(np.tanh(x) ** 2))
     np.testing.assert_allclose(ag_grad(f)(X), grad(lambda x: np.sum(np.tanh(x) ** 2))(X), rtol=1e-12)
+
+
+# ------------------------------------------------------------------ chainrule.nn: per block
+def test_network_checkpoint_per_block_same_gradients_fewer_records():
+    from chainrule.nn import Dense, Network
+
+    net_ = Network({"h1": Dense(8, "tanh"), "h2": Dense(8, "tanh"),
+                    "h3": Dense(8, "tanh", inputs=["h2", "x"]),  # a skip connection over blocks
+                    "h4": Dense(8, "relu"), "out": Dense(3, inputs=["h4", "h1"])}, input_dim=5)
+    params = net_.init(seed=1)
+    x = RNG.normal(size=(7, 5))
+
+    def loss(p, k):
+        return np.sum(net_.apply(p, x, checkpoint=k) ** 2)
+    want = grad(loss)(params, None)
+    for k in (1, 2, 3, 5):
+        _close(grad(loss)(params, k), want)
+        _close(net_.apply(params, x, return_all=True, checkpoint=k), net_.apply(params, x, return_all=True))
+    n_plain = len(linearize_reverse(lambda p: loss(p, None), (params,))[0].trace.tape)
+    n_ck = len(linearize_reverse(lambda p: loss(p, 2), (params,))[0].trace.tape)
+    assert n_ck == n_plain - 18 + 3, (n_ck, n_plain)  # 18 layer records become 3 block records
+    with pytest.raises(ValueError, match="checkpoint"):
+        net_.apply(params, x, checkpoint=0)
+
+
+# ------------------------------------------------------------------ Tensor: torch.utils.checkpoint
+def test_tensor_checkpoint_matches_plain_backward_and_keeps_less():
+    from chainrule import Tensor
+    from chainrule.frontends.checkpoint import checkpoint as tcheckpoint
+
+    W = [Tensor(w.copy(), requires_grad=True) for w in WS[:4]]
+
+    def layer(h, i):  # closes over the parameters, as a module's forward does
+        return (h @ W[i]).tanh()
+
+    def block(h, i):
+        return layer(layer(h, i), i + 1)
+
+    def run(ck):
+        for w in W:
+            w.grad = None
+        x = Tensor(X.copy(), requires_grad=True)
+        h = x
+        for i in (0, 2):
+            h = tcheckpoint(block, h, i) if ck else block(h, i)
+        out = (h ** 2).sum()
+        records = len(out.graph.tape)
+        out.backward()
+        return [w.grad.value for w in W] + [x.grad.value], records
+    want, n_plain = run(False)
+    got, n_ck = run(True)
+    _close(got, want)
+    assert n_ck == n_plain - 2 * 4 + 2, (n_ck, n_plain)
+
+
+def test_tensor_checkpoint_errors():
+    from chainrule import Tensor
+    from chainrule.frontends.checkpoint import checkpoint as tcheckpoint
+    from chainrule.frontends.tensor import GraphError
+
+    with pytest.raises(GraphError, match="requires grad"):
+        tcheckpoint(lambda h: h.tanh(), Tensor(X))
+    x = Tensor(X.copy(), requires_grad=True)
+    y = (tcheckpoint(lambda h: (h * h).tanh(), x) ** 2).sum()
+    with pytest.raises(GraphError, match="create_graph"):
+        y.backward(create_graph=True)

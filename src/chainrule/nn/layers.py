@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..checkpoint import checkpoint as _remat
 from ..core.primitive import Box
 from .activations import get_activation
 
@@ -199,30 +200,60 @@ class Network:
         _compare(want, params, what, ())
 
     # ------------------------------------------------------------------ forward propagation
-    def apply(self, params, x, return_all: bool = False):
+    def apply(self, params, x, return_all: bool = False, checkpoint: int | None = None):
         """Forward propagation (Bishop 8.5-8.6) in topological order.
 
         ``x`` has shape ``(N, input_dim)`` (or ``(input_dim,)`` for one example). Returns the
         output layer's activations, or with ``return_all`` a dict of every layer's activations
-        (and ``"x"``).
+        (and ``"x"``). ``checkpoint=k`` runs each block of ``k`` consecutive layers (in
+        topological order) under :func:`chainrule.checkpoint`: a gradient keeps only the
+        activations that cross a block boundary and recomputes the rest in its backward pass
+        (same value and derivatives; with ``k`` about the square root of the depth, memory
+        ``O(sqrt(depth))`` for one extra forward pass).
         """
+        if checkpoint is not None and (isinstance(checkpoint, bool) or not isinstance(checkpoint, int)
+                                       or checkpoint < 1):
+            raise ValueError(f"checkpoint must be a positive number of layers, got {checkpoint!r}")
         if self.input_dim is not None:
             d = np.shape(x._value if isinstance(x, Box) else x)
             if not d or d[-1] != self.input_dim:
                 raise ValueError(f"input has shape {d}, but the network expects {self.input_dim} "
                                  "features in its last axis")
         z = {INPUT: x}
-        for name in self.order:
-            layer = self.layers[name]
-            p = params[name]
-            a = None
-            for src in layer.inputs:
-                term = z[src] @ p["W"][src]
-                a = term if a is None else a + term
-            if layer.bias:
-                a = a + p["b"]
-            z[name] = get_activation(layer.activation)(a)
+        if checkpoint is None:
+            for name in self.order:
+                z[name] = self._layer(name, params[name], z)
+            return z if return_all else z[self.output]
+        for start in range(0, len(self.order), checkpoint):
+            names = self.order[start:start + checkpoint]
+            later = self.order[start + checkpoint:]
+            # what the block reads from before it, and what is read after it (or returned)
+            reads = sorted({s for n in names for s in self.layers[n].inputs} - set(names))
+            keep = [n for n in names if return_all or n == self.output
+                    or any(n in self.layers[m].inputs for m in later)]
+            z.update(_remat(self._block(names, keep))({n: params[n] for n in names},
+                                                      {s: z[s] for s in reads}))
         return z if return_all else z[self.output]
+
+    def _layer(self, name, p, z):
+        """``h(sum_s z_s @ W[s] + b)`` for layer ``name`` from the activations ``z``."""
+        layer = self.layers[name]
+        a = None
+        for src in layer.inputs:
+            term = z[src] @ p["W"][src]
+            a = term if a is None else a + term
+        if layer.bias:
+            a = a + p["b"]
+        return get_activation(layer.activation)(a)
+
+    def _block(self, names, keep):
+        """Layers ``names`` as one function of their parameters and inputs, returning ``keep``."""
+        def block(params, inputs):
+            z = dict(inputs)
+            for name in names:
+                z[name] = self._layer(name, params[name], z)
+            return {n: z[n] for n in keep}
+        return block
 
     __call__ = apply
 
