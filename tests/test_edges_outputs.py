@@ -33,14 +33,7 @@ def test_grad_of_an_integer_or_boolean_result_raises(transform, name):
         getattr(cr, transform)(INT_OR_BOOL[name])(X)
 
 
-# The reverse-mode curvature transforms (chainrule/curvature.py) still return zeros: each needs
-# the check value_and_grad makes, on every output leaf of the recorded function, before its pull.
-_PENDING = pytest.mark.xfail(strict=True, raises=AssertionError,
-                             reason="curvature.py: jacrev/jacobian(mode='rev')/hessian/hvp do not yet "
-                                    "reject integer and boolean outputs as grad does")
-
-
-@_PENDING
+# The reverse-mode curvature transforms make value_and_grad's check on every output leaf.
 @pytest.mark.parametrize("name", sorted(INT_OR_BOOL))
 @pytest.mark.parametrize("transform", ["jacrev", "jacobian rev", "hessian", "hvp"])
 def test_reverse_curvature_of_an_integer_or_boolean_result_raises(transform, name):

@@ -257,6 +257,7 @@ def _recorded_jacobian(f, argnums, has_aux, forward, holomorphic=False, chunk_si
             tans, batched = _pushed(lin.pusher(), in_leaves, chunk_size)
             blocks = _fwd_blocks(tans, lin.out_values, in_leaves, batched)
         else:
+            lin.require_float_outputs("jacobian (reverse mode)")
             blocks = _rev_blocks(lin, in_leaves, chunk_size)
         out = _jac_tree(out_def, in_def, blocks, isinstance(argnums, int))
         return (out, aux) if has_aux else out
@@ -277,6 +278,7 @@ def jacrev(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = Fa
     def jac(*args, **kwargs):
         lin, out_def, in_def, aux = _record(f, args, kwargs, argnums, has_aux)
         _check_complex("jacrev", lin.in_leaves, lin.out_values, holomorphic)
+        lin.require_float_outputs("jacrev")
         blocks = _rev_blocks(lin, lin.in_leaves, chunk_size)
         out = _jac_tree(out_def, in_def, blocks, isinstance(argnums, int))
         return (out, aux) if has_aux else out
@@ -339,6 +341,7 @@ def hessian(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = F
         lin, out_def, in_def, aux = _record(f, args, kwargs, argnums, has_aux)
         out = lin.out_values
         _check_complex("hessian", lin.in_leaves, out, holomorphic)
+        lin.require_float_outputs("hessian")
         if out_def.num_leaves != 1 or shape_of(out[0]) != () or lin.out_nodes[0] is None:
             return general(*args, **kwargs)
         in_leaves = lin.in_leaves
@@ -402,6 +405,7 @@ def hvp(f: Callable, x, v):
         raise ValueError(f"v must have the structure of x: {v_def!r} vs {x_def!r}")
     batch = _batch_of(x_leaves, v_leaves, "v")
     lin, out_def, _, _ = linearize_reverse(f, (x,))
+    lin.require_float_outputs("hvp")
     if out_def.num_leaves != 1 or shape_of(lin.out_values[0]) != ():
         raise TypeError(f"hvp requires a function with a scalar output, got structure {out_def!r}"
                         f" with shapes {[shape_of(o) for o in lin.out_values]}")

@@ -78,6 +78,13 @@ class ReverseLinearization:
                 self.out_nodes.append(None)
                 self.out_values.append(o)
 
+    def require_float_outputs(self, what: str):
+        """Reverse mode from an integer or boolean output would be a silent zero: raise."""
+        for o in self.out_values:
+            if dtype_of(o).kind not in "fc":
+                raise TypeError(f"{what} requires a floating-point output, got dtype {dtype_of(o)}: "
+                                "an integer or boolean result is piecewise constant")
+
     def pull(self, ct_leaves, batch=(), release: bool = False) -> list:
         """With ``release`` the tape is consumed as it is walked (saved values freed early)."""
         seeds = {}
@@ -273,10 +280,7 @@ def value_and_grad(f: Callable, argnums=0, has_aux: bool = False, holomorphic: b
             raise TypeError(f"grad requires a real-valued output, got dtype {out_dtype}: pass "
                             "holomorphic=True for the complex derivative of a holomorphic function, "
                             "or differentiate a real value (np.real(f), np.abs(f) ** 2)")
-        if out_dtype.kind not in "fc":
-            raise TypeError(f"grad requires a floating-point output, got dtype "
-                            f"{dtype_of(lin.out_values[0])}: an integer or boolean result is "
-                            "piecewise constant and has no useful gradient")
+        lin.require_float_outputs("grad")
         value = tree_unflatten(out_def, lin.out_values)
         seed = _zeros(lin.out_values[0]) + 1.0
         grads = tree_unflatten(in_def, [_writable(g) for g in lin.pull([seed], release=True)])
