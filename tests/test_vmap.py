@@ -24,10 +24,13 @@ from chainrule.compile.fusion import scatter_sum
 from chainrule.core.errors import NoRuleError
 from chainrule.core.primitive import Primitive
 from chainrule.core.trace import to_complex
+from chainrule.frontends.checkpoint import tensor_checkpoint_p
+from chainrule.rules import decompositions as dec
 from chainrule.rules import elementwise as ew
 from chainrule.rules import linalg as la
 from chainrule.rules import linear as lin
 from chainrule.rules import reductions as red
+from chainrule.rules import scipy_linalg as sla
 from chainrule.rules import special as sp
 from chainrule.rules.dispatch import UFUNCS
 
@@ -48,6 +51,8 @@ PRIMITIVES = _all_primitives()
 # Built by jit's simplification of a staged program, after every transform has run: it is never
 # bound on a traced value.
 NOT_BATCHED = {scatter_sum}
+# The Tensor front-end's checkpoint: bound only on Tensors, reverse mode only (as PyTorch's).
+NOT_BATCHED.add(tensor_checkpoint_p)
 # its batching rule is vmap of the checkpointed function: tests/test_checkpoint.py runs it
 TESTED_ELSEWHERE = {checkpoint_p}
 
@@ -87,6 +92,12 @@ def _spd(rng, shape):
 
 def _well(rng, shape):
     return rng.normal(size=shape) + 3 * np.eye(shape[-1])
+
+
+def _band(rng, shape):  # banded storage with a dominant main diagonal (its row is 1 here)
+    ab = rng.normal(size=shape)
+    ab[1] += 4.0
+    return ab
 
 
 def _f(rng, shape):
@@ -138,6 +149,20 @@ CASES = {
                             for tr, lo, un in [(False, True, False), (True, False, True)]],
 }
 CASES[red.min_p] = CASES[red.prod_p] = CASES[red.max_p]
+CASES.update({
+    dec.svd_p: [([(_f, (4, 3))], {"full": False}), ([(_f, (2, 3, 3))], {"full": True})],
+    dec.qr_p: [([(_f, (4, 3))], {"complete": False}), ([(_f, (2, 3, 3))], {"complete": True})],
+    dec.eig_p: [([(_well, (3, 3))], {})],
+    dec.pinv_p: [([(_f, (4, 3))], {"rtol": 1e-10}), ([(_f, (2, 3, 4))], {"rtol": 1e-10})],
+    sla.expm_p: [([(_f, (3, 3))], {}), ([(_f, (2, 3, 3))], {})],
+    sla.logm_p: [([(_spd, (3, 3))], {})],
+    sla.sqrtm_p: [([(_spd, (3, 3))], {})],
+    sla.lu_p: [([(_well, (3, 3))], {}), ([(_well, (2, 3, 3))], {})],
+    sla.sylvester_p: [([(_well, (3, 3)), (_well, (2, 2)), (_f, (3, 2))], {}),
+                      ([(_well, (2, 3, 3)), (_well, (2, 2)), (_f, (3, 2))], {})],
+    sla.banded_p: [([(_band, (3, 4)), (_f, (4, 2))], {"l_and_u": (1, 1)}),
+                   ([(_band, (2, 4)), (_f, (3, 4, 1))], {"l_and_u": (0, 1)})],
+})
 
 
 def test_every_primitive_is_batched_or_exempt():

@@ -42,10 +42,12 @@ from .core.errors import ChainruleError, NoRuleError, TracerEscapeError
 from .core.primitive import Box, Primitive, bind
 from .core.pytree import tree_flatten, tree_unflatten
 from .core.trace import Trace, TracedArray, to_complex
+from .rules import decompositions as _dec
 from .rules import elementwise as _ew
 from .rules import linalg as _la
 from .rules import linear as _lin
 from .rules import reductions as _red
+from .rules import scipy_linalg as _sla
 from .rules import special as _sp
 from .rules.dispatch import UFUNCS
 from .rules.shape import concatenate, moveaxis
@@ -282,7 +284,8 @@ def _elementwise_primitives():
 for _p in _elementwise_primitives():
     register_batching_rule(_p, _elementwise_rule(_p))
 for _p in (_red.max_p, _red.min_p, _red.prod_p, _red.cumprod_p, _la.inv_p, _la.det_p,
-           _la.slogdet_p, _la.cholesky_p, _la.eigh_p, _la.adjugate_p):
+           _la.slogdet_p, _la.cholesky_p, _la.eigh_p, _la.adjugate_p, _dec.svd_p, _dec.qr_p,
+           _dec.eig_p, _dec.pinv_p, _sla.expm_p, _sla.logm_p, _sla.sqrtm_p, _sla.lu_p):
     register_batching_rule(_p, _trailing_rule(_p))
 for _p in (_lin.reshape_p, _lin.broadcast_to_p, _lin.transpose_p, _lin.getitem_p,
            _lin.scatter_add_p, _lin.sum_p, _lin.astype_p, _red.cumsum_p):
@@ -292,6 +295,8 @@ register_batching_rule(_la.matmul_p, _matmul_rule)
 register_batching_rule(_la.einsum_p, _einsum_rule)
 register_batching_rule(_la.solve_p, _stacked_rule(_la.solve_p, (2, 2)))
 register_batching_rule(_la.solve_triangular_p, _stacked_rule(_la.solve_triangular_p, (2, 2)))
+register_batching_rule(_sla.sylvester_p, _stacked_rule(_sla.sylvester_p, (2, 2, 2)))
+register_batching_rule(_sla.banded_p, _stacked_rule(_sla.banded_p, (2, 2)))
 
 
 # ------------------------------------------------------------------ in_axes / out_axes
