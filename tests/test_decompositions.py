@@ -2,6 +2,8 @@
 batched passes, stacks, NumPy dispatch, values and gradients against JAX (x64), and the documented
 behaviour at degenerate points."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -210,6 +212,27 @@ def test_lstsq_both_modes_second_order_batched(bshape):
     check(lambda a, b: tuple(np.linalg.lstsq(a, b)[i] for i in (0, 1, 3)), a, b)
     # wide: minimum-norm solution, no residuals
     check(lambda a, b: np.linalg.lstsq(a, b)[0], randn(3, 5), randn(3))
+
+
+# ---------------------------------------------------------------- jit stages them
+JITTED = {
+    "svd": lambda a: np.sum(np.linalg.svd(a, full_matrices=False)[0] ** 2 * a[:, :1]),
+    "qr": lambda a: np.sum(np.linalg.qr(a)[1] ** 3),
+    "eig": lambda a: np.sum(np.abs(np.linalg.eig(a[:3])[1]) ** 3),
+    "pinv nuc": lambda a: np.sum(np.linalg.pinv(a) ** 2) + np.linalg.norm(a, "nuc"),
+}
+
+
+@pytest.mark.parametrize("name", list(JITTED))
+def test_jit_stages_the_rules_without_reading_values(name):
+    """No rule reads a value (eig's phase entry is found with recorded operations), so one staged
+    program serves every input of the signature."""
+    f = JITTED[name]
+    jitted = cr.jit(cr.grad(f))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cr.JitFallbackWarning)
+        for a in (randn(4, 3), randn(4, 3)):
+            np.testing.assert_allclose(jitted(a), cr.grad(f)(a), rtol=1e-10, atol=1e-12)
 
 
 # ---------------------------------------------------------------- an independent oracle: JAX

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..core.aval import dtype_of
 from ..core.aval import shape_of as shape
-from ..core.primitive import Primitive, unbox_all
+from ..core.primitive import Primitive, strip_derivatives, unbox_all
 from . import elementwise as _ew
 from . import linalg as _la
 from . import reductions as _red
@@ -299,26 +299,26 @@ def qr(a, mode="reduced"):
 
 
 # ================================================================ eig
-def _phase_rows(v):
-    """Per eigenvector (column), the row of its largest-magnitude entry: LAPACK makes that entry
-    real, which fixes the phase (a constant index, read from the value without its derivatives)."""
-    vals = np.asarray(unbox_all(v))
-    return np.argmax(np.abs(vals), axis=-2)
+def _phase_mask(v):
+    """Per eigenvector (column), 1 at its largest-magnitude entry, which LAPACK makes real (this
+    fixes the phase); 0 elsewhere. A constant, computed with recorded operations on the value
+    without its derivatives, so ``jit`` stages it rather than reading it."""
+    mag = _ew.absolute(strip_derivatives(v))
+    top = _red.max(mag, axis=-2, keepdims=True)
+    return _ew.where(mag == top, 1.0, 0.0)
 
 
-def _take_rows(x, rows):
-    """``x[..., rows[...,j], j]`` for each column ``j``; ``rows`` has ``x``'s stack shape + (k,)
-    (``x`` may carry more leading batch axes)."""
-    onehot = (np.arange(shape(x)[-2])[:, None] == rows[..., None, :]).astype(_inexact(x))
-    return _red.sum(x * onehot, axis=-2)
+def _take_rows(x, mask):
+    """``x``'s entry at each column's marked row, ``(..., k)`` (``x`` may carry leading batch axes)."""
+    return _red.sum(x * mask, axis=-2)
 
 
-def _eig_normalize(v, dv0, rows):
+def _eig_normalize(v, dv0, mask):
     """Keep each column of ``V`` at unit norm with its largest entry real:
     ``dV = dV0 + V diag(c)``, ``c_j = -Re(v_j^H dv0_j) - i Im(dv0[k_j, j]) / v[k_j, j]``."""
     alpha = -_ew.real(_red.sum(_ew.conj(v) * dv0, axis=-2))
-    pivot = _ew.real(_take_rows(v, rows))
-    beta = -_ew.imag(_take_rows(dv0, rows)) / pivot
+    pivot = _ew.real(_take_rows(v, mask))
+    beta = -_ew.imag(_take_rows(dv0, mask)) / pivot
     return dv0 + v * _cols(alpha + 1j * beta)
 
 
@@ -329,7 +329,7 @@ def _eig_jvp(t, ans, a):
     mm = _solve(v, matmul(t, v))
     dw = _diag_part(mm)
     f = _gap_inverse(_cols(w) - _rows(w))
-    dv = _eig_normalize(v, matmul(v, f * mm), _phase_rows(v))
+    dv = _eig_normalize(v, matmul(v, f * mm), _phase_mask(v))
     return dw, dv
 
 
@@ -340,12 +340,11 @@ def _eig_vjp(g, ans, a):
     gw, gv = g
     gm = 0.0 if gw is None else _diag_matrix(gw)
     if gv is not None:
-        rows = _phase_rows(v)
+        mask = _phase_mask(v)
         gc = _red.sum(v * gv, axis=-2)  # the transpose of c -> V diag(c)
-        pivot = _ew.real(_take_rows(v, rows))
-        onehot = (np.arange(shape(v)[-2])[:, None] == rows[..., None, :]).astype(_inexact(v))
+        pivot = _ew.real(_take_rows(v, mask))
         gv0 = (gv - _ew.conj(v) * _cols(_ew.real(gc))
-               - 1j * onehot * _cols(_ew.imag(gc) / pivot))
+               - 1j * mask * _cols(_ew.imag(gc) / pivot))
         f = _gap_inverse(_cols(w) - _rows(w))
         gm = gm + f * matmul(mT(v), gv0)
     return _solve(mT(v), matmul(gm, mT(v)))
@@ -446,7 +445,7 @@ def lstsq(a, b, rcond=None):
     squares solution; singular values at or below ``rcond * s_max`` count as zero, by default
     ``eps * max(m, n)``). ``x``, ``residuals`` (the squared 2-norms of ``b - A x`` per column, only
     when ``m > n`` and ``A`` has full rank, as in NumPy) and ``s`` are differentiable; ``rank``
-    is an integer."""
+    is an integer, read from the singular values (so under ``jit`` ``lstsq`` runs eagerly)."""
     a, b = _asarray(a), _asarray(b)
     if ndim(a) != 2:
         raise np.linalg.LinAlgError(f"lstsq: a must be a matrix (2-D); got shape {shape(a)}")

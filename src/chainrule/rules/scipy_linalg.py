@@ -305,7 +305,9 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
 
     With ``A[perm] = L U`` and ``X = L^{-1} dA[perm] U^{-1}``: ``dL = L tril(X, -1)``,
     ``dU = triu(X) U``. A pivot choice is piecewise constant; where it changes (ties in a column's
-    largest magnitude) the factors jump and the derivative is one-sided."""
+    largest magnitude) the factors jump and the derivative is one-sided. The pivots are read from
+    the value (they index rows), so under ``jit`` a signature using them runs eagerly, with a
+    ``JitFallbackWarning``; ``lu_solve`` reads them likewise."""
     a = _asarray(a)
     _check_square("lu_factor", a)
     lu, piv = lu_p(a)
