@@ -214,6 +214,27 @@ def test_lstsq_both_modes_second_order_batched(bshape):
     check(lambda a, b: np.linalg.lstsq(a, b)[0], randn(3, 5), randn(3))
 
 
+# ---------------------------------------------------------------- float32 stays float32
+FLOAT32 = {
+    "svd full": lambda a: np.sum(np.linalg.svd(a)[0] ** 2 * a[:, :1]),
+    "svd wide": lambda a: np.sum(np.linalg.svd(a.T)[2] ** 2),
+    "qr complete": lambda a: np.sum(np.linalg.qr(a, mode="complete")[1] ** 3),
+    "qr wide": lambda a: np.sum(np.linalg.qr(a.T)[1] ** 3),
+    "eig": lambda a: np.sum(np.abs(np.linalg.eig(a[:3])[1]) ** 3),
+    "pinv nuc": lambda a: np.sum(np.linalg.pinv(a) ** 2) + np.linalg.norm(a, "nuc"),
+    "lstsq": lambda a: np.sum(np.linalg.lstsq(a, a[:, 0] * 2)[0] ** 2),
+    "cond": np.linalg.cond,
+}
+
+
+@pytest.mark.parametrize("name", list(FLOAT32))
+def test_float32_values_and_derivatives_stay_float32(name):
+    f, a = FLOAT32[name], randn(4, 3).astype(np.float32)
+    assert np.asarray(f(a)).dtype == np.float32
+    assert cr.grad(f)(a).dtype == np.float32
+    assert np.asarray(cr.jvp(f, (a,), (np.ones_like(a),))[1]).dtype == np.float32
+
+
 # ---------------------------------------------------------------- jit stages them
 JITTED = {
     "svd": lambda a: np.sum(np.linalg.svd(a, full_matrices=False)[0] ** 2 * a[:, :1]),

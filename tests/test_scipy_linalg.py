@@ -182,6 +182,26 @@ def test_block_diag_values_and_derivatives():
         csl.block_diag(randn(2, 2, 2))
 
 
+# ---------------------------------------------------------------- float32 stays float32
+F32_EYE = np.eye(3, dtype=np.float32)
+FLOAT32 = {
+    "expm": lambda a: np.sum(csl.expm(a)),
+    "sqrtm": lambda a: np.sum(csl.sqrtm(a @ a.T + F32_EYE)),
+    "solve_sylvester": lambda a: np.sum(csl.solve_sylvester(a + 3 * F32_EYE, a, a)),
+    "solve_banded": lambda a: np.sum(csl.solve_banded((1, 1), a + 4 * F32_EYE[1:2].T, a[0])),
+    "lu": lambda a: np.sum(csl.lu_solve(csl.lu_factor(a), a[0])),
+    "block_diag": lambda a: np.sum(csl.block_diag(a, a[0]) ** 2),
+}
+
+
+@pytest.mark.parametrize("name", list(FLOAT32))
+def test_float32_values_and_derivatives_stay_float32(name):
+    f, a = FLOAT32[name], (0.3 * randn(3, 3)).astype(np.float32)
+    assert np.asarray(f(a)).dtype == np.float32
+    assert cr.grad(f)(a).dtype == np.float32
+    assert np.asarray(cr.jvp(f, (a,), (np.ones_like(a),))[1]).dtype == np.float32
+
+
 # ---------------------------------------------------------------- SciPy spellings
 def test_scipy_spellings_of_the_decompositions():
     a = randn(4, 3)

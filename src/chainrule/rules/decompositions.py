@@ -305,7 +305,8 @@ def _phase_mask(v):
     without its derivatives, so ``jit`` stages it rather than reading it."""
     mag = _ew.absolute(strip_derivatives(v))
     top = _red.max(mag, axis=-2, keepdims=True)
-    return _ew.where(mag == top, 1.0, 0.0)
+    one = np.ones((), dtype=dtype_of(mag))  # the mask has the value's precision (float32 stays)
+    return _ew.where(mag == top, one, 0.0 * one)
 
 
 def _take_rows(x, mask):
