@@ -536,3 +536,26 @@ def test_bad_chunk_size_raises():
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="chunk_size"):
             jacobian(np.sin, chunk_size=bad)
+
+
+# ------------------------------------------------------------------ nesting with constants
+BINARY_CONSTANT_OPS = [p for p in ELEMENTWISE
+                       if not p.differentiable and _elementwise_spec(p)[0] == 2]
+
+
+@pytest.mark.parametrize("prim", BINARY_CONSTANT_OPS, ids=lambda p: p.name)
+def test_nested_vmap_of_non_differentiable_ops_keeps_levels_apart(prim):
+    """``bind`` gives a non-differentiable primitive to its first traced argument's trace; an
+    outer vmap's box first and an inner one's second must still be mapped by the inner first."""
+    nin, params, kinds = _elementwise_spec(prim)
+    rng = np.random.default_rng(7)
+    a, b = _value(rng, kinds[0], (3, 4)), _value(rng, kinds[1], (5, 4))
+
+    def f(u, v):
+        return prim(u, v, **params)
+    with np.errstate(all="ignore"):
+        want = np.array([[f(u, v) for v in b] for u in a])
+        got = vmap(vmap(f, in_axes=(None, 0)), in_axes=(0, None))(a, b)
+        np.testing.assert_array_equal(got, want)
+        got = vmap(vmap(f, in_axes=(0, None)), in_axes=(None, 0))(a, b)
+        np.testing.assert_array_equal(got, np.swapaxes(want, 0, 1))

@@ -130,6 +130,12 @@ class BatchTrace(Trace):
             raise TracerEscapeError(f"`{prim.name}` on a value batched by a vmap({self.name}) "
                                     "call that has returned (kept in a global or a closure); "
                                     "return it from the mapped function instead")
+        for a in args:
+            # ``bind`` hands a non-differentiable primitive to the first box's trace; a box of a
+            # higher level (an inner vmap) must be processed first, or levels would mix
+            if isinstance(a, Box) and a._trace.level > self.level:
+                top = max((b._trace for b in args if isinstance(b, Box)), key=lambda t: t.level)
+                return top.process(prim, args, params)
         vals, batched = [], []
         for a in args:
             if type(a) is BatchBox and a._trace is self:
