@@ -214,6 +214,17 @@ def test_lstsq_both_modes_second_order_batched(bshape):
     check(lambda a, b: np.linalg.lstsq(a, b)[0], randn(3, 5), randn(3))
 
 
+# ---------------------------------------------------------------- any order
+@pytest.mark.parametrize("name", ["svd", "qr", "eig", "pinv"])
+def test_third_order(name):
+    """The rules are written with chainrule's own operations, so their derivatives differentiate."""
+    f = {"svd": lambda a: (lambda u, s, vh: (u[:, :1] @ u[:, :1].T, s))(*np.linalg.svd(a)),
+         "qr": lambda a: tuple(np.linalg.qr(a, mode="complete")),
+         "eig": lambda a: tuple(np.linalg.eig(a[:2])),
+         "pinv": np.linalg.pinv}[name]
+    check_grads(f, modes=("fwd", "rev"), order=3)(randn(3, 2))
+
+
 # ---------------------------------------------------------------- float32 stays float32
 FLOAT32 = {
     "svd full": lambda a: np.sum(np.linalg.svd(a)[0] ** 2 * a[:, :1]),

@@ -182,6 +182,24 @@ def test_block_diag_values_and_derivatives():
         csl.block_diag(randn(2, 2, 2))
 
 
+# ---------------------------------------------------------------- any order
+THIRD = {
+    "expm": (csl.expm, lambda: (randn(2, 2),)),
+    "sqrtm": (csl.sqrtm, lambda: (randn(2, 2) + 3 * np.eye(2),)),
+    "solve_banded": (lambda ab, b: csl.solve_banded((1, 0), ab, b),
+                     lambda: (randn(2, 3) + np.array([[4.0], [0.0]]), randn(3))),
+    "lu_factor": (lambda a: csl.lu_factor(a)[0], lambda: (randn(3, 3),)),
+    "solve_sylvester": (csl.solve_sylvester,
+                        lambda: (randn(2, 2) + 3 * np.eye(2), randn(2, 2) + 3 * np.eye(2), randn(2, 2))),
+}
+
+
+@pytest.mark.parametrize("name", list(THIRD))
+def test_third_order(name):
+    f, args = THIRD[name]
+    check_grads(f, modes=("fwd", "rev"), order=3)(*args())
+
+
 # ---------------------------------------------------------------- float32 stays float32
 F32_EYE = np.eye(3, dtype=np.float32)
 FLOAT32 = {
