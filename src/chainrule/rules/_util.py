@@ -5,6 +5,9 @@ piecewise-constant ops. The broadcasting bookkeeping they use (``unbroadcast``, 
 
 from __future__ import annotations
 
+import numpy as np
+
+from ..core.aval import dtype_of
 from ..core.errors import NoRuleError
 from ..core.primitive import Primitive
 from .dispatch import implements
@@ -12,14 +15,18 @@ from .linear import fill, lift, unbroadcast
 
 
 def elementwise(name: str, fn, *derivatives, doc: str | None = None, impl=None,
-                saves=None) -> Primitive:
+                saves=None, scalars: bool = True) -> Primitive:
     """An elementwise primitive from its partial derivatives ``d_i(ans, *args)``.
 
     One derivative serves both modes (PyTorch's ``auto_element_wise``):
     VJP ``unbroadcast(g * d_i)``, JVP ``lift(t) * d_i``. ``fn`` is the NumPy function
     dispatched to this primitive; ``impl`` (default ``fn``) computes it. ``saves`` lists
     what the derivatives read (see ``Primitive``): argument positions and/or ``"ans"``.
+    The derivatives see Python-scalar arguments as NumPy scalars (:func:`_numpy_scalars`);
+    ``scalars=False`` skips that for derivatives that do no arithmetic on them (multiply's).
     """
+    if scalars:
+        derivatives = [None if d is None else _numpy_scalars(d) for d in derivatives]
     prim = Primitive(name, fn if impl is None else impl, doc=doc, saves=saves)
     if len(derivatives) == 1:
         (d,) = derivatives
@@ -30,6 +37,47 @@ def elementwise(name: str, fn, *derivatives, doc: str | None = None, impl=None,
         prim.defjvp(*[_jvp_of(d, i) for i, d in enumerate(derivatives)])
     implements(fn)(prim)
     return prim
+
+
+def _numpy_scalars(d):
+    """``d(ans, *args)`` with every Python-scalar argument made a NumPy scalar of ``ans``'s dtype.
+
+    A Python float reaches a rule unboxed when it is a transform's input (``grad(np.log)(0.0)``)
+    or a constant operand (``x / 0.0``), and Python's arithmetic on it raises where NumPy's
+    gives inf or nan: ``1.0 / 0.0`` and ``0.0 ** -0.5`` are ZeroDivisionErrors, ``2.0 ** 1e308``
+    an OverflowError, ``(-4.0) ** -0.5`` a complex number. NumPy computes with a Python scalar
+    cast to the result's dtype (it is weakly typed), so ``ans``'s dtype keeps the rule's
+    value and dtype what NumPy's own arithmetic gives (a float32 input stays float32).
+    """
+    def cast(ans, v):
+        t = type(ans)
+        if t in _INEXACT_SCALARS:  # the common case, a NumPy scalar result: its own type
+            return t(v)
+        dt = dtype_of(ans)
+        return dt.type(v) if dt.kind in "fc" else np.float64(v)
+
+    # one wrapper per common arity: this runs in every backward step, so no *args there
+    def unary(ans, x):
+        if type(x) in _PY_SCALARS:
+            x = cast(ans, x)
+        return d(ans, x)
+
+    def binary(ans, x, y):
+        if type(x) in _PY_SCALARS:
+            x = cast(ans, x)
+        if type(y) in _PY_SCALARS:
+            y = cast(ans, y)
+        return d(ans, x, y)
+
+    def nary(ans, *args):
+        return d(ans, *[cast(ans, a) if type(a) in _PY_SCALARS else a for a in args])
+
+    arity = getattr(getattr(d, "__code__", None), "co_argcount", 0)
+    return unary if arity == 2 else binary if arity == 3 else nary
+
+
+_PY_SCALARS = frozenset({float, int, bool, complex})
+_INEXACT_SCALARS = frozenset(t for t in np.sctypeDict.values() if issubclass(t, np.inexact))
 
 
 def _vjp_of(d, i):

@@ -14,56 +14,10 @@ import numpy as np
 
 from ..core.aval import dtype_of, shape_of
 from ..core.primitive import Box, Primitive
-from ._util import constant_op
-from ._util import elementwise as _elementwise
+from ._util import constant_op, elementwise
 from .constants import nonzero
 from .dispatch import implements
 from .linear import fill, lift, unbroadcast
-
-
-def _numpy_scalars(d):
-    """``d(ans, *args)`` with every Python-scalar argument made a NumPy scalar of ``ans``'s dtype.
-
-    A Python float reaches a rule unboxed when it is a transform's input (``grad(np.log)(0.0)``)
-    or a constant operand (``x / 0.0``), and Python's arithmetic on it raises where NumPy's
-    gives inf or nan: ``1.0 / 0.0`` and ``0.0 ** -0.5`` are ZeroDivisionErrors, ``2.0 ** 1e308``
-    an OverflowError, ``(-4.0) ** -0.5`` a complex number. NumPy computes with a Python scalar
-    cast to the result's dtype (it is weakly typed), so ``ans``'s dtype keeps the rule's
-    value and dtype what NumPy's own arithmetic gives (a float32 input stays float32).
-    """
-    def cast(ans, v):
-        t = type(ans)
-        if t in _INEXACT_SCALARS:  # the common case, a NumPy scalar result: its own type
-            return t(v)
-        dt = dtype_of(ans)
-        return dt.type(v) if dt.kind in "fc" else np.float64(v)
-
-    # one wrapper per arity: this runs in every backward step, so no *args and no generator
-    def unary(ans, x):
-        if type(x) in _PY_SCALARS:
-            x = cast(ans, x)
-        return d(ans, x)
-
-    def binary(ans, x, y):
-        if type(x) in _PY_SCALARS:
-            x = cast(ans, x)
-        if type(y) in _PY_SCALARS:
-            y = cast(ans, y)
-        return d(ans, x, y)
-
-    return unary if d.__code__.co_argcount == 2 else binary
-
-
-_PY_SCALARS = frozenset({float, int, bool, complex})
-_INEXACT_SCALARS = frozenset(t for t in np.sctypeDict.values() if issubclass(t, np.inexact))
-
-
-def elementwise(name, fn, *derivatives, **kwargs):
-    """:func:`._util.elementwise` with derivatives that see Python scalars as NumPy scalars
-    (:func:`_numpy_scalars`): every elementwise rule here and in ``special`` is built by this."""
-    return _elementwise(name, fn, *[None if d is None else _numpy_scalars(d) for d in derivatives],
-                        **kwargs)
-
 
 LN2 = math.log(2.0)
 LN10 = math.log(10.0)
@@ -120,8 +74,8 @@ implements(np.positive)(positive)
 #                    name           numpy          d/dx (ans, x, [y])                d/dy
 # multiply's partials are its arguments, no arithmetic on them: nothing to cast (_numpy_scalars),
 # and x * constant is the most common operation of scalar programs
-multiply = _elementwise("multiply", np.multiply, lambda a, x, y: y, lambda a, x, y: x, doc="x * y",
-                        impl=_scalar_fast(np.multiply, operator.mul), saves=XY)
+multiply = elementwise("multiply", np.multiply, lambda a, x, y: y, lambda a, x, y: x, doc="x * y",
+                       impl=_scalar_fast(np.multiply, operator.mul), saves=XY, scalars=False)
 divide = elementwise("divide", np.divide, lambda a, x, y: 1.0 / y, lambda a, x, y: -a / y,
                      doc="x / y", impl=_scalar_fast(np.divide, operator.truediv), saves=(1, ANS))
 true_divide = divide
