@@ -28,52 +28,79 @@ from ..core.aval import aval_of
 from ..core.primitive import Primitive
 from ..rules import elementwise as ew
 from ..rules.shape import scatter_add_p
+from .cache import dispatcher_stats, load_kernel
 from .ir import Eqn, Lit, Staged
 
-__all__ = ["simplify", "fuse_elementwise"]
+__all__ = ["simplify", "fuse_elementwise", "kernel_cache_info"]
 
 
 # ------------------------------------------------------------------ simplification
 def _freeze(v):
-    """A hashable key for a constant or parameter: equal keys mean interchangeable values."""
-    if type(v) is slice:
+    """A hashable key for a constant or parameter: equal keys mean interchangeable values.
+
+    Python ints, strings and None are their own keys (the common parameters: axes, shapes,
+    indices; a bool, a float or a NumPy scalar is tagged with its type, so ``1``, ``True``
+    and ``1.0`` stay apart), and so is a tuple of ints; anything else is tagged."""
+    t = type(v)
+    if t is int or t is str or v is None:
+        return v
+    if t is tuple:
+        for x in v:
+            if type(x) is not int:
+                return ("tuple",) + tuple(map(_freeze, v))
+        return v
+    if t is slice:
         return ("slice", _freeze(v.start), _freeze(v.stop), _freeze(v.step))
-    if type(v) in (tuple, list):
-        return (type(v).__name__,) + tuple(_freeze(x) for x in v)
+    if t is list:
+        return ("list",) + tuple(map(_freeze, v))
+    if t is dict:  # parameters
+        return ("dict",) + tuple((k, _freeze(x)) for k, x in v.items())
     if isinstance(v, (float, np.floating)):
-        return (type(v), repr(v))  # keeps -0.0 and 0.0 apart
+        return (t, repr(v))  # keeps -0.0 and 0.0 apart
     if isinstance(v, np.ndarray):
         return ("array", id(v))
     try:
         hash(v)
     except TypeError:
         return ("object", id(v))
-    return (type(v), v)
+    return (t, v)
 
 
 def simplify(eqns: list[Eqn], outs: list, staged: Staged):
     """Drop repeated operations and merge scatters of sums; returns ``(eqns, outs)``.
 
     Every primitive is a pure function of its operands and parameters, so an equation
-    equal to an earlier one is replaced by that one's result.
+    equal to an earlier one is replaced by that one's result. One pass, one dictionary
+    lookup per equation: linear in the program's length.
     """
     rename: dict = {}
     seen: dict = {}
     uses: dict = {}
     result: list = []
+    get_uses = uses.get
     for e in eqns:
-        ins = tuple(rename.get(a, a) if type(a) is int else a for a in e.ins)
-        key = (e.prim, tuple(a if type(a) is int else _freeze(a.value) for a in ins),
-               _freeze(tuple(e.params.items())))
+        ins = e.ins
+        plain = True  # only variables: the operands are their own key
+        for a in ins:
+            if type(a) is not int:
+                plain = False
+                break
+        if rename:
+            ins = tuple([rename.get(a, a) if type(a) is int else a for a in ins])
+        key = (e.prim, ins if plain else tuple([a if type(a) is int else _freeze(a.value)
+                                                for a in ins]),
+               _freeze(e.params) if e.params else ())
         prev = seen.get(key)
         if prev is not None:
             rename.update(zip(e.outs, prev.outs, strict=True))
             continue
-        e = Eqn(e.prim, ins, e.params, e.outs)
+        if ins is not e.ins:
+            e = Eqn(e.prim, ins, e.params, e.outs)
         seen[key] = e
         result.append(e)
-        for a in e.in_vars():
-            uses[a] = uses.get(a, 0) + 1
+        for a in ins:
+            if type(a) is int:
+                uses[a] = get_uses(a, 0) + 1
     outs = [rename.get(o, o) if type(o) is int else o for o in outs]
     for o in outs:
         if type(o) is int:
@@ -84,7 +111,7 @@ def simplify(eqns: list[Eqn], outs: list, staged: Staged):
 def _merge_scatters(eqns, uses, staged: Staged):
     """``scatter_add(a, i, s) + scatter_add(b, i, s)`` -> ``scatter_add(a + b, i, s)``."""
     avals = staged.avals
-    producer = {o: k for k, e in enumerate(eqns) for o in e.outs}
+    producer = {e.outs[0]: k for k, e in enumerate(eqns) if e.prim is scatter_add_p}
     out: list = list(eqns)
     add = ew.add
     for k, e in enumerate(eqns):
@@ -96,7 +123,7 @@ def _merge_scatters(eqns, uses, staged: Staged):
         s1, s2 = eqns[p], eqns[q]
         if (s1.prim is not scatter_add_p or s2.prim is not s1.prim or out[p] is None
                 or out[q] is None or uses.get(s1.outs[0]) != 1 or uses.get(s2.outs[0]) != 1
-                or _freeze(tuple(s1.params.items())) != _freeze(tuple(s2.params.items()))
+                or _freeze(s1.params) != _freeze(s2.params)
                 or any(type(a) is not int for a in (s1.ins[0], s2.ins[0]))
                 or avals[s1.ins[0]] != avals[s2.ins[0]]):
             continue
@@ -137,30 +164,60 @@ def _sum_scatters(eqns, uses, avals):
     """A tree of ``add`` over ``scatter_add`` results -> one ``scatter_sum``.
 
     ``scatter_add(a, i) + scatter_add(b, j)`` allocates three full arrays and reads them
-    twice; ``scatter_sum`` allocates one and adds ``a`` and ``b`` into views of it.
+    twice; ``scatter_sum`` allocates one and adds ``a`` and ``b`` into views of it. The
+    trees are found in one pass and each is flattened once, at its root, so a chain of k
+    adds (k picks of one array) costs O(k), not O(k^2).
     """
     add = ew.add
-    producer = {o: k for k, e in enumerate(eqns) for o in e.outs}
-    terms: dict = {}  # var -> [(value operand, idx)], for single-use sums of scatters
+    leaves: dict = {}  # scatter result -> (value operand, idx)
+    nodes: dict = {}  # add result -> its two operands, both leaves or nodes of one tree
     shape_of: dict = {}
-    out = list(eqns)
+    pos: dict = {}  # leaf or node -> the index of the equation that makes it
     for k, e in enumerate(eqns):
-        if e.prim is scatter_add_p and type(e.ins[0]) is int and _basic(e.params["idx"]) \
-                and avals[e.outs[0]].dtype == _F64:
-            terms[e.outs[0]] = [(e.ins[0], e.params["idx"])]
-            shape_of[e.outs[0]] = e.params["shape"]
+        prim = e.prim
+        if prim is scatter_add_p:
+            if type(e.ins[0]) is int and _basic(e.params["idx"]) \
+                    and avals[e.outs[0]].dtype == _F64:
+                v = e.outs[0]
+                leaves[v] = (e.ins[0], e.params["idx"])
+                shape_of[v] = e.params["shape"]
+                pos[v] = k
             continue
-        if e.prim is not add or not all(type(a) in (int,) and a in terms for a in e.ins) \
-                or any(uses.get(a) != 1 for a in e.ins) \
-                or shape_of[e.ins[0]] != shape_of[e.ins[1]] or avals[e.outs[0]].dtype != _F64:
+        if prim is not add:
             continue
-        terms[e.outs[0]] = terms[e.ins[0]] + terms[e.ins[1]]
-        shape_of[e.outs[0]] = shape_of[e.ins[0]]
-        for a in e.ins:
-            out[producer[a]] = None
-        vals, idxs = zip(*terms[e.outs[0]], strict=True)
-        out[k] = Eqn(scatter_sum, tuple(vals), {"idxs": idxs, "shape": shape_of[e.outs[0]]},
-                     e.outs)
+        a, b = e.ins
+        if (type(a) is int and type(b) is int and a in shape_of and b in shape_of
+                and uses.get(a) == 1 and uses.get(b) == 1 and shape_of[a] == shape_of[b]
+                and avals[e.outs[0]].dtype == _F64):
+            v = e.outs[0]
+            nodes[v] = (a, b)
+            shape_of[v] = shape_of[a]
+            pos[v] = k
+    if not nodes:
+        return eqns
+    out = list(eqns)
+    absorbed = set()
+    for a, b in nodes.values():
+        absorbed.add(a)
+        absorbed.add(b)
+        out[pos[a]] = out[pos[b]] = None
+    for root in nodes:
+        if root in absorbed:
+            continue
+        vals, idxs = [], []
+        stack = [root]
+        while stack:  # depth first, left operand first: the order the adds ran in
+            v = stack.pop()
+            if v in nodes:
+                a, b = nodes[v]
+                stack.append(b)
+                stack.append(a)
+            else:
+                val, idx = leaves[v]
+                vals.append(val)
+                idxs.append(idx)
+        out[pos[root]] = Eqn(scatter_sum, tuple(vals),
+                             {"idxs": tuple(idxs), "shape": shape_of[root]}, (root,))
     return [e for e in out if e is not None]
 
 
@@ -359,10 +416,6 @@ def fuse_elementwise(eqns: list[Eqn], outs: list, staged: Staged):
     of its values, so it can run as one step at the place of its last member. Without
     Numba the program is returned unchanged.
     """
-    try:
-        import numba
-    except ImportError:
-        return eqns, []
     clusters: list[_Cluster] = []
     open_by_shape: dict = {}
     made_by: dict = {}
@@ -382,6 +435,12 @@ def fuse_elementwise(eqns: list[Eqn], outs: list, staged: Staged):
         target.members.append(k)
         owner[k] = target
         made_by[e.outs[0]] = target
+    if not any(len(c.members) > 1 for c in clusters):
+        return eqns, []
+    try:  # imported only for a program with a loop to fuse (importing Numba takes ~0.5 s)
+        import numba
+    except ImportError:
+        return eqns, []
     used_outside: set = {o for o in outs if type(o) is int}
     for k, e in enumerate(eqns):
         for v in e.in_vars():
@@ -441,10 +500,15 @@ def _kernel(source: str, numba):
                           "unfused with NumPy. Raise chainrule.compile.fusion.KERNEL_LIMIT to "
                           "compile more", RuntimeWarning, stacklevel=2)
         return None
-    env = {"np": np}
-    exec(compile(source, "<chainrule fused loop>", "exec"), env)  # noqa: S102 - our own code
-    kernel = _kernels[source] = numba.njit(error_model="numpy", nogil=True)(env["fused"])
+    kernel = _kernels[source] = load_kernel(source, numba, error_model="numpy", nogil=True)
     return kernel
+
+
+def kernel_cache_info() -> dict:
+    """This process's fused loops: how many ``kernels``, how many machine codes were
+    ``compiled`` here and how many ``loaded`` from the on-disk cache (one per argument
+    types), and the cache ``dir`` (None: off). See :mod:`chainrule.compile.cache`."""
+    return dispatcher_stats(list(_kernels.values()))
 
 
 def _compile(c: _Cluster, eqns, staged: Staged, used_outside, numba):

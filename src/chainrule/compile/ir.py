@@ -76,9 +76,14 @@ class Staged:
         """A fresh variable typed like ``value`` (or with the given ``aval``)."""
         var = self._next
         self._next += 1
-        self.avals[var] = aval if aval is not None else aval_of(value)
-        if aval is None and type(value) in PY_NUMBERS:
-            self.weak.add(var)
+        if aval is None:
+            if type(value) is np.ndarray:  # the common case, without aval_of's dispatch
+                aval = ShapedArray(value.shape, value.dtype)
+            else:
+                aval = aval_of(value)
+                if type(value) in PY_NUMBERS:
+                    self.weak.add(var)
+        self.avals[var] = aval
         return var
 
     def dtype_in(self, a):
@@ -98,12 +103,18 @@ _WEAK = {"i": int, "f": float}
 
 
 def prune(eqns: list[Eqn], wanted) -> list[Eqn]:
-    """The equations the ``wanted`` variables depend on, in their original order."""
+    """The equations the ``wanted`` variables depend on, in their original order (one pass
+    from the end)."""
     live = set(wanted)
     kept = []
+    add = live.add
     for e in reversed(eqns):
-        if any(o in live for o in e.outs):
-            kept.append(e)
-            live.update(e.in_vars())
+        for o in e.outs:
+            if o in live:
+                kept.append(e)
+                for a in e.ins:
+                    if type(a) is int:
+                        add(a)
+                break
     kept.reverse()
     return kept

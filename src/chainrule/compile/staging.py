@@ -22,11 +22,14 @@ staged (as in JAX): changing one in place later does not change what the program
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
 import keyword
 import operator
 import os
 import threading
+import time
 import traceback
 import warnings
 from collections import OrderedDict
@@ -153,31 +156,43 @@ class StagingTrace(Trace):
                 ins.append(Lit(self.constant(a)))
                 vals.append(a)
         ans = prim.impl(*vals, **params)
-        new_var = self.staged.new_var
+        staged = self.staged
         if prim.multiple_results:
-            outs = tuple(new_var(v) for v in ans)
+            outs = tuple(staged.new_var(v) for v in ans)
             result = tuple(StagedBox(v, self, n) for v, n in zip(ans, outs, strict=True))
         else:
-            outs = (new_var(ans),)
-            result = StagedBox(ans, self, outs[0])
-        self.staged.eqns.append(Eqn(prim, tuple(ins), self.constant(params), outs))
+            var = staged.new_var(ans)
+            outs = (var,)
+            result = StagedBox(ans, self, var)
+        staged.eqns.append(Eqn(prim, tuple(ins), self.constant(params) if params else params, outs))
         return result
 
     def constant(self, v):
         """``v`` as a constant of the program: arrays (also inside tuples, lists and dicts of
         parameters) are copied, so the program holds their values at staging and a later
-        in-place change of a closed-over array cannot reach it (JAX's semantics)."""
+        in-place change of a closed-over array cannot reach it (JAX's semantics). A value
+        with no array in it is returned as it is (no copy of a tuple or dict)."""
+        t = type(v)
+        if t in _NOT_ARRAYS:
+            return v
+        if t is tuple or t is list:
+            items = [self.constant(x) for x in v]
+            return v if all(a is b for a, b in zip(items, v, strict=True)) else t(items)
+        if t is dict:
+            out, changed = {}, False
+            for k, x in v.items():
+                out[k] = y = self.constant(x)
+                changed = changed or y is not x
+            return out if changed else v
         if isinstance(v, np.ndarray):
             pair = self._copies.get(id(v))
             if pair is None:  # the original stays referenced: its id names it until staged
                 pair = self._copies[id(v)] = (v, v.copy())
             return pair[1]
-        if type(v) in (tuple, list):
-            items = [self.constant(x) for x in v]
-            return v if all(a is b for a, b in zip(items, v, strict=True)) else type(v)(items)
-        if type(v) is dict:
-            return {k: self.constant(x) for k, x in v.items()}
         return v
+
+
+_NOT_ARRAYS = frozenset((int, float, bool, str, slice, type(None), type(Ellipsis)))
 
 
 # ------------------------------------------------------------------ the program
@@ -196,29 +211,185 @@ class Program:
     """A staged call as straight-line code: inputs ``in_vars``, outputs ``outs``.
 
     ``outs`` holds variable numbers or :class:`Lit` constants. ``source`` is the
-    generated Python; ``fn`` runs it on plain arrays.
+    generated Python; ``fn`` is it compiled, a function of plain arrays.
+
+    Calling a program runs it in two tiers. Python's ``compile`` of the generated source
+    costs about as much per line as one eager primitive call (a 19,000-line LSTM gradient:
+    ~1 s), so a new program first runs through an interpreter of its equations (no
+    compilation; each step costs ~1 us more than a line of the compiled function) and is
+    compiled once the time spent interpreting it exceeds the time spent staging it (the
+    ski-rental rule: whatever the number of calls, the two tiers together cost at most
+    about twice the better choice made in hindsight). :meth:`compile` moves to the
+    compiled tier at once (as ``jax.jit(f).lower(x).compile()`` does).
     """
 
-    def __init__(self, staged: Staged, fuse: bool = True):
+    def __init__(self, staged: Staged, fuse: bool = True, staging_time: float = 0.0):
+        t0 = time.perf_counter()
         self.in_vars = list(staged.in_vars)
-        eqns = prune(staged.eqns, [o for o in staged.outs if type(o) is int])
-        eqns, self.outs = simplify(eqns, staged.outs, staged)
-        self.eqns = prune(eqns, [o for o in self.outs if type(o) is int])
+        with _no_gc():
+            # one prune, after simplify: pruning first would cost as much as simplifying the
+            # equations it drops
+            eqns, self.outs = simplify(staged.eqns, staged.outs, staged)
+            self.eqns = prune(eqns, [o for o in self.outs if type(o) is int])
         self.kernels: list = []  # the fused loops' sources (glass box)
         if fuse:
             self.eqns, self.kernels = fuse_elementwise(self.eqns, self.outs, staged)
-        self.source, self.fn = _codegen(self.eqns, self.in_vars, self.outs)
+        self._source = None
+        self._fn = None
+        self._interpreter = None
+        # seconds of interpreting after which the program is compiled
+        self._budget = staging_time + time.perf_counter() - t0
+        self._spent = 0.0
+
+    @property
+    def source(self) -> str:
+        """The program as one Python function (generated on first use)."""
+        if self._source is None:
+            self._source, self._env = _codegen(self.eqns, self.in_vars, self.outs)
+        return self._source
+
+    @property
+    def fn(self):
+        """The compiled function of the program (compiled on first use)."""
+        if self._fn is None:
+            with _no_gc():  # Python's compiler allocates an AST node by node
+                source = self.source
+                env = self._env
+                exec(compile(source, "<chainrule.jit program>", "exec"), env)  # noqa: S102 - our own code
+            self._fn = env["program"]
+        return self._fn
+
+    @property
+    def compiled(self) -> bool:
+        """Whether calls run the compiled function (else the interpreter)."""
+        return self._fn is not None
+
+    def compile(self):
+        """Compile the program now (later calls skip the interpreter); returns ``self``."""
+        self.fn  # noqa: B018 - compiles
+        return self
 
     def __call__(self, *arrays):
-        return self.fn(*arrays)
+        fn = self._fn
+        if fn is not None:
+            return fn(*arrays)
+        if self._spent >= self._budget:
+            return self.fn(*arrays)
+        if self._interpreter is None:
+            with _no_gc():
+                self._interpreter = _interpreter(self.eqns, self.in_vars, self.outs)
+        t0 = time.perf_counter()
+        result = self._interpreter(*arrays)
+        self._spent += time.perf_counter() - t0
+        return result
 
     def __repr__(self) -> str:
         kernels = "".join(f"\n{k}" for k in self.kernels)
         return f"<Program: {len(self.eqns)} operations>\n{self.source}{kernels}"
 
 
+@contextlib.contextmanager
+def _no_gc():
+    """The cyclic garbage collector paused around a rewrite of a program. The rewrites
+    allocate tuples, lists and dicts by the hundred thousand and make no reference cycles
+    (refcounting frees what they drop), but each allocation burst makes the collector
+    traverse every live object again: 3-4 times the rewrite's own time on a 150,000-equation
+    program. Collection resumes (if it was on) when the block ends."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _last_uses(eqns, outs) -> dict:
+    """variable -> index of the last equation that reads it (``len(eqns)`` for an output)."""
+    last_use: dict = {}
+    for i, e in enumerate(eqns):
+        for a in e.ins:
+            if type(a) is int:
+                last_use[a] = i
+    n = len(eqns)
+    for o in outs:
+        if type(o) is int:
+            last_use[o] = n
+    return last_use
+
+
+def _copied_output(o, in_vars) -> bool:
+    """An output that is an input or an array constant is copied: the caller may modify it."""
+    return o in in_vars if type(o) is int else isinstance(o.value, np.ndarray)
+
+
+def _interpreter(eqns, in_vars, outs):
+    """The program as a loop over its equations: the same calls, in the same order, each
+    intermediate dropped after its last use, as the generated function makes them.
+
+    Values live in a list of registers (constants filled in once); each step fetches its
+    operands with one ``operator.itemgetter`` call.
+    """
+    template: list = []
+    slot: dict = {}
+    for v in in_vars:
+        slot[v] = len(template)
+        template.append(None)
+    last_use = _last_uses(eqns, outs)
+    steps = []
+    append = template.append
+    for i, e in enumerate(eqns):
+        idx = []
+        dead = []
+        for a in e.ins:
+            if type(a) is int:
+                r = slot[a]
+                idx.append(r)
+                if last_use[a] == i and r not in dead:
+                    dead.append(r)
+            else:
+                idx.append(len(template))
+                append(a.value)
+        if len(idx) == 1:  # itemgetter of one index returns the item, not a 1-tuple
+            get = operator.itemgetter(slice(idx[0], idx[0] + 1))
+        elif idx:
+            get = operator.itemgetter(*idx)
+        else:
+            get = operator.itemgetter(slice(0, 0))
+        regs = []
+        for o in e.outs:
+            slot[o] = r = len(template)
+            append(None)
+            regs.append(r)
+            if o not in last_use:  # never read
+                dead.append(r)
+        out = tuple(regs) if e.prim.multiple_results else regs[0]
+        steps.append((e.prim.impl, get, e.params, out, tuple(dead)))
+    # each output: (register, copy it) or (None, the constant)
+    results = [(slot[o], o in in_vars) if type(o) is int else (None, o.value) for o in outs]
+    in_slots = [slot[v] for v in in_vars]
+
+    def program(*arrays):
+        r = template.copy()
+        for k, a in zip(in_slots, arrays, strict=True):
+            r[k] = a
+        for impl, get, params, out, dead in steps:
+            value = impl(*get(r), **params)
+            if type(out) is int:
+                r[out] = value
+            else:
+                for k, v in zip(out, value, strict=True):
+                    r[k] = v
+            for k in dead:
+                r[k] = None
+        return tuple((np.array(r[k]) if x else r[k]) if k is not None
+                     else (np.array(x) if isinstance(x, np.ndarray) else x) for k, x in results)
+    return program
+
+
 def _codegen(eqns, in_vars, outs):
-    """One Python function: a line per equation, each intermediate deleted after its last use."""
+    """One Python function's source and its namespace: a line per equation, each
+    intermediate deleted after its last use."""
     names: dict = {}
     env: dict = {"np": np}
 
@@ -238,13 +409,7 @@ def _codegen(eqns, in_vars, outs):
     def operand(a):
         return f"v{a}" if type(a) is int else constant(a.value, "c")
 
-    last_use: dict = {}
-    for i, e in enumerate(eqns):
-        for v in e.in_vars():
-            last_use[v] = i
-    for o in outs:
-        if type(o) is int:
-            last_use[o] = len(eqns)
+    last_use = _last_uses(eqns, outs)
     frees: list = [[] for _ in eqns]
     for v, i in last_use.items():
         if i < len(eqns):
@@ -269,14 +434,9 @@ def _codegen(eqns, in_vars, outs):
         dead += [f"v{v}" for v in e.outs if v not in last_use]
         if dead:
             lines.append(f"    del {', '.join(sorted(dead))}")
-    # an output that is an input or a constant is copied: the caller may modify what it gets
-    fresh = [f"np.array({operand(o)})" if (o in in_vars if type(o) is int
-                                          else isinstance(o.value, np.ndarray)) else operand(o)
-             for o in outs]
+    fresh = [f"np.array({operand(o)})" if _copied_output(o, in_vars) else operand(o) for o in outs]
     lines.append(f"    return ({''.join(o + ', ' for o in fresh)})")
-    source = "\n".join(lines) + "\n"
-    exec(compile(source, "<chainrule.jit program>", "exec"), env)  # noqa: S102 - our own code
-    return source, env["program"]
+    return "\n".join(lines) + "\n", env
 
 
 # ------------------------------------------------------------------ jit
@@ -359,6 +519,7 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
         return args, kwargs
 
     def stage(key, static, leaves, treedef):
+        t0 = time.perf_counter()
         trace = StagingTrace()
         boxes = [trace.new_input(x) for x in leaves]
         args, kwargs = rebuild(static, treedef, boxes)
@@ -395,7 +556,7 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
                           "of Python control flow", JitFallbackWarning, stacklevel=3)
             return _EAGER, True, concrete
         trace.staged.outs = outs
-        program = Program(trace.staged, fuse=fuse)
+        program = Program(trace.staged, fuse=fuse, staging_time=time.perf_counter() - t0)
         program.out_def = out_def
         cache[key] = program
         return program, True, concrete
@@ -430,7 +591,7 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
                 return result
         if program is _EAGER:
             return f(*args, **kwargs)
-        return tree_unflatten(program.out_def, program.fn(*leaves))
+        return tree_unflatten(program.out_def, program(*leaves))
 
     def lower(*args, **kwargs):
         key, static, leaves, treedef = key_of(args, kwargs)
