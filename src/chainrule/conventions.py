@@ -27,7 +27,12 @@ The choices, in short:
   too (no Dirac delta).
 * ``sqrt'(0) = +inf`` (``0.5 / sqrt(x)``; no special case), but ``linalg.norm`` of a zero
   vector has gradient 0 (the subgradient of smallest size).
-* ``x ** y`` with respect to ``y`` at ``x = 0``: ``x**y log x`` is taken as 0.
+* ``x ** y`` with respect to ``y`` at ``x = 0``: ``x**y log x`` is taken as 0; ``x ** 0`` is
+  the constant 1, derivative 0 at ``x = 0`` too.
+* ``fmax``/``fmin`` with one NaN send the gradient to the argument they return (the
+  non-NaN one); ``maximum``/``minimum`` with a NaN return NaN and send 0 to both.
+* ``hypot(0, 0)`` follows ``norm``: 0. ``std`` of one element is ``nan`` (``sqrt`` at 0).
+* ``det`` at a singular matrix: the adjugate, as everywhere (``slogdet`` raises there).
 """
 
 from __future__ import annotations
@@ -97,6 +102,29 @@ CONVENTIONS: dict[str, Convention] = {
     "power in the exponent at base 0": Convention(cnp.power, (0.0, 2.0), (0.0,),
                                                   "d(x**y)/dy = x**y log x, taken as 0 at x = 0",
                                                   argnums=(1,)),
+    "x ** 0 at 0": Convention(cnp.power, (0.0, 0.0), (0.0,),
+                              "x**0 is the constant 1: its derivative is 0, at x = 0 too"),
+    "fmax with a NaN": Convention(cnp.fmax, (np.nan, 1.0), (0.0, 1.0),
+                                  "the gradient goes to the argument fmax returns, the non-NaN one",
+                                  argnums=(0, 1)),
+    "fmin with a NaN": Convention(cnp.fmin, (np.nan, 1.0), (0.0, 1.0),
+                                  "the gradient goes to the argument fmin returns, the non-NaN one",
+                                  argnums=(0, 1)),
+    "maximum with a NaN": Convention(cnp.maximum, (np.nan, 1.0), (0.0, 0.0),
+                                     "the result is NaN, taken from neither side: 0 to both",
+                                     argnums=(0, 1)),
+    "copysign at 0": Convention(cnp.copysign, (0.0, 1.0), (0.0, 0.0),
+                                "|x| sign(y): d/dx is sign(x) sign(y), 0 at x = 0 (abs's "
+                                "convention); the sign argument never gets a derivative",
+                                argnums=(0, 1)),
+    "hypot at (0, 0)": Convention(cnp.hypot, (0.0, 0.0), (0.0, 0.0),
+                                  "as norm at 0: the smallest subgradient, 0", argnums=(0, 1)),
+    "std of one element": Convention(cnp.std, (_a(2.0),), (_a(np.nan),),
+                                     "sqrt(var) at var = 0: 0.5/sqrt(0) * 0 = nan, no special case "
+                                     "(var of one element has gradient 0)"),
+    "det at a singular matrix": Convention(_linalg.det, (np.array([[2.0, 0.0], [0.0, 0.0]]),),
+                                           (np.array([[0.0, 0.0], [0.0, 2.0]]),),
+                                           "the adjugate's transpose, as at any matrix (JAX's value)"),
 }
 
 

@@ -135,7 +135,10 @@ fmin = elementwise("fmin", np.fmin, lambda a, x, y: _fmin_d(a, x, y), lambda a, 
                    doc="elementwise min ignoring NaN; the gradient goes to the number", saves=XY)
 arctan2 = elementwise("arctan2", np.arctan2, lambda a, y, x: x / (x * x + y * y),
                       lambda a, y, x: -y / (x * x + y * y), doc="atan2(y, x)", saves=XY)
-hypot = elementwise("hypot", np.hypot, lambda a, x, y: x / a, lambda a, x, y: y / a, saves=(0, 1, ANS))
+# at hypot(0, 0) = 0 both partials are 0 (norm's convention: the smallest subgradient); x and y
+# are 0 there, so dividing by 1 instead of a gives exactly that
+hypot = elementwise("hypot", np.hypot, lambda a, x, y: x / where(a == 0, 1.0, a),
+                    lambda a, x, y: y / where(a == 0, 1.0, a), saves=(0, 1, ANS))
 logaddexp = elementwise("logaddexp", np.logaddexp, lambda a, x, y: exp(x - a),
                         lambda a, x, y: exp(y - a), doc="log(exp(x) + exp(y)), stably", saves=(0, 1, ANS))
 logaddexp2 = elementwise("logaddexp2", np.logaddexp2, lambda a, x, y: exp2(x - a),
