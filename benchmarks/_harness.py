@@ -236,9 +236,14 @@ JIT_NOTE = "chainrule.jit, staged before timing"
 
 
 def staged(jitted, *args):
-    """A ``chainrule.jit`` function after its first two calls: the first stages the program,
-    the second compiles its fused loops (JAX's jit is warmed the same way, by the first run)."""
+    """A ``chainrule.jit`` function in its steady state: the first call stages the program,
+    ``.lower(*args).compile()`` compiles it (a new program is otherwise interpreted until
+    that has cost as much as staging it), the second call compiles its fused loops (JAX's
+    jit is warmed the same way, by the first run)."""
     jitted(*args)
+    program = jitted.lower(*args)
+    if program is not None:  # None: the signature runs eagerly
+        program.compile()
     jitted(*args)
     return jitted
 
