@@ -23,3 +23,7 @@ class InPlaceError(ChainruleError, TypeError):
 
 class NotDifferentiableInputError(ChainruleError, TypeError):
     """Differentiation was asked for with respect to an integer, boolean or complex input."""
+
+
+class DisconnectedWarning(UserWarning):
+    """A gradient was asked for with respect to an argument the output never depends on."""

@@ -10,12 +10,13 @@ every rule, so a Jacobian is one pass. Semantics follow JAX (``argnums``,
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from .aval import derivative_dtype, dtype_of, shape_of
-from .errors import NotDifferentiableInputError
+from .errors import DisconnectedWarning, NotDifferentiableInputError
 from .primitive import Box
 from .pytree import tree_flatten, tree_unflatten
 from .tape import Push, snapshot
@@ -92,6 +93,7 @@ class ReverseLinearization:
             if node is not None and c is not None:
                 seeds[node] = c if node not in seeds else seeds[node] + c
         cts = self.trace.backward(seeds, self.in_nodes, release=release)
+        self.disconnected = [i for i, c in enumerate(cts) if c is None]
         return [_zeros(x, batch) if c is None else _as_input_dtype(c, x)
                 for c, x in zip(cts, self.in_leaves)]
 
@@ -254,7 +256,8 @@ def _check_holomorphic(in_leaves, out):
         raise TypeError(f"holomorphic=True requires a complex output, got dtype {dtype_of(out)}")
 
 
-def value_and_grad(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False):
+def value_and_grad(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
+                   allow_disconnected: bool = False):
     """Return ``f``'s value and its gradient with respect to the ``argnums`` arguments.
 
     ``f`` must return a real scalar, or, with ``holomorphic=True``, a complex scalar of complex
@@ -263,7 +266,15 @@ def value_and_grad(f: Callable, argnums=0, has_aux: bool = False, holomorphic: b
     the cotangent under the pairing ``<a, b> = Re(sum a*b)``; its conjugate is the ascent
     direction. The gradient has the structure of the chosen argument (a tuple of them when
     ``argnums`` is a tuple) and each leaf its argument's dtype.
+
+    An argument the output never depends on gets a zero gradient and a
+    :class:`~chainrule.core.errors.DisconnectedWarning` ("never reached the output" is not
+    "the gradient is zero here"); ``allow_disconnected=True`` silences it.
     """
+    return _value_and_grad(f, argnums, has_aux, holomorphic, allow_disconnected, grad_only=False)
+
+
+def _value_and_grad(f, argnums, has_aux, holomorphic, allow_disconnected, grad_only):
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
         nums = _argnums_tuple(argnums, len(args))
@@ -283,25 +294,38 @@ def value_and_grad(f: Callable, argnums=0, has_aux: bool = False, holomorphic: b
         lin.require_float_outputs("grad")
         value = tree_unflatten(out_def, lin.out_values)
         seed = _zeros(lin.out_values[0]) + 1.0
-        grads = tree_unflatten(in_def, [_writable(g) for g in lin.pull([seed], release=True)])
+        leaves = lin.pull([seed], release=True)
+        if not allow_disconnected and lin.disconnected:
+            warnings.warn(DisconnectedWarning(
+                f"{getattr(f, '__name__', 'the function')}'s output does not depend on "
+                f"{_leaf_args(in_def, lin.disconnected, nums)}: "
+                "its gradient is zero because it never reached the output, not because the slope "
+                "is zero there (allow_disconnected=True silences this)"), stacklevel=2)
+        grads = tree_unflatten(in_def, [_writable(g) for g in leaves])
         grads = grads[0] if isinstance(argnums, int) else grads
+        if grad_only:
+            return (grads, aux) if has_aux else grads
         return ((value, aux), grads) if has_aux else (value, grads)
 
     return wrapped
 
 
-def grad(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False):
+def _leaf_args(in_def, leaf_indices, nums) -> str:
+    """``argument 1``, ``part of argument 0``: where the given leaves of the inputs are."""
+    said, start, gone = [], 0, set(leaf_indices)
+    for k, child in enumerate(in_def.children):
+        mine = set(range(start, start + child.num_leaves))
+        start += child.num_leaves
+        if mine & gone:
+            said.append(("" if mine <= gone else "part of ") + f"argument {nums[k]}")
+    return ", ".join(said)
+
+
+def grad(f: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
+         allow_disconnected: bool = False):
     """The gradient of a scalar function; ``grad(grad(f))`` and mixed orders compose.
 
     ``holomorphic=True``: the complex derivative of a complex function of complex inputs.
+    ``allow_disconnected``: see :func:`value_and_grad`.
     """
-    vg = value_and_grad(f, argnums, has_aux, holomorphic)
-
-    @functools.wraps(f)
-    def wrapped(*args, **kwargs):
-        if has_aux:
-            (_, aux), g = vg(*args, **kwargs)
-            return g, aux
-        return vg(*args, **kwargs)[1]
-
-    return wrapped
+    return _value_and_grad(f, argnums, has_aux, holomorphic, allow_disconnected, grad_only=True)
