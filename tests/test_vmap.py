@@ -559,3 +559,21 @@ def test_nested_vmap_of_non_differentiable_ops_keeps_levels_apart(prim):
         np.testing.assert_array_equal(got, want)
         got = vmap(vmap(f, in_axes=(0, None)), in_axes=(None, 0))(a, b)
         np.testing.assert_array_equal(got, np.swapaxes(want, 0, 1))
+
+
+def test_a_custom_primitive_gets_a_batching_rule():
+    from chainrule.batching import register_batching_rule
+
+    @chainrule.primitive
+    def rowsum(x):
+        return np.sum(x, axis=-1)
+    rowsum.defvjp(lambda g, ans, x: np.broadcast_to(g[..., None], g.shape + x.shape[-1:]))
+    X = np.arange(24.0).reshape(4, 2, 3)
+    with pytest.raises(NoRuleError, match="rowsum"):
+        vmap(rowsum)(X)
+    register_batching_rule(rowsum, lambda size, vals, batched: rowsum(vals[0]))  # trailing axis
+    np.testing.assert_allclose(vmap(rowsum)(X), X.sum(-1))
+    np.testing.assert_allclose(vmap(grad(lambda x: np.sum(rowsum(x) ** 2)))(X),
+                               [grad(lambda x: np.sum(rowsum(x) ** 2))(x) for x in X])
+    with pytest.raises(TypeError, match="Primitive"):
+        register_batching_rule(np.sum, lambda *a: None)
