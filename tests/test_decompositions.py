@@ -89,11 +89,46 @@ def test_svd_repeated_singular_values_documented_behaviour():
     assert not np.all(np.isfinite(gu))
 
 
-def test_svd_refuses_vectors_and_complex():
+def test_svd_refuses_vectors():
     with pytest.raises(np.linalg.LinAlgError, match="svd"):
         cr.grad(lambda x: np.sum(np.linalg.svd(x)[1]))(randn(3))
-    with pytest.raises(NotImplementedError, match="complex"):
-        cnp.linalg.svd(randn(2, 2) + 1j)
+
+
+def crandn(*shape):
+    return randn(*shape) + 1j * randn(*shape)
+
+
+def _phase_free(a, full):
+    """Functions of a complex SVD that do not depend on each singular pair's free phase."""
+    u, s, vh = np.linalg.svd(a, full_matrices=full)
+    k = s.shape[-1]
+    rebuilt = (u[..., :, :k] * s[..., None, :]) @ vh[..., :k, :]
+    proj_u = u[..., :, :1] @ np.conj(mT(u[..., :, :1]))
+    proj_v = np.conj(mT(vh[..., k - 1:k, :])) @ vh[..., k - 1:k, :]
+    return s, rebuilt ** 2, proj_u, proj_v, np.abs(u[..., :, :k]) ** 2
+
+
+@pytest.mark.parametrize("name", ["square", "tall", "wide", "stack"])
+def test_complex_matrices_both_modes_second_order_batched(name):
+    """svd (phase-free functions), qr (Q and R themselves: R's real diagonal fixes the phase),
+    pinv, lstsq, cond and the spectral norms of complex matrices."""
+    a = crandn(*SHAPES[name])
+    check(lambda a: _phase_free(a, False), a)
+    check(lambda a: _phase_free(a, True), a)
+    check(lambda a: tuple(np.linalg.qr(a)), a)
+    check(np.linalg.pinv, a)
+    check(lambda a: (np.linalg.cond(a), np.linalg.norm(a, "nuc", axis=(-2, -1)),
+                     np.linalg.matrix_norm(a, ord=-2)), a)
+
+
+def test_complex_lstsq_matches_numpy():
+    a, b = crandn(5, 3), crandn(5, 2)
+    x, res, rank, s = cr.vjp(lambda a, b: np.linalg.lstsq(a, b), a, b)[0]
+    want = np.linalg.lstsq(a, b)
+    for got, w in zip((x, res, s), (want[0], want[1], want[3])):
+        np.testing.assert_allclose(got, w)
+    assert res.dtype == want[1].dtype
+    check(lambda a, b: tuple(np.linalg.lstsq(a, b)[i] for i in (0, 1)), a, b)
 
 
 # ---------------------------------------------------------------- qr
@@ -303,6 +338,51 @@ ORACLE = {
     "multi_dot": (lambda xp, a: xp.sum(xp.linalg.multi_dot([a, a.T, xp.sin(a)])), (3, 4)),
     "eigvalsh": (lambda xp, a: xp.sum(xp.linalg.eigvalsh(a + a.T) ** 3), (4, 4)),
 }
+
+
+def _csvd(xp, a):
+    u, s, vh = xp.linalg.svd(a, full_matrices=False)
+    top = u[:, :1] @ xp.conj(u[:, :1]).T
+    second = vh.conj().T[:, 1:2] @ vh[1:2, :]
+    return (xp.sum(s ** 3) + xp.sum(xp.abs(top * xp.cos(xp.real(a @ xp.conj(a).T))))
+            + xp.sum(xp.real(second) ** 2))
+
+
+def _csvd_wide(xp, a):
+    u, s, vh = xp.linalg.svd(a, full_matrices=False)
+    return xp.sum(xp.abs((u * s[None, :]) @ vh) ** 2 * xp.abs(u[0:1, :1]))
+
+
+def _cqr(xp, a):
+    q, r = xp.linalg.qr(a)
+    return xp.sum(xp.abs(xp.sin(q)) ** 2) + xp.sum(xp.real(r) ** 3 + xp.imag(r))
+
+
+def _cqr_wide(xp, a):
+    q, r = xp.linalg.qr(a)
+    return xp.sum(xp.real(q * q)) + xp.sum(xp.imag(r) ** 3)
+
+
+COMPLEX_ORACLE = {
+    "svd": (_csvd, (4, 3)),
+    "svd wide": (_csvd_wide, (2, 3)),
+    "qr": (_cqr, (4, 3)),
+    "qr wide": (_cqr_wide, (2, 3)),
+    "pinv": (lambda xp, a: xp.sum(xp.abs(xp.linalg.pinv(a)) ** 2 * xp.arange(4.0)), (4, 3)),
+    "norms": (lambda xp, a: xp.linalg.norm(a, "nuc") + xp.linalg.norm(a, -2) + xp.linalg.cond(a), (3, 3)),
+    "eigvals": (lambda xp, a: xp.sum(xp.abs(xp.linalg.eigvals(a)) ** 2), (3, 3)),
+}
+
+
+@pytest.mark.parametrize("name", list(COMPLEX_ORACLE))
+def test_complex_values_and_gradients_agree_with_jax(name):
+    """JAX's convention for the gradient of a real function of a complex matrix, which chainrule
+    follows."""
+    fn, shp = COMPLEX_ORACLE[name]
+    a = crandn(*shp)
+    np.testing.assert_allclose(fn(np, a), fn(jnp, a), rtol=1e-10)
+    np.testing.assert_allclose(cr.grad(lambda a: fn(np, a))(a), jax.grad(lambda a: fn(jnp, a))(a),
+                               rtol=1e-8, atol=1e-10)
 
 
 @pytest.mark.parametrize("name", list(ORACLE))

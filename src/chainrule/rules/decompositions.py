@@ -9,7 +9,9 @@ are written once.
 Conventions (see also ``rules/linalg.py``): matrices are the last two axes, any axes before them a
 stack; cotangents and tangents carry extra *leading* batch axes, which every rule lets through
 (``matmul`` broadcasts right-aligned, singular values and eigenvalues scale rows or columns by
-broadcasting from the right).
+broadcasting from the right). Complex matrices are supported throughout, with JAX's convention:
+a VJP is the transpose of the JVP under ``<X, Y> = Re sum X Y``, which for these non-holomorphic
+maps is ``conj(adjoint(conj(g)))``, the adjoint being the familiar formula with ``^H``.
 
 Degenerate points, as in JAX (and as ``eigh`` does): the derivatives of singular vectors and of
 eigenvectors divide by the gaps ``s_j^2 - s_i^2`` and ``w_j - w_i``. Where two singular values
@@ -34,7 +36,7 @@ from . import linalg as _la
 from . import reductions as _red
 from . import shape as _shape_ops
 from .dispatch import implements
-from .linalg import _asarray, _check_real, _check_square, _eye, _inexact, _reshape, matmul, mT
+from .linalg import _asarray, _check_square, _eye, _inexact, _reshape, matmul, mT
 from .linalg import solve as _solve
 from .linear import ndim
 
@@ -94,42 +96,64 @@ def _check_matrix(name, a):
 # ================================================================ svd
 def _svd_impl(a, full):
     u, s, vh = np.linalg.svd(a, full_matrices=full)
-    return u, s, np.swapaxes(vh, -1, -2)
+    return u, s, np.conj(np.swapaxes(vh, -1, -2)) if np.iscomplexobj(vh) else np.swapaxes(vh, -1, -2)
+
+
+def _is_complex(x) -> bool:
+    return dtype_of(x).kind == "c"
+
+
+def _H(x):
+    """The conjugate transpose of the last two axes (the transpose of a real matrix)."""
+    return _ew.conj(mT(x)) if _is_complex(x) else mT(x)
+
+
+def _conj(x):
+    return _ew.conj(x) if _is_complex(x) else x
+
+
+def _imag_diag(p, s):
+    """``diag(i Im(P_kk) / s_k)``: the phase term of a complex SVD's ``dU`` (JAX's choice of gauge)."""
+    return _diag_matrix(1j * _ew.imag(_diag_part(p)) / s)
 
 
 def _svd_jvp(t, ans, a, full):
-    """Tall ``A = U1 S V^T`` (``U1``: the first ``n`` columns of ``U``); ``P = U1^T dA V``:
+    """Tall ``A = U1 S V^H`` (``U1``: the first ``n`` columns of ``U``); ``P = U1^H dA V``:
 
-    ``dS = diag(P)``, ``dV = V (F o (S P + P^T S))``,
-    ``dU1 = U1 (F o (P S + S P^T)) + (dA V - U1 P) S^{-1}``,
-    ``dU2 = -U1 S^{-1} (U2^T dA V)^T`` (full ``U``: the complement's columns turn only into the
-    range, the minimal rotation that keeps ``U`` orthogonal), ``F_ij = 1 / (s_j^2 - s_i^2)``.
+    ``dS = Re diag(P)``, ``dV = V (F o (S P + P^H S))``,
+    ``dU1 = U1 (F o (P S + S P^H) + i Im diag(P) S^{-1}) + (dA V - U1 P) S^{-1}``,
+    ``dU2 = -U1 S^{-1} (U2^H dA V)^H`` (full ``U``: the complement's columns turn only into the
+    range, the minimal rotation that keeps ``U`` unitary), ``F_ij = 1 / (s_j^2 - s_i^2)``.
     """
     u, s, v = ans
     m, n = shape(a)[-2:]
     u1 = _split(u, n, -1)[0] if full and m > n else u
     dav = matmul(t, v)
-    p = matmul(mT(u1), dav)
+    p = matmul(_H(u1), dav)
     f = _square_gaps(s)
-    ds = _diag_part(p)
+    ds = _ew.real(_diag_part(p)) if _is_complex(p) else _diag_part(p)
     sc = _cols(s)
-    dv = matmul(v, f * (_rows(s) * p + mT(p) * sc))
-    du = matmul(u1, f * (p * sc + _rows(s) * mT(p)))
-    if m > n:
-        with np.errstate(divide="ignore", invalid="ignore"):
+    dv = matmul(v, f * (_rows(s) * p + _H(p) * sc))
+    inner = f * (p * sc + _rows(s) * _H(p))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if _is_complex(p):
+            inner = inner + _imag_diag(p, s)
+        du = matmul(u1, inner)
+        if m > n:
             du = du + (dav - matmul(u1, p)) / sc
             if full:
                 u2 = _split(u, n, -1)[1]
-                du2 = -matmul(u1, mT(matmul(mT(u2), dav) / sc))
+                du2 = -matmul(u1, _H(matmul(_H(u2), dav) / sc))
                 du = _shape_ops.concatenate([du, du2], axis=-1)
     return du, ds, dv
 
 
 def _svd_vjp(g, ans, a, full):
-    """``gA = U1 (J S + diag(gS) + S K) V^T + (I - U1 U1^T) gU1 S^{-1} V^T - U2 gU2^T U1 S^{-1} V^T``
-
-    with ``J = F o (U1^T gU1 - gU1^T U1)``, ``K = F o (V^T gV - gV^T V)``: the transpose of
-    :func:`_svd_jvp`. Without cotangents on ``U`` and ``V`` it is ``U1 diag(gS) V^T``, with no gap.
+    """The transpose of :func:`_svd_jvp` under ``<X, Y> = Re sum X Y``: ``conj`` of the adjoint
+    ``U1 (J S + diag(gS) + S K + i Im diag(U1^H gU1) S^{-1}) V^H + (I - U1 U1^H) gU1 S^{-1} V^H
+    - U2 gU2^H U1 S^{-1} V^H`` taken at the conjugated cotangents, with
+    ``J = F o (U1^H gU1 - gU1^H U1)``, ``K = F o (V^H gV - gV^H V)``. Without cotangents on ``U``
+    and ``V`` it is ``conj(U1 diag(gS) V^H)``, with no gap.
     """
     u, s, v = ans
     gu, gs, gv = g
@@ -137,27 +161,30 @@ def _svd_vjp(g, ans, a, full):
     u1, u2 = _split(u, n, -1) if full and m > n else (u, None)
     sc = _cols(s)
     inner = 0.0 if gs is None else _diag_matrix(gs)
-    extra = None  # the part outside U1's span, before the final V^T
+    extra = None  # the part outside U1's span, before the final V^H
     if gu is not None or gv is not None:
         f = _square_gaps(s)
         if gu is not None:
+            gu = _conj(gu)
             gu1, gu2 = _split(gu, n, -1) if full and m > n else (gu, None)
-            ug = matmul(mT(u1), gu1)
-            inner = inner + (f * (ug - mT(ug))) * sc
+            ug = matmul(_H(u1), gu1)
+            inner = inner + (f * (ug - _H(ug))) * sc
             with np.errstate(divide="ignore", invalid="ignore"):
+                if _is_complex(ug):
+                    inner = inner + _imag_diag(ug, s)
                 if m > n:
                     extra = (gu1 - matmul(u1, ug)) / sc
                 if gu2 is not None:
-                    extra = extra - matmul(u2, matmul(mT(gu2), u1)) / sc
+                    extra = extra - matmul(u2, matmul(_H(gu2), u1)) / sc
         if gv is not None:
-            vg = matmul(mT(v), gv)
-            inner = inner + _rows(s) * (f * (vg - mT(vg)))
+            vg = matmul(_H(v), _conj(gv))
+            inner = inner + _rows(s) * (f * (vg - _H(vg)))
     ga = matmul(u1, inner) if extra is None else matmul(u1, inner) + extra
-    return matmul(ga, mT(v))
+    return _conj(matmul(ga, _H(v)))
 
 
 svd_p = Primitive("svd", _svd_impl, multiple_results=True, saves=("ans",),
-                  doc="A = U diag(s) V^T of a tall matrix (m >= n); returns (U, s, V)")
+                  doc="A = U diag(s) V^H of a tall matrix (m >= n); returns (U, s, V)")
 svd_p.defvjp(_svd_vjp)
 svd_p.defjvp(_svd_jvp)
 
@@ -168,27 +195,29 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     ``compute_uv`` is false. ``hermitian`` is accepted and ignored: the general SVD is computed (the
     same ``s``; the signs of ``U``'s and ``Vh``'s columns may differ from NumPy's eigh-based path).
 
-    Derivatives (tall ``A``; a wide one goes through ``A^T = V S U^T``), with ``P = U^T dA V`` and
-    ``F_ij = 1 / (s_j^2 - s_i^2)``: ``ds = diag(P)``, ``dV = V (F o (S P + P^T S))``,
-    ``dU = U (F o (P S + S P^T)) + (I - U U^T) dA V S^{-1}``. ``full_matrices`` with ``m != n``:
-    the complement's columns ``U2`` move only into the range, ``dU2 = -U S^{-1} V^T dA^T U2``
-    (they are an arbitrary basis, so only functions of ``U2`` that do not depend on its basis,
-    like ``U2 U2^T``, have a meaningful derivative).
+    Derivatives (tall ``A``; a wide one goes through ``A^H = V S U^H``), with ``P = U^H dA V`` and
+    ``F_ij = 1 / (s_j^2 - s_i^2)``: ``ds = Re diag(P)``, ``dV = V (F o (S P + P^H S))``,
+    ``dU = U (F o (P S + S P^H) + i Im diag(P) S^{-1}) + (I - U U^H) dA V S^{-1}`` (JAX's formula;
+    for a complex matrix each pair of singular vectors has a free phase, and the last term is
+    JAX's choice for it, so only phase-invariant functions such as ``U diag(s) Vh`` or
+    ``|U|`` have meaningful derivatives). ``full_matrices`` with ``m != n``: the complement's
+    columns ``U2`` move only into the range, ``dU2 = -U S^{-1} V^H dA^H U2`` (they are an
+    arbitrary basis, so only functions of ``U2`` that do not depend on its basis, like
+    ``U2 U2^H``, have a meaningful derivative).
 
     At repeated singular values (and, for non-square ``A``, at a zero one) the derivatives of ``U``
     and ``Vh`` are ``inf``/``nan``, as in JAX; the singular values' own are always finite.
     """
     a = _asarray(a)
     _check_matrix("svd", a)
-    _check_real("svd", a)
     m, n = shape(a)[-2:]
     wide = m < n
-    u, s, v = svd_p(mT(a) if wide else a, full=bool(full_matrices))
+    u, s, v = svd_p(_H(a) if wide else a, full=bool(full_matrices))
     if not compute_uv:
         return s
-    if wide:  # A^T = U' S V'^T, so A = V' S U'^T
+    if wide:  # A^H = U' S V'^H, so A = V' S U'^H
         u, v = v, u
-    return SVDResult(u, s, mT(v))
+    return SVDResult(u, s, _H(v))
 
 
 def svdvals(x, /):
@@ -202,8 +231,9 @@ if hasattr(np.linalg, "svdvals"):
 
 # ================================================================ qr
 def _right_solve_upper(x, r):
-    """``X R^{-1}`` for upper-triangular ``R``: ``(R^{-T} X^T)^T``."""
-    return mT(_la.solve_triangular(r, mT(x), trans=1, lower=False))
+    """``X R^{-1}`` for upper-triangular ``R``: ``(R^{-T} X^T)^T`` (plain transposes: linear in ``X``
+    over the complex numbers too)."""
+    return mT(_la.solve_triangular_p(r, mT(x), trans=True, lower=False, unit=False))
 
 
 def _tril_strict(x):
@@ -211,11 +241,20 @@ def _tril_strict(x):
     return x * np.tri(n, n, -1, dtype=_inexact(x))
 
 
-def _qr_jvp(t, ans, a, complete):
-    """Tall ``A = Q1 R`` with ``B = dA R^{-1}``, ``C = Q1^T B``, ``W = tril(C, -1) - tril(C, -1)^T``:
+def _antihermitian_part(c):
+    """``W = tril(C, -1) - tril(C, -1)^H + i Im diag(C)``: what keeps ``Q^H dQ`` anti-Hermitian and
+    ``R``'s diagonal real."""
+    low = _tril_strict(c)
+    w = low - _H(low)
+    if _is_complex(c):
+        w = w + _diag_matrix(1j * _ew.imag(_diag_part(c)))
+    return w
 
-    ``dQ1 = Q1 (W - C) + B``, ``dR = (C - W) R``; complete ``Q``: ``dQ2 = -Q1 B^T Q2`` (the minimal
-    rotation of the complement, as in :func:`svd`).
+
+def _qr_jvp(t, ans, a, complete):
+    """Tall ``A = Q1 R`` with ``B = dA R^{-1}``, ``C = Q1^H B``, ``W`` = :func:`_antihermitian_part`
+    of ``C``: ``dQ1 = Q1 (W - C) + B``, ``dR = (C - W) R``; complete ``Q``: ``dQ2 = -Q1 B^H Q2``
+    (the minimal rotation of the complement, as in :func:`svd`).
     """
     q, r = ans
     m, n = shape(a)[-2:]
@@ -223,40 +262,42 @@ def _qr_jvp(t, ans, a, complete):
     q1, q2 = _split(q, n, -1) if big else (q, None)
     r1 = _split(r, n, -2)[0] if big else r
     b = _right_solve_upper(t, r1)
-    c = matmul(mT(q1), b)
-    low = _tril_strict(c)
-    w = low - mT(low)
+    c = matmul(_H(q1), b)
+    w = _antihermitian_part(c)
     dq = matmul(q1, w - c) + b
     dr = matmul(c - w, r1)
     if big:
-        dq = _shape_ops.concatenate([dq, -matmul(q1, matmul(mT(b), q2))], axis=-1)
+        dq = _shape_ops.concatenate([dq, -matmul(q1, matmul(_H(b), q2))], axis=-1)
         zeros = np.zeros(shape(dr)[:-2] + (m - n, n), dtype=dtype_of(dr))  # R's zero rows stay zero
         dr = _shape_ops.concatenate([dr, zeros], axis=-2)
     return dq, dr
 
 
 def _qr_vjp(g, ans, a, complete):
-    """``gA = (gQ1 + Q1 (L(M - M^T) + gR R^T - Q1^T gQ1) - Q2 gQ2^T Q1) R^{-T}`` with
-    ``M = Q1^T gQ1 - gR R^T`` and ``L`` the strictly lower triangle: the transpose of
-    :func:`_qr_jvp`."""
+    """The transpose of :func:`_qr_jvp` under ``<X, Y> = Re sum X Y``: ``conj(Bbar) R^{-T}`` with,
+    at the conjugated cotangents, ``M = Q1^H gQ1 - gR R^H``,
+    ``Cbar = gR R^H - Q1^H gQ1 + L(M - M^H) + i Im diag(M)`` (``L``: the strictly lower triangle)
+    and ``Bbar = gQ1 + Q1 Cbar - Q2 gQ2^H Q1``."""
     q, r = ans
     gq, gr = g
     m, n = shape(a)[-2:]
     big = complete and m > n
     q1, q2 = _split(q, n, -1) if big else (q, None)
     r1 = _split(r, n, -2)[0] if big else r
-    gq1, gq2 = (_split(gq, n, -1) if big else (gq, None)) if gq is not None else (None, None)
-    gr1 = (_split(gr, n, -2)[0] if big else gr) if gr is not None else None
-    qg = 0.0 if gq1 is None else matmul(mT(q1), gq1)
-    rr = 0.0 if gr1 is None else matmul(gr1, mT(r1))
+    gq1, gq2 = (_split(_conj(gq), n, -1) if big else (_conj(gq), None)) if gq is not None else (None, None)
+    gr1 = _conj(_split(gr, n, -2)[0] if big else gr) if gr is not None else None
+    qg = 0.0 if gq1 is None else matmul(_H(q1), gq1)
+    rr = 0.0 if gr1 is None else matmul(gr1, _H(r1))
     mm = qg - rr
-    coef_c = rr + _tril_strict(mm - mT(mm))
-    gb = matmul(q1, coef_c - qg)
+    coef_c = rr - qg + _tril_strict(mm - _H(mm))
+    if _is_complex(mm):
+        coef_c = coef_c + _diag_matrix(1j * _ew.imag(_diag_part(mm)))
+    gb = matmul(q1, coef_c)
     if gq1 is not None:
         gb = gb + gq1
     if gq2 is not None:
-        gb = gb - matmul(q2, matmul(mT(gq2), q1))
-    return mT(_la.solve_triangular(r1, mT(gb), lower=False))
+        gb = gb - matmul(q2, matmul(_H(gq2), q1))
+    return mT(_la.solve_triangular_p(r1, mT(_conj(gb)), trans=False, lower=False, unit=False))
 
 
 def _qr_impl(a, complete):
@@ -274,16 +315,16 @@ qr_p.defjvp(_qr_jvp)
 def qr(a, mode="reduced"):
     """NumPy's ``qr`` (modes ``'reduced'``, ``'complete'``, ``'r'``); ``Q`` orthonormal, ``R`` upper.
 
-    Tall ``A`` (JAX's rule): with ``B = dA R^{-1}``, ``C = Q^T B`` and ``W`` the antisymmetric
-    part built from ``C``'s strict lower triangle, ``dQ = Q (W - C) + B``, ``dR = (C - W) R``.
-    Wide ``A = [X | Y]`` (``X`` square): ``X = Q R1`` and ``R2 = Q^T Y``, differentiated through
+    Tall ``A`` (JAX's rule): with ``B = dA R^{-1}``, ``C = Q^H B`` and ``W`` the anti-Hermitian
+    part built from ``C``'s strict lower triangle (plus ``i Im diag C``, so ``R``'s diagonal stays
+    real), ``dQ = Q (W - C) + B``, ``dR = (C - W) R``. Complex matrices included.
+    Wide ``A = [X | Y]`` (``X`` square): ``X = Q R1`` and ``R2 = Q^H Y``, differentiated through
     those. Complete ``Q`` of a tall ``A``: the extra columns move only into the range (see
     :func:`svd`). A zero on ``R``'s diagonal (``A`` rank deficient) makes the derivative ``inf``/``nan``.
     ``mode='raw'`` (Householder reflectors) is not differentiated.
     """
     a = _asarray(a)
     _check_matrix("qr", a)
-    _check_real("qr", a)
     if mode not in ("reduced", "complete", "r", "raw"):
         raise ValueError(f"qr: unrecognized mode {mode!r}")
     if mode == "raw":
@@ -292,7 +333,7 @@ def qr(a, mode="reduced"):
     if m < n:  # reduced == complete here: Q is m x m
         x, y = _split(a, m, -1)
         q, r1 = qr_p(x, complete=False)
-        r = _shape_ops.concatenate([r1, matmul(mT(q), y)], axis=-1)
+        r = _shape_ops.concatenate([r1, matmul(_H(q), y)], axis=-1)
     else:
         q, r = qr_p(a, complete=mode == "complete")
     return r if mode == "r" else QRResult(q, r)
@@ -389,29 +430,31 @@ def eigvals(a):
 
 # ================================================================ pinv, lstsq, cond
 def _pinv_jvp(t, ans, a, rtol):
-    """``dA+ = -A+ dA A+ + A+ A+^T dA^T (I - A A+) + (I - A+ A) dA^T A+^T A+`` (Golub & Pereyra 1973;
+    """``dA+ = -A+ dA A+ + A+ A+^H dA^H (I - A A+) + (I - A+ A) dA^H A+^H A+`` (Golub & Pereyra 1973;
     exact where the rank is locally constant)."""
     p = ans
-    dat = mT(t)
+    dah = _H(t)
     first = -matmul(p, matmul(t, p))
-    pdat = matmul(p, matmul(mT(p), dat))  # A+ A+^T dA^T
-    second = pdat - matmul(pdat, matmul(a, p))
-    dap = matmul(dat, matmul(mT(p), p))  # dA^T A+^T A+
+    pdah = matmul(p, matmul(_H(p), dah))  # A+ A+^H dA^H
+    second = pdah - matmul(pdah, matmul(a, p))
+    dap = matmul(dah, matmul(_H(p), p))  # dA^H A+^H A+
     third = dap - matmul(p, matmul(a, dap))
     return first + second + third
 
 
 def _pinv_vjp(g, ans, a, rtol):
-    """``gA = -A+^T g A+^T + (I - A A+)^T g^T A+ A+^T + A+^T A+ g^T (I - A+ A)^T``, the transpose of
-    :func:`_pinv_jvp` (``A A+`` and ``A+ A`` are symmetric)."""
+    """The transpose of :func:`_pinv_jvp` under ``<X, Y> = Re sum X Y``: ``conj`` of the adjoint
+    ``-A+^H g A+^H + (I - A A+) g^H A+ A+^H + A+^H A+ g^H (I - A+ A)`` at ``conj(g)`` (``A A+`` and
+    ``A+ A`` are Hermitian)."""
     p = ans
-    gt = mT(g)
-    first = -matmul(mT(p), matmul(g, mT(p)))
-    x = matmul(gt, matmul(p, mT(p)))  # g^T A+ A+^T
+    g = _conj(g)
+    gh = _H(g)
+    first = -matmul(_H(p), matmul(g, _H(p)))
+    x = matmul(gh, matmul(p, _H(p)))  # g^H A+ A+^H
     second = x - matmul(a, matmul(p, x))
-    y = matmul(matmul(mT(p), p), gt)  # A+^T A+ g^T
+    y = matmul(matmul(_H(p), p), gh)  # A+^H A+ g^H
     third = y - matmul(matmul(y, p), a)
-    return first + second + third
+    return _conj(first + second + third)
 
 
 def _pinv_impl(a, rtol):
@@ -431,7 +474,6 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=None):
     singular values); the rank cut itself is a jump and has no derivative."""
     a = _asarray(a)
     _check_matrix("pinv", a)
-    _check_real("pinv", a)
     if rcond is not None and rtol is not None:
         raise ValueError("pinv: give rcond or rtol, not both")
     cut = rcond if rcond is not None else rtol
@@ -462,11 +504,11 @@ def lstsq(a, b, rcond=None):
     x = matmul(pinv(a, rcond=rcond), b)
     if rank == n and m > n:
         r = b - matmul(a, x)
-        res = _red.sum(r * r, axis=0)
+        res = _red.sum(_ew.real(r * _ew.conj(r)) if _is_complex(r) else r * r, axis=0)
         if ndim(b) == 1:
             res = _reshape(res, (1,))
     else:
-        res = np.zeros((0,), dtype=_inexact(a))
+        res = np.zeros((0,), dtype=np.finfo(_inexact(a)).dtype)  # real, as NumPy's
     return LstsqResult((x, res, np.int32(rank), s))
 
 
@@ -512,8 +554,6 @@ def norm(x, ord=None, axis=None, keepdims=False):
     axes = _spectral(x, ord, axis)
     if axes is None:
         return _la.norm(x, ord=ord, axis=axis, keepdims=keepdims)
-    if dtype_of(x).kind == "c":
-        raise NotImplementedError(f"norm(ord={ord!r}) of a complex matrix is not supported")
     r, c = axes
     if r == c:
         raise ValueError(f"norm: duplicate axes {axis}")
