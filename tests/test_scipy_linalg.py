@@ -182,6 +182,30 @@ def test_block_diag_values_and_derivatives():
         csl.block_diag(randn(2, 2, 2))
 
 
+# ---------------------------------------------------------------- complex matrices
+def crandn(*shape):
+    return randn(*shape) + 1j * randn(*shape)
+
+
+def test_complex_matrices_both_modes_second_order_batched():
+    """The matrix functions, the Sylvester and banded solves and LU are holomorphic: their VJPs are
+    plain transposes (JAX's convention), and SciPy's values are matched."""
+    a = crandn(3, 3) + 3 * np.eye(3)
+    for f in (csl.expm, csl.sqrtm, csl.logm):
+        check(f, a if f is not csl.expm else 0.3 * a)
+        np.testing.assert_allclose(f(a), getattr(sl, f.__name__)(a), rtol=1e-10)
+    b = crandn(3, 2)
+    check(csl.solve_sylvester, a, crandn(2, 2) + 3 * np.eye(2), b)
+    ab = crandn(3, 3)
+    ab[1] += 4.0
+    check(lambda ab, b: csl.solve_banded((1, 1), ab, b), ab, b)
+    check(lambda a: csl.lu_factor(a)[0], a)
+    for trans in (0, 1, 2):
+        check(lambda a, b, t=trans: csl.lu_solve(csl.lu_factor(a), b, trans=t), a, b)
+        np.testing.assert_allclose(csl.lu_solve(csl.lu_factor(a), b, trans=trans),
+                                   sl.lu_solve(sl.lu_factor(a), b, trans=trans))
+
+
 # ---------------------------------------------------------------- any order
 THIRD = {
     "expm": (csl.expm, lambda: (randn(2, 2),)),

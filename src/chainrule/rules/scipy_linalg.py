@@ -22,9 +22,10 @@ import numpy as np
 from ..core.aval import dtype_of
 from ..core.aval import shape_of as shape
 from ..core.primitive import Primitive, unbox_all
+from . import elementwise as _ew
 from . import reductions as _red
 from . import shape as _shape_ops
-from .linalg import _asarray, _check_square, _inexact, _reshape, _sum_to, matmul, mT, solve_triangular
+from .linalg import _asarray, _check_square, _inexact, _reshape, _sum_to, matmul, mT, solve_triangular_p
 from .linear import lift, ndim
 
 
@@ -248,6 +249,12 @@ def _lu_impl(a):
     return lu, piv
 
 
+def _tri(a, b, trans, lower, unit):
+    """``op(A)^{-1} b`` for triangular ``A`` and ``b`` of shape ``(..., n, k)``: the primitive itself,
+    whose rules are plain transposes, so complex (holomorphic) LU factors are solved too."""
+    return solve_triangular_p(a, b, trans=trans, lower=lower, unit=unit)
+
+
 def _lu_parts(lu):
     n = shape(lu)[-1]
     dt = _inexact(lu)
@@ -271,8 +278,8 @@ def _lu_jvp(t, ans, a):
     low, up = _lu_parts(lu)
     n = shape(lu)[-1]
     perm = _permutation(np.asarray(unbox_all(piv)))
-    y = solve_triangular(low, _rows_of(t, perm), lower=True, unit_diagonal=True)
-    x = mT(solve_triangular(up, mT(y), trans=1, lower=False))
+    y = _tri(low, _rows_of(t, perm), trans=False, lower=True, unit=True)
+    x = mT(_tri(up, mT(y), trans=True, lower=False, unit=False))
     dt = _inexact(x)
     strict, upper = np.tri(n, n, -1, dtype=dt), np.triu(np.ones((n, n), dtype=dt))
     return matmul(low, x * strict) + matmul(x * upper, up), None
@@ -287,8 +294,8 @@ def _lu_vjp(g, ans, a):
     dt = _inexact(glu)
     strict, upper = np.tri(n, n, -1, dtype=dt), np.triu(np.ones((n, n), dtype=dt))
     gx = matmul(mT(low), glu * strict) * strict + matmul(glu * upper, mT(up)) * upper
-    z = solve_triangular(low, gx, trans=1, lower=True, unit_diagonal=True)
-    gperm = mT(solve_triangular(up, mT(z), lower=False))  # L^{-T} gX U^{-T}
+    z = _tri(low, gx, trans=True, lower=True, unit=True)
+    gperm = mT(_tri(up, mT(z), trans=False, lower=False, unit=False))  # L^{-T} gX U^{-T}
     perm = _permutation(np.asarray(unbox_all(piv)))
     return _rows_of(gperm, np.argsort(perm, axis=-1))
 
@@ -315,8 +322,8 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
 
 
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
-    """``A^{-1} b`` (``trans`` 1 or 2: ``A^{-T} b``) from :func:`lu_factor`'s output: a permutation
-    and two triangular solves, differentiable in ``lu`` and ``b``."""
+    """``A^{-1} b`` (``trans`` 1: ``A^{-T} b``, 2: ``A^{-H} b``) from :func:`lu_factor`'s output: a
+    permutation and two triangular solves, differentiable in ``lu`` and ``b``."""
     lu, piv = lu_and_piv
     lu, b = _asarray(lu), _asarray(b)
     perm = _permutation(np.asarray(unbox_all(piv)))
@@ -324,12 +331,18 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     if vector:
         b = _reshape(b, shape(b) + (1,))
     if trans in (0, "N"):
-        y = solve_triangular(lu, _rows_of(b, perm), lower=True, unit_diagonal=True)
-        x = solve_triangular(lu, y, lower=False)
+        y = _tri(lu, _rows_of(b, perm), trans=False, lower=True, unit=True)
+        x = _tri(lu, y, trans=False, lower=False, unit=False)
     elif trans in (1, 2, "T", "C"):
-        z = solve_triangular(lu, b, trans=1, lower=False)
-        w = solve_triangular(lu, z, trans=1, lower=True, unit_diagonal=True)
+        # A^H x = b is A^T conj(x) = conj(b); for a real A, trans 2 is trans 1
+        conj = trans in (2, "C") and (dtype_of(lu).kind == "c" or dtype_of(b).kind == "c")
+        if conj:
+            b = _ew.conj(b)
+        z = _tri(lu, b, trans=True, lower=False, unit=False)
+        w = _tri(lu, z, trans=True, lower=True, unit=True)
         x = _rows_of(w, np.argsort(perm, axis=-1))
+        if conj:
+            x = _ew.conj(x)
     else:
         raise ValueError(f"lu_solve: trans must be 0, 1 or 2, got {trans!r}")
     return _reshape(x, shape(x)[:-1]) if vector else x
