@@ -7,14 +7,15 @@ Derivatives (DLMF 5.12, 8.8.13, 8.17.19), written with chainrule's own ops (any 
     d/dx betainc(a, b, x) = x^(a-1) (1 - x)^(b-1) / B(a, b)
     d/dx gammainc(a, x)   = x^(a-1) e^(-x) / Gamma(a) = -d/dx gammaincc(a, x)
     d/dx rgamma(x)        = -rgamma(x) psi(x)
+    d/dt stdtr(df, t)     = the Student t density
     d/dx kl_div(x, y) = log(x / y),  d/dy = 1 - x / y          (kl_div = x log(x/y) - x + y)
     d/dx rel_entr(x, y) = log(x / y) + 1,  d/dy = -x / y       (rel_entr = x log(x/y))
 
 The regularized incomplete functions have no closed-form derivative in their shape parameters
-(``a``, ``b`` of ``betainc``; ``a`` of ``gammainc``/``gammaincc``): differentiating with respect
-to one raises ``NoRuleError`` naming it. ``gammasgn`` is piecewise constant (no derivative).
-The densities are evaluated in log space (``xlogy``/``xlog1py``), so ``a = 1`` at ``x = 0``
-gives ``0 log 0 = 0`` rather than ``nan``.
+(``a``, ``b`` of ``betainc``; ``a`` of ``gammainc``/``gammaincc``; ``stdtr``'s ``df``):
+differentiating with respect to one raises ``NoRuleError`` naming it. ``gammasgn`` is
+piecewise constant (no derivative). The densities are evaluated in log space
+(``xlogy``/``xlog1py``), so ``a = 1`` at ``x = 0`` gives ``0 log 0 = 0`` rather than ``nan``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ..core.aval import dtype_of
 from ..core.primitive import Box, strip_derivatives
 from ._util import constant_op, no_derivative
 from ._util import elementwise as _elementwise
-from .elementwise import elementwise, exp, log, where
+from .elementwise import elementwise, exp, log, log1p, where
 from .special import digamma, gammaln, xlog1py, xlogy
 
 _LOG_PI = math.log(math.pi)
@@ -70,6 +71,17 @@ gammaincc = elementwise("gammaincc", _sc.gammaincc, no_derivative("gammaincc", "
                         doc="regularized upper incomplete gamma Q(a, x) = 1 - P(a, x)")
 rgamma = elementwise("rgamma", _sc.rgamma, lambda ans, x: -ans * digamma(x), saves=("ans", 0),
                      doc="1 / Gamma(x)")
+
+
+def _student_t_density(ans, df, t):
+    return exp(gammaln(0.5 * (df + 1.0)) - gammaln(0.5 * df) - 0.5 * log(df * math.pi)
+               - 0.5 * (df + 1.0) * log1p(t * t / df))
+
+
+# The t CDF as a primitive, not as a composite of betainc: betainc's density in x = df/(df+t^2)
+# is infinite at t = 0 where dx/dt is 0, and 0 * inf would make the composite's derivative nan.
+stdtr = elementwise("stdtr", _sc.stdtr, no_derivative("stdtr", "the degrees of freedom df (argument 0)"),
+                    _student_t_density, saves=(0, 1), doc="Student t CDF with df degrees of freedom")
 gammasgn = constant_op("gammasgn", _sc.gammasgn, doc="the sign of Gamma(x)")
 # kl_div(0, y) = y: d/dy = 1 there (x / y would be 0 / 0 at y = 0); the where keeps it exact.
 kl_div = elementwise("kl_div", _sc.kl_div, lambda ans, x, y: log(x / y),
@@ -101,5 +113,5 @@ def multigammaln(a, d):
 
 
 GAMMA_BETA = ["beta", "betaln", "betainc", "gammainc", "gammaincc", "rgamma", "gammasgn",
-              "multigammaln", "kl_div", "rel_entr"]
+              "multigammaln", "kl_div", "rel_entr", "stdtr"]
 __all__: list[str] = []

@@ -1,3 +1,3 @@
 """``chainrule.scipy``: SciPy names, differentiable."""
 
-from . import linalg, special  # noqa: F401
+from . import linalg, special, stats  # noqa: F401

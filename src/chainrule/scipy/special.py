@@ -20,6 +20,7 @@ from ..rules.gammabeta import (  # noqa: F401
     multigammaln,
     rel_entr,
     rgamma,
+    stdtr,
 )
 from ..rules.special import SCIPY_SPECIAL as _NAMES
 from ..rules.special import (  # noqa: F401

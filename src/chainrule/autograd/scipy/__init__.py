@@ -1,3 +1,3 @@
 """``autograd.scipy``."""
 
-from . import special  # noqa: F401
+from . import special, stats  # noqa: F401

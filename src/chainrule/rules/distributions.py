@@ -1,0 +1,536 @@
+"""``scipy.stats`` distributions as composites of chainrule's differentiable ops.
+
+Each distribution is the standardised one moved and scaled: for ``z = (x - loc) / scale``
+
+    logpdf(x) = logpdf_0(z) - log(scale),  cdf(x) = cdf_0(z),  entropy = entropy_0 + log(scale)
+
+so ``x``, ``loc``, ``scale`` and every continuous shape parameter are differentiable to any
+order, and the arguments broadcast as SciPy's do. SciPy's conventions are kept: outside the
+support a density is 0 (log-density ``-inf``) and a CDF 0 or 1; an invalid parameter
+(``scale <= 0``, ``p > 1``, a non-integer ``n``, ...) gives ``nan``; results are float64 (SciPy
+computes in float64 whatever the input's dtype). Outside the support and at invalid parameters
+the derivative is 0: values there are computed at a safe point and then replaced (a double
+``where``), so no ``0 * inf`` reaches the derivative.
+
+Discrete distributions take ``k`` as data: their pmf is zero between the integers, so ``k``
+carries no derivative (like ``floor``), while ``mu``, ``p`` are differentiable. The CDFs of
+``t`` in ``df``, ``gamma`` in ``a``, ``beta`` in ``a``/``b``, ``chi2`` in ``df`` and
+``poisson``/``binom``'s in the count have no closed-form derivative: asking for one raises
+``NoRuleError`` naming it (``stdtr``, ``gammainc``, ``betainc``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..core.aval import dtype_of, shape_of
+from ..core.primitive import Box, strip_derivatives, unbox_all
+from . import linalg as _la
+from .elementwise import absolute, arctan, exp, expm1, log, log1p, where
+from .gammabeta import betainc, betaln, gammainc, gammaincc, stdtr
+from .linear import astype, reshape
+from .reductions import sum as _sum
+from .shape import concatenate, expand_dims, squeeze, swapaxes
+from .special import digamma, entr, expit, gammaln, log_expit, log_ndtr, ndtr, ndtri, xlog1py, xlogy
+
+_LOG_2PI = math.log(2.0 * math.pi)
+_LOG_PI = math.log(math.pi)
+_LOG2 = math.log(2.0)
+_NAN, _INF = float("nan"), float("inf")
+
+
+def as_float(x):
+    """``x`` in SciPy's stats dtype: float64 (or wider), whatever came in; traced values cast
+    with the differentiable ``astype``."""
+    dt = np.dtype(np.promote_types(dtype_of(x), np.float64))
+    if isinstance(x, Box):
+        return x if dtype_of(x) == dt else astype(x, dt)
+    return np.asarray(x, dtype=dt)
+
+
+def _constant(x):
+    """A value every transform treats as a constant (the count ``k`` of a pmf)."""
+    x = strip_derivatives(x)
+    return x if isinstance(x, Box) else np.asarray(x)
+
+
+def _scalar_out(v):
+    """SciPy returns a NumPy scalar, not a 0-d array, for scalar arguments."""
+    return v[()] if isinstance(v, np.ndarray) and v.ndim == 0 else v
+
+
+def _bind(dist: str, names: tuple, defaults: dict, args, kwds) -> list:
+    """SciPy's calling convention: shape parameters then ``loc``/``scale``, by position or name."""
+    if len(args) > len(names):
+        raise TypeError(f"{dist}: takes at most {len(names)} parameters {names}, got {len(args)}")
+    vals = dict(zip(names, args))
+    for k, v in kwds.items():
+        if k not in names:
+            raise TypeError(f"{dist}: unexpected parameter {k!r} (its parameters are {names})")
+        if k in vals:
+            raise TypeError(f"{dist}: parameter {k!r} given twice")
+        vals[k] = v
+    missing = [n for n in names if n not in vals and n not in defaults]
+    if missing:
+        raise TypeError(f"{dist}: missing parameter(s) {missing}")
+    return [as_float(vals.get(n, defaults.get(n))) for n in names]
+
+
+class Continuous:
+    """A location-scale family from its standard functions of ``z`` and the shape parameters.
+
+    ``logpdf0``, ``cdf0``, ... are called only at points inside the support and at valid
+    parameters (``safe`` values elsewhere); ``support(z, *shape)`` and ``valid(*shape)`` say
+    where. A missing ``logcdf0``/``logsf0`` is the log of ``cdf0``/``sf0``; a missing ``sf0``
+    is ``1 - cdf0``.
+    """
+
+    def __init__(self, name, shapes=(), *, logpdf0, cdf0, sf0=None, logcdf0=None, logsf0=None,
+                 entropy0=None, ppf0=None, lower=-_INF, upper=_INF, closed=True,
+                 valid=lambda *shape: True, safe_shape=()):
+        self.name = name
+        self.shapes = tuple(shapes)
+        self._names = self.shapes + ("loc", "scale")
+        self._logpdf0, self._cdf0, self._sf0 = logpdf0, cdf0, sf0
+        self._logcdf0, self._logsf0, self._entropy0, self._ppf0 = logcdf0, logsf0, entropy0, ppf0
+        self.lower, self.upper, self.closed = lower, upper, closed
+        self._valid, self._safe_shape = valid, safe_shape
+
+    # -------------------------------------------------------------- the bookkeeping
+    def _params(self, args, kwds):
+        *shape, loc, scale = _bind(self.name, self._names, {"loc": 0.0, "scale": 1.0}, args, kwds)
+        ok = np.asarray(unbox_all((scale > 0) & self._valid(*shape)))
+        if ok.all():
+            return shape, loc, scale, True
+        # compute at safe parameters; the result is nan there anyway
+        scale = where(ok, scale, 1.0)
+        shape = [where(ok, s, d) for s, d in zip(shape, self._safe_shape)]
+        return shape, loc, scale, ok
+
+    def _standard(self, x, args, kwds):
+        shape, loc, scale, ok = self._params(args, kwds)
+        z = (as_float(x) - loc) / scale
+        zc = strip_derivatives(z)
+        if self.closed:
+            inside = (zc >= self.lower) & (zc <= self.upper)
+        else:
+            inside = (zc > self.lower) & (zc < self.upper)
+        return z, shape, scale, ok, inside, zc
+
+    @staticmethod
+    def _finish(value, ok, inside, outside):
+        """``value`` inside the support, ``outside`` beyond it, ``nan`` at invalid parameters."""
+        out = where(inside, value, outside)
+        return _scalar_out(out if ok is True else where(ok, out, _NAN))
+
+    def _inner(self, z, inside):
+        """``z`` where inside the support, a point inside it elsewhere (no 0 * inf)."""
+        if isinstance(inside, np.ndarray) and inside.all():
+            return z
+        mid = 0.5 * (self.lower + self.upper) if math.isfinite(self.lower + self.upper) else \
+            (self.lower + 1.0 if math.isfinite(self.lower) else
+             (self.upper - 1.0 if math.isfinite(self.upper) else 0.0))
+        return where(inside, z, mid)
+
+    # -------------------------------------------------------------- SciPy's methods
+    def logpdf(self, x, *args, **kwds):
+        """log f(x) = logpdf_0((x - loc) / scale) - log(scale); ``-inf`` off the support."""
+        z, shape, scale, ok, inside, _ = self._standard(x, args, kwds)
+        v = self._logpdf0(self._inner(z, inside), *shape) - log(scale)
+        return self._finish(v, ok, inside, -_INF)
+
+    def pdf(self, x, *args, **kwds):
+        """f(x) = exp(logpdf(x))."""
+        return _scalar_out(exp(self.logpdf(x, *args, **kwds)))
+
+    def _tail(self, z, zc, inside, fn, below, above, shape):
+        v = fn(self._inner(z, inside), *shape)
+        return where(inside, v, where(zc < self.lower if self.closed else zc <= self.lower,
+                                      below, above))
+
+    def cdf(self, x, *args, **kwds):
+        """F(x) = cdf_0((x - loc) / scale): 0 below the support, 1 above."""
+        z, shape, _, ok, inside, zc = self._standard(x, args, kwds)
+        return self._finish(self._tail(z, zc, inside, self._cdf0, 0.0, 1.0, shape), ok, True, 0.0)
+
+    def sf(self, x, *args, **kwds):
+        """1 - F(x), computed directly where the family has a direct form (no cancellation)."""
+        z, shape, _, ok, inside, zc = self._standard(x, args, kwds)
+        sf0 = self._sf0 or (lambda z, *s: 1.0 - self._cdf0(z, *s))
+        return self._finish(self._tail(z, zc, inside, sf0, 1.0, 0.0, shape), ok, True, 0.0)
+
+    def logcdf(self, x, *args, **kwds):
+        """log F(x); in log space where the family has a stable form (``log_ndtr``, ...)."""
+        if self._logcdf0 is None:
+            return _scalar_out(log(self.cdf(x, *args, **kwds)))
+        z, shape, _, ok, inside, zc = self._standard(x, args, kwds)
+        return self._finish(self._tail(z, zc, inside, self._logcdf0, -_INF, 0.0, shape), ok, True, 0.0)
+
+    def logsf(self, x, *args, **kwds):
+        """log(1 - F(x))."""
+        if self._logsf0 is None:
+            return _scalar_out(log(self.sf(x, *args, **kwds)))
+        z, shape, _, ok, inside, zc = self._standard(x, args, kwds)
+        return self._finish(self._tail(z, zc, inside, self._logsf0, 0.0, -_INF, shape), ok, True, 0.0)
+
+    def entropy(self, *args, **kwds):
+        """The differential entropy: entropy_0(shape) + log(scale)."""
+        shape, _, scale, ok = self._params(args, kwds)
+        return self._finish(self._entropy0(*shape) + log(scale), ok, True, 0.0)
+
+    def ppf(self, q, *args, **kwds):
+        """The quantile function F^{-1}(q) = loc + scale ppf_0(q); ``nan`` outside [0, 1]."""
+        shape, loc, scale, ok = self._params(args, kwds)
+        q = as_float(q)
+        qc = strip_derivatives(q)
+        inside = (qc >= 0) & (qc <= 1)
+        v = loc + scale * self._ppf0(where(inside, q, 0.5), *shape)
+        return self._finish(v, ok, inside, _NAN)
+
+    def isf(self, q, *args, **kwds):
+        """The inverse survival function: ppf(1 - q)."""
+        return self.ppf(1.0 - as_float(q), *args, **kwds)
+
+
+# ---------------------------------------------------------------- continuous families
+def _t_logpdf0(z, df):
+    return (gammaln(0.5 * (df + 1.0)) - gammaln(0.5 * df) - 0.5 * (log(df) + _LOG_PI)
+            - 0.5 * (df + 1.0) * log1p(z * z / df))
+
+
+def _t_entropy0(df):
+    h = 0.5 * (df + 1.0)
+    return h * (digamma(h) - digamma(0.5 * df)) + 0.5 * log(df) + betaln(0.5 * df, 0.5)
+
+
+def _gamma_logpdf0(z, a):
+    return xlogy(a - 1.0, z) - z - gammaln(a)
+
+
+def _gamma_entropy0(a):
+    return a + gammaln(a) + (1.0 - a) * digamma(a)
+
+
+def _beta_logpdf0(z, a, b):
+    return xlogy(a - 1.0, z) + xlog1py(b - 1.0, -z) - betaln(a, b)
+
+
+def _beta_entropy0(a, b):
+    return (betaln(a, b) - (a - 1.0) * digamma(a) - (b - 1.0) * digamma(b)
+            + (a + b - 2.0) * digamma(a + b))
+
+
+def _chi2_logpdf0(z, df):
+    h = 0.5 * df
+    return xlogy(h - 1.0, z) - 0.5 * z - gammaln(h) - h * _LOG2
+
+
+def _laplace_logcdf0(z):
+    # log(e^z / 2) below 0, log(1 - e^-z / 2) above; each branch at a safe point of the other
+    neg = strip_derivatives(z) < 0
+    return where(neg, where(neg, z, 0.0) - _LOG2, log1p(-0.5 * exp(-where(neg, 0.0, z))))
+
+
+def _laplace_cdf0(z):
+    neg = strip_derivatives(z) < 0
+    return where(neg, 0.5 * exp(where(neg, z, 0.0)), 1.0 - 0.5 * exp(-where(neg, 0.0, z)))
+
+
+def _logistic_logpdf0(z):
+    a = absolute(z)  # symmetric: -|z| - 2 log(1 + e^-|z|) never overflows
+    return -a - 2.0 * log1p(exp(-a))
+
+
+_POSITIVE = (lambda s: s > 0)
+
+norm = Continuous(
+    "norm", logpdf0=lambda z: -0.5 * z * z - 0.5 * _LOG_2PI, cdf0=ndtr, sf0=lambda z: ndtr(-z),
+    logcdf0=log_ndtr, logsf0=lambda z: log_ndtr(-z), entropy0=lambda: 0.5 * (1.0 + _LOG_2PI),
+    ppf0=ndtri)
+t = Continuous(
+    "t", ("df",), logpdf0=_t_logpdf0, cdf0=lambda z, df: stdtr(df, z), sf0=lambda z, df: stdtr(df, -z),
+    entropy0=_t_entropy0, valid=_POSITIVE, safe_shape=(1.0,))
+gamma = Continuous(
+    "gamma", ("a",), logpdf0=_gamma_logpdf0, cdf0=lambda z, a: gammainc(a, z),
+    sf0=lambda z, a: gammaincc(a, z), entropy0=_gamma_entropy0, lower=0.0, valid=_POSITIVE,
+    safe_shape=(1.0,))
+beta = Continuous(
+    "beta", ("a", "b"), logpdf0=_beta_logpdf0, cdf0=lambda z, a, b: betainc(a, b, z),
+    sf0=lambda z, a, b: betainc(b, a, 1.0 - z), entropy0=_beta_entropy0, lower=0.0, upper=1.0,
+    valid=lambda a, b: (a > 0) & (b > 0), safe_shape=(1.0, 1.0))
+chi2 = Continuous(
+    "chi2", ("df",), logpdf0=_chi2_logpdf0, cdf0=lambda z, df: gammainc(0.5 * df, 0.5 * z),
+    sf0=lambda z, df: gammaincc(0.5 * df, 0.5 * z),
+    entropy0=lambda df: _gamma_entropy0(0.5 * df) + _LOG2, lower=0.0, valid=_POSITIVE,
+    safe_shape=(1.0,))
+expon = Continuous(
+    "expon", logpdf0=lambda z: -z, cdf0=lambda z: -expm1(-z), sf0=lambda z: exp(-z),
+    logcdf0=lambda z: log(-expm1(-z)), logsf0=lambda z: -z, entropy0=lambda: 1.0,
+    ppf0=lambda q: -log1p(-q), lower=0.0)
+laplace = Continuous(
+    "laplace", logpdf0=lambda z: -absolute(z) - _LOG2, cdf0=_laplace_cdf0,
+    sf0=lambda z: _laplace_cdf0(-z), logcdf0=_laplace_logcdf0, logsf0=lambda z: _laplace_logcdf0(-z),
+    entropy0=lambda: 1.0 + _LOG2)
+logistic = Continuous(
+    "logistic", logpdf0=_logistic_logpdf0, cdf0=expit, sf0=lambda z: expit(-z), logcdf0=log_expit,
+    logsf0=lambda z: log_expit(-z), entropy0=lambda: 2.0)
+cauchy = Continuous(
+    "cauchy", logpdf0=lambda z: -_LOG_PI - log1p(z * z), cdf0=lambda z: 0.5 + arctan(z) / math.pi,
+    sf0=lambda z: 0.5 - arctan(z) / math.pi, entropy0=lambda: math.log(4.0 * math.pi))
+
+
+# ---------------------------------------------------------------- discrete families
+class Discrete:
+    """A discrete family on the integers ``lower..upper(shape)`` shifted by ``loc``; ``k`` is
+    data (no derivative), the shape parameters are differentiable."""
+
+    def __init__(self, name, shapes, *, logpmf0, cdf0, sf0, valid, safe_shape, upper=None,
+                 entropy0=None):
+        self.name, self.shapes = name, tuple(shapes)
+        self._names = self.shapes + ("loc",)
+        self._logpmf0, self._cdf0, self._sf0 = logpmf0, cdf0, sf0
+        self._valid, self._safe_shape, self._upper, self._entropy0 = valid, safe_shape, upper, entropy0
+
+    def _params(self, args, kwds):
+        *shape, loc = _bind(self.name, self._names, {"loc": 0.0}, args, kwds)
+        loc = _constant(loc)  # an integer shift of the support: no derivative
+        ok = np.asarray(self._valid(*[strip_derivatives(s) for s in shape]))
+        if not ok.all():
+            shape = [where(ok, s, d) for s, d in zip(shape, self._safe_shape)]
+        return shape, loc, ok
+
+    def _count(self, k, args, kwds):
+        shape, loc, ok = self._params(args, kwds)
+        k = _constant(as_float(_constant(k))) - loc
+        hi = np.inf if self._upper is None else self._upper(*[strip_derivatives(s) for s in shape])
+        return k, shape, ok, hi
+
+    @staticmethod
+    def _finish(value, ok):
+        return _scalar_out(value if ok.all() else where(ok, value, _NAN))
+
+    def logpmf(self, k, *args, **kwds):
+        """log P(K = k); ``-inf`` off the support (also between the integers)."""
+        k, shape, ok, hi = self._count(k, args, kwds)
+        on = (k >= 0) & (k <= hi) & (np.floor(k) == k)
+        v = self._logpmf0(np.where(on, k, 0.0), *shape)
+        return self._finish(where(on, v, -_INF), ok)
+
+    def pmf(self, k, *args, **kwds):
+        """P(K = k) = exp(logpmf)."""
+        return _scalar_out(exp(self.logpmf(k, *args, **kwds)))
+
+    def cdf(self, k, *args, **kwds):
+        """P(K <= k): 0 below the support, 1 at and above its top."""
+        k, shape, ok, hi = self._count(k, args, kwds)
+        kf = np.floor(k)
+        on = (kf >= 0) & (kf < hi)
+        v = self._cdf0(np.where(on, kf, 0.0), *shape)
+        return self._finish(where(on, v, np.where(kf < 0, 0.0, 1.0)), ok)
+
+    def sf(self, k, *args, **kwds):
+        """P(K > k), computed directly (no cancellation in 1 - cdf)."""
+        k, shape, ok, hi = self._count(k, args, kwds)
+        kf = np.floor(k)
+        on = (kf >= 0) & (kf < hi)
+        v = self._sf0(np.where(on, kf, 0.0), *shape)
+        return self._finish(where(on, v, np.where(kf < 0, 1.0, 0.0)), ok)
+
+    def logcdf(self, k, *args, **kwds):
+        return _scalar_out(log(self.cdf(k, *args, **kwds)))
+
+    def logsf(self, k, *args, **kwds):
+        return _scalar_out(log(self.sf(k, *args, **kwds)))
+
+    def entropy(self, *args, **kwds):
+        """-sum_k p_k log p_k."""
+        shape, _, ok = self._params(args, kwds)
+        return self._finish(self._entropy0(*shape), ok)
+
+
+def _poisson_entropy0(mu):
+    # -sum_k p_k log p_k over k = 0..K, K far enough into the tail that what is left is below
+    # double precision (Chernoff: mu + 20 sqrt(mu) + 40 leaves < 1e-30 of the mass)
+    top = float(np.max(unbox_all(mu))) if np.size(unbox_all(mu)) else 0.0
+    ks = np.arange(int(top + 20.0 * math.sqrt(top) + 40.0) + 1, dtype=float)
+    ks = np.reshape(ks, ks.shape + (1,) * len(shape_of(mu)))
+    return _sum(entr(exp(_poisson_logpmf0(ks, mu))), axis=0)
+
+
+def _poisson_logpmf0(k, mu):
+    return xlogy(k, mu) - mu - gammaln(k + 1.0)
+
+
+def _binom_logpmf0(k, n, p):
+    return (gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0) + xlogy(k, p)
+            + xlog1py(n - k, -p))
+
+
+def _binom_entropy0(n, p):
+    nc = strip_derivatives(n)
+    top = int(np.max(unbox_all(nc))) if np.size(unbox_all(nc)) else 0
+    ks = np.arange(top + 1, dtype=float)
+    ks = np.reshape(ks, ks.shape + (1,) * len(np.broadcast_shapes(shape_of(n), shape_of(p))))
+    on = ks <= unbox_all(nc)
+    return _sum(where(on, entr(exp(_binom_logpmf0(np.where(on, ks, 0.0), n, p))), 0.0), axis=0)
+
+
+def _integral(v):
+    return (np.floor(v) == v) & np.isfinite(v)
+
+
+poisson = Discrete(
+    "poisson", ("mu",), logpmf0=_poisson_logpmf0, cdf0=lambda k, mu: gammaincc(k + 1.0, mu),
+    sf0=lambda k, mu: gammainc(k + 1.0, mu), valid=lambda mu: mu >= 0, safe_shape=(1.0,),
+    entropy0=_poisson_entropy0)
+bernoulli = Discrete(
+    "bernoulli", ("p",), logpmf0=lambda k, p: xlogy(k, p) + xlog1py(1.0 - k, -p),
+    cdf0=lambda k, p: 1.0 - p + 0.0 * k, sf0=lambda k, p: p + 0.0 * k,
+    valid=lambda p: (p >= 0) & (p <= 1), safe_shape=(0.5,), upper=lambda p: 1.0,
+    entropy0=lambda p: entr(p) + entr(1.0 - p))
+binom = Discrete(
+    "binom", ("n", "p"), logpmf0=_binom_logpmf0,
+    cdf0=lambda k, n, p: betainc(n - k, k + 1.0, 1.0 - p),
+    sf0=lambda k, n, p: betainc(k + 1.0, n - k, p),
+    valid=lambda n, p: (n >= 0) & _integral(n) & (p >= 0) & (p <= 1), safe_shape=(1.0, 0.5),
+    upper=lambda n, p: n, entropy0=_binom_entropy0)
+
+
+# ---------------------------------------------------------------- dirichlet
+class Dirichlet:
+    """SciPy's ``dirichlet``: ``alpha`` has shape ``(K,)``; ``x`` has the ``K`` categories on
+    its FIRST axis (``(K,)`` or ``(K, N)``; ``K - 1`` rows complete the simplex), as SciPy's.
+
+        logpdf(x) = gammaln(sum alpha) - sum gammaln(alpha) + sum (alpha - 1) log x
+    """
+
+    name = "dirichlet"
+
+    @staticmethod
+    def _alpha(alpha):
+        alpha = as_float(alpha)
+        if len(shape_of(alpha)) != 1:
+            raise ValueError("dirichlet: parameter 'alpha' must be a one-dimensional vector")
+        a = strip_derivatives(alpha)
+        if not isinstance(a, Box) and np.any(a <= 0):
+            raise ValueError("dirichlet: all parameters in 'alpha' must be greater than zero")
+        return alpha
+
+    def _x(self, x, alpha):
+        x = as_float(x)
+        k = shape_of(alpha)[0]
+        sx = shape_of(x)
+        if not sx or sx[0] not in (k, k - 1):
+            raise ValueError(f"dirichlet: 'x' must have {k} or {k - 1} entries on its first axis "
+                             f"(alpha has {k}), got shape {sx}")
+        if sx[0] == k - 1:
+            x = concatenate([x, expand_dims(1.0 - _sum(x, axis=0), 0)], axis=0)
+        xc = strip_derivatives(x)
+        if not isinstance(xc, Box):
+            if np.any(xc < 0) or np.any(xc > 1):
+                raise ValueError("dirichlet: each entry of 'x' must lie in [0, 1]")
+            if np.any(np.abs(np.sum(xc, axis=0) - 1.0) > 1e-9):
+                raise ValueError("dirichlet: the entries of 'x' must sum to 1 along its first axis")
+        return x
+
+    def logpdf(self, x, alpha):
+        alpha = self._alpha(alpha)
+        x = self._x(x, alpha)
+        a = reshape(alpha, (shape_of(alpha)[0],) + (1,) * (len(shape_of(x)) - 1))
+        out = (gammaln(_sum(alpha)) - _sum(gammaln(alpha))) + _sum(xlogy(a - 1.0, x), axis=0)
+        return _scalar_out(out)
+
+    def pdf(self, x, alpha):
+        return _scalar_out(exp(self.logpdf(x, alpha)))
+
+    def entropy(self, alpha):
+        """log B(alpha) + (alpha_0 - K) psi(alpha_0) - sum (alpha_j - 1) psi(alpha_j)."""
+        alpha = self._alpha(alpha)
+        a0 = _sum(alpha)
+        k = shape_of(alpha)[0]
+        return _scalar_out(_sum(gammaln(alpha)) - gammaln(a0) + (a0 - k) * digamma(a0)
+                           - _sum((alpha - 1.0) * digamma(alpha)))
+
+
+dirichlet = Dirichlet()
+
+
+# ---------------------------------------------------------------- multivariate normal
+class MultivariateNormal:
+    """SciPy's ``multivariate_normal``: ``x`` is ``(..., d)``, ``mean`` ``(d,)``, ``cov`` a
+    ``(d, d)`` positive definite matrix, a vector (the diagonal) or a scalar (``cov * I``).
+
+        logpdf(x) = -(d log 2 pi + log det C + (x - m)^T C^-1 (x - m)) / 2
+
+    through the Cholesky factor ``C = L L^T`` (``log det C = 2 sum log diag L``). The output is
+    squeezed as SciPy's (one point: a scalar). ``cov`` is used through its symmetric part
+    ``(C + C^T) / 2``, so its gradient is a symmetric matrix.
+    """
+
+    name = "multivariate_normal"
+
+    @staticmethod
+    def _params(mean, cov, allow_singular):
+        if allow_singular:
+            raise NotImplementedError("multivariate_normal: allow_singular=True is not supported; "
+                                      "the covariance must be positive definite")
+        cov = as_float(cov)
+        if mean is None:
+            dim = 1 if len(shape_of(cov)) == 0 else shape_of(cov)[0]
+            mean = np.zeros(dim)
+        mean = as_float(mean)
+        if len(shape_of(mean)) > 1:
+            raise ValueError("multivariate_normal: 'mean' must be a vector")
+        dim = shape_of(mean)[0] if shape_of(mean) else 1
+        mean = reshape(mean, (dim,))
+        eye = np.eye(dim)
+        if len(shape_of(cov)) == 0:
+            cov = cov * eye
+        elif len(shape_of(cov)) == 1:
+            cov = expand_dims(cov, 0) * eye  # the diagonal
+        if shape_of(cov) != (dim, dim):
+            raise ValueError(f"multivariate_normal: 'cov' must be ({dim}, {dim}), got {shape_of(cov)}")
+        return mean, cov, dim
+
+    @staticmethod
+    def _logdet_and_factor(cov):
+        # the symmetric part: a symmetric gradient (as autograd's and JAX's), where the Cholesky
+        # factor alone reads one triangle and would send the whole gradient there
+        chol = _la.cholesky(0.5 * (cov + swapaxes(cov, -1, -2)))
+        diag = _sum(chol * np.eye(shape_of(cov)[0]), axis=-1)
+        return 2.0 * _sum(log(diag)), chol
+
+    def logpdf(self, x, mean=None, cov=1, allow_singular=False):
+        mean, cov, dim = self._params(mean, cov, allow_singular)
+        x = as_float(x)
+        sx = shape_of(x)
+        if len(sx) == 0:
+            x = reshape(x, (1,))
+        elif len(sx) == 1 and dim == 1:
+            x = expand_dims(x, -1)  # n points in one dimension
+        if shape_of(x)[-1] != dim:
+            raise ValueError(f"multivariate_normal: 'x' must end with an axis of {dim}, got {sx}")
+        logdet, chol = self._logdet_and_factor(cov)
+        diff = x - mean
+        lead = shape_of(diff)[:-1]
+        flat = reshape(diff, (-1, dim))
+        w = _la.solve_triangular(chol, swapaxes(flat, 0, 1), lower=True)  # L^-1 (x - m), (d, n)
+        maha = reshape(_sum(w * w, axis=0), lead)
+        out = -0.5 * (dim * _LOG_2PI + logdet + maha)
+        return _scalar_out(squeeze(out) if len(shape_of(out)) else out)
+
+    def pdf(self, x, mean=None, cov=1, allow_singular=False):
+        return _scalar_out(exp(self.logpdf(x, mean, cov, allow_singular)))
+
+    def entropy(self, mean=None, cov=1):
+        """(d (1 + log 2 pi) + log det C) / 2."""
+        _, cov, dim = self._params(mean, cov, False)
+        logdet, _ = self._logdet_and_factor(cov)
+        return _scalar_out(0.5 * (dim * (1.0 + _LOG_2PI) + logdet))
+
+
+multivariate_normal = MultivariateNormal()
+
+__all__: list[str] = []

@@ -1,0 +1,14 @@
+"""``chainrule.scipy.stats.beta``: the beta distribution, as ``scipy.stats.beta``'s methods
+(arguments ``x, a, b, loc=0, scale=1``), differentiable in every continuous argument."""
+
+from ...rules.distributions import beta as _dist
+
+pdf = _dist.pdf
+logpdf = _dist.logpdf
+cdf = _dist.cdf
+logcdf = _dist.logcdf
+sf = _dist.sf
+logsf = _dist.logsf
+entropy = _dist.entropy
+
+__all__ = ["pdf", "logpdf", "cdf", "logcdf", "sf", "logsf", "entropy"]

@@ -1,0 +1,14 @@
+"""``chainrule.scipy.stats.cauchy``: the Cauchy distribution, as ``scipy.stats.cauchy``'s methods
+(arguments ``x, loc=0, scale=1``), differentiable in every continuous argument."""
+
+from ...rules.distributions import cauchy as _dist
+
+pdf = _dist.pdf
+logpdf = _dist.logpdf
+cdf = _dist.cdf
+logcdf = _dist.logcdf
+sf = _dist.sf
+logsf = _dist.logsf
+entropy = _dist.entropy
+
+__all__ = ["pdf", "logpdf", "cdf", "logcdf", "sf", "logsf", "entropy"]

@@ -1,0 +1,320 @@
+"""chainrule.scipy.stats (issue 14 item 3): SciPy's values (also off the support and at invalid
+parameters), every continuous argument in both modes to second order with broadcasting,
+batched passes, JAX's derivatives where JAX has the function and central differences of SciPy
+where it does not, zero (not nan) derivatives off the support, errors, autograd's module paths."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.stats as st
+from helpers import check_batched
+
+import chainrule as cr
+import chainrule.scipy.stats as cs
+from chainrule import check_grads
+from chainrule.core.errors import DisconnectedWarning, NoRuleError
+
+rng = np.random.default_rng(2)
+
+
+def u(lo, hi, shape):
+    return rng.uniform(lo, hi, size=shape)
+
+
+CONTINUOUS_METHODS = ["pdf", "logpdf", "cdf", "logcdf", "sf", "logsf"]
+DISCRETE_METHODS = ["pmf", "logpmf", "cdf", "logcdf", "sf", "logsf"]
+X = np.array([-2.0, -0.5, 0.0, 0.3, 1.0, 2.5])
+CONTINUOUS_SHAPES = {"norm": [()], "t": [(3.0,), (0.7,), (-1.0,)],
+                     "gamma": [(0.5,), (1.0,), (2.5,), (-1.0,)],
+                     "beta": [(0.5, 2.0), (2.0, 3.0), (1.0, 1.0), (-1.0, 2.0)],
+                     "chi2": [(1.0,), (2.0,), (3.0,)], "expon": [()], "laplace": [()],
+                     "logistic": [()], "cauchy": [()]}
+K = np.array([-1.0, 0.0, 1.0, 2.0, 2.5, 3.0, 5.0, 6.0, 20.0])
+DISCRETE_SHAPES = {"poisson": [(0.0,), (3.0,), (-1.0,)],
+                   "bernoulli": [(0.3,), (0.0,), (1.0,), (1.2,)],
+                   "binom": [(5.0, 0.3), (5.5, 0.3), (5.0, 0.0), (5.0, 1.0), (0.0, 0.4)]}
+
+
+def _close(got, want, what, rtol=1e-10):
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-300, equal_nan=True, err_msg=what)
+
+
+@pytest.mark.parametrize("name", list(CONTINUOUS_SHAPES))
+def test_continuous_values_match_scipy_on_and_off_the_support(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for shape in CONTINUOUS_SHAPES[name]:
+            for loc, scale in [(0.0, 1.0), (0.2, 1.7), (0.0, -1.0)]:  # scale < 0: nan
+                for m in CONTINUOUS_METHODS:
+                    _close(getattr(getattr(cs, name), m)(X, *shape, loc, scale),
+                           getattr(getattr(st, name), m)(X, *shape, loc, scale), f"{name}.{m}{shape}")
+                _close(getattr(cs, name).entropy(*shape, loc=loc, scale=scale),
+                       getattr(st, name).entropy(*shape, loc=loc, scale=scale), f"{name}.entropy")
+
+
+@pytest.mark.parametrize("name", list(DISCRETE_SHAPES))
+def test_discrete_values_match_scipy_on_and_off_the_support(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for shape in DISCRETE_SHAPES[name]:
+            ok = np.all(np.isfinite(getattr(st, name).pmf(0, *shape)))
+            for loc in (0.0, 1.0):
+                for m in DISCRETE_METHODS:
+                    if m == "logcdf" and not ok:
+                        continue  # SciPy gives nan for cdf but 0 for logcdf above the support there
+                    _close(getattr(getattr(cs, name), m)(K, *shape, loc),
+                           getattr(getattr(st, name), m)(K, *shape, loc), f"{name}.{m}{shape}")
+            _close(getattr(cs, name).entropy(*shape), getattr(st, name).entropy(*shape),
+                   f"{name}.entropy{shape}", rtol=1e-9)
+
+
+def test_multivariate_values_match_scipy():
+    a = rng.normal(size=(3, 3))
+    cov, mean, x = a @ a.T + 3 * np.eye(3), rng.normal(size=3), rng.normal(size=(2, 4, 3))
+    for m in ("pdf", "logpdf"):
+        _close(getattr(cs.multivariate_normal, m)(x, mean, cov),
+               getattr(st.multivariate_normal, m)(x, mean, cov), m)
+        _close(getattr(cs.multivariate_normal, m)(x[0, 0], mean, cov),
+               getattr(st.multivariate_normal, m)(x[0, 0], mean, cov), m)
+    _close(cs.multivariate_normal.logpdf(x, mean, np.diag(cov)),
+           st.multivariate_normal.logpdf(x, mean, np.diag(cov)), "diagonal cov")
+    _close(cs.multivariate_normal.logpdf(x[0, :, 0], cov=2.0),
+           st.multivariate_normal.logpdf(x[0, :, 0], cov=2.0), "scalar cov")
+    _close(cs.multivariate_normal.entropy(mean, cov), st.multivariate_normal.entropy(mean, cov), "entropy")
+    alpha = np.array([1.5, 2.0, 3.0])
+    xs = rng.dirichlet(alpha, size=4).T
+    for m in ("pdf", "logpdf"):
+        _close(getattr(cs.dirichlet, m)(xs, alpha), getattr(st.dirichlet, m)(xs, alpha), m)
+        _close(getattr(cs.dirichlet, m)(xs[:2], alpha), getattr(st.dirichlet, m)(xs[:2], alpha), m)
+    _close(cs.dirichlet.entropy(alpha), st.dirichlet.entropy(alpha), "dirichlet entropy")
+
+
+def test_broadcasting_scalars_and_dtypes_as_scipy():
+    x, loc, scale = rng.normal(size=(4, 1)), rng.normal(size=(3,)), u(0.5, 2, (2, 1, 1))
+    assert cs.norm.logpdf(x, loc, scale).shape == st.norm.logpdf(x, loc, scale).shape == (2, 4, 3)
+    assert cs.gamma.cdf(np.abs(x), loc**2 + 0.5).shape == (4, 3)
+    assert type(cs.norm.logpdf(1.0)) is type(st.norm.logpdf(1.0)) is np.float64
+    assert cs.norm.logpdf(np.float32(1.0)).dtype == st.norm.logpdf(np.float32(1.0)).dtype
+    g = cr.grad(lambda x: np.sum(cs.norm.logpdf(x)))(np.array([1.0, 2.0], np.float32))
+    assert g.dtype == np.float32  # the derivative has its input's dtype; the value is SciPy's float64
+    # SciPy's parameter conventions: by position or by name
+    assert cs.gamma.logpdf(1.0, 2.0, 0.5, 2.0) == cs.gamma.logpdf(1.0, a=2.0, loc=0.5, scale=2.0)
+    with pytest.raises(TypeError, match="unexpected parameter 'mu'"):
+        cs.norm.logpdf(1.0, mu=1.0)
+    with pytest.raises(TypeError, match="missing parameter"):
+        cs.gamma.logpdf(1.0)
+
+
+# (distribution, method, arguments, the positions that are differentiated)
+x6, pos6, unit6 = rng.normal(size=(6,)), u(0.2, 3, (6,)), u(0.1, 0.9, (6,))
+loc31, scale21 = rng.normal(size=(3, 1)), u(0.5, 2, (2, 1, 1))
+GRAD_CASES = [
+    *[("norm", m, (x6, loc31, scale21), (0, 1, 2)) for m in CONTINUOUS_METHODS],
+    ("norm", "ppf", (unit6, loc31, scale21), (0, 1, 2)),
+    ("norm", "isf", (unit6, 0.3, 2.0), (0,)),
+    ("norm", "entropy", (0.0, u(0.5, 2, (3,))), (1,)),
+    ("t", "logpdf", (x6, u(0.5, 5, (3, 1)), 0.2, 1.3), (0, 1, 2, 3)),
+    ("t", "pdf", (x6, 3.0, loc31, 1.3), (0, 2, 3)),
+    ("t", "cdf", (x6, 3.0, loc31, 1.3), (0, 2, 3)),
+    ("t", "logsf", (x6, 2.5), (0,)),
+    ("t", "entropy", (u(0.5, 5, (3,)), 0.0, 2.0), (0, 2)),
+    ("gamma", "logpdf", (pos6, u(0.5, 3, (3, 1)), 0.0, 1.5), (0, 1, 3)),
+    ("gamma", "pdf", (pos6, 2.5, -0.1, 1.5), (0, 2, 3)),
+    ("gamma", "cdf", (pos6, 2.5, 0.0, u(0.5, 2, (3, 1))), (0, 3)),
+    ("gamma", "logsf", (pos6, 1.5), (0,)),
+    ("gamma", "entropy", (u(0.5, 3, (4,)),), (0,)),
+    ("beta", "logpdf", (unit6, u(0.5, 3, (3, 1)), u(0.5, 3, (3, 1))), (0, 1, 2)),
+    ("beta", "pdf", (unit6, 2.0, 3.0, -0.05, 1.1), (0, 3, 4)),
+    ("beta", "cdf", (unit6, 2.0, 3.0), (0,)),
+    ("beta", "sf", (unit6, 0.7, 3.0), (0,)),
+    ("beta", "entropy", (u(0.5, 3, (3,)), u(0.5, 3, (3,))), (0, 1)),
+    ("chi2", "logpdf", (pos6, u(1, 5, (3, 1))), (0, 1)),
+    ("chi2", "cdf", (pos6, 3.0, 0.0, 1.5), (0, 3)),
+    ("chi2", "entropy", (u(1, 5, (3,)),), (0,)),
+    *[(name, m, (x6 if name != "expon" else pos6, loc31 if name != "expon" else -0.1, scale21), (0, 1, 2))
+      for name in ("expon", "laplace", "logistic", "cauchy") for m in CONTINUOUS_METHODS],
+    *[(name, "entropy", (0.0, u(0.5, 2, (3,))), (1,)) for name in ("expon", "laplace", "logistic", "cauchy")],
+    ("expon", "ppf", (unit6, 0.0, 2.0), (0, 2)),
+    ("poisson", "logpmf", (np.array([0.0, 1, 2, 5]), u(0.5, 4, (3, 1))), (1,)),
+    ("poisson", "cdf", (np.array([0.0, 1, 2.5, 5]), u(0.5, 4, (3, 1))), (1,)),
+    ("poisson", "logsf", (np.array([0.0, 1, 2.5, 5]), u(0.5, 4, (3, 1))), (1,)),
+    ("poisson", "entropy", (u(0.5, 4, (3,)),), (0,)),
+    ("bernoulli", "logpmf", (np.array([0.0, 1.0]), u(0.1, 0.9, (3, 1))), (1,)),
+    ("bernoulli", "cdf", (np.array([-1.0, 0.0, 1.0]), u(0.1, 0.9, (3, 1))), (1,)),
+    ("bernoulli", "entropy", (u(0.1, 0.9, (3,)),), (0,)),
+    ("binom", "logpmf", (np.array([0.0, 2.0, 5.0]), 5.0, u(0.1, 0.9, (3, 1))), (2,)),
+    ("binom", "cdf", (np.array([0.0, 2.0, 4.0]), np.array([[5.0], [7.0]]), u(0.1, 0.9, (2, 1))), (2,)),
+    ("binom", "sf", (np.array([0.0, 2.0, 4.0]), 6.0, u(0.1, 0.9, (3,))), (2,)),
+    ("binom", "entropy", (np.array([3.0, 5.0]), u(0.1, 0.9, (2,))), (1,)),
+]
+
+
+def _as_fn(dist, method, args, diff):
+    fn = getattr(getattr(cs, dist), method)
+
+    def f(*vals):
+        full = list(args)
+        for i, v in zip(diff, vals):
+            full[i] = v
+        return fn(*full)
+    return f, [np.asarray(args[i], float) for i in diff]
+
+
+@pytest.mark.parametrize("dist,method,args,diff", GRAD_CASES,
+                         ids=[f"{c[0]}.{c[1]}-{i}" for i, c in enumerate(GRAD_CASES)])
+def test_grads_both_modes_second_order_and_batched(dist, method, args, diff):
+    f, vals = _as_fn(dist, method, args, diff)
+    check_grads(f, modes=("fwd", "rev"), order=2)(*vals)
+    check_batched(f, *vals, rows=3)
+
+
+def _d1(f, x):
+    return cr.grad(lambda x: np.sum(f(x)))(x)
+
+
+@pytest.mark.parametrize("dist,method,args,diff", GRAD_CASES,
+                         ids=[f"{c[0]}.{c[1]}-{i}" for i, c in enumerate(GRAD_CASES)])
+def test_against_jax_or_central_differences_of_scipy(dist, method, args, diff):
+    """Each differentiated argument: JAX's derivative where JAX has the method (first and second
+    order), else central differences of SciPy's own function."""
+    jax = None
+    try:
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+        import jax.scipy.stats as jst
+        jfn = getattr(getattr(jst, dist), method, None)
+    except ImportError:
+        jfn = None
+    sfn = getattr(getattr(st, dist), method)
+    ours = getattr(getattr(cs, dist), method)
+    for k in diff:
+        def part(fn, z, k=k, wrap=np.asarray):
+            full = [wrap(a) for a in args]
+            full[k] = z
+            return fn(*full)
+        z = np.asarray(args[k], float)
+        got = _d1(lambda z: part(ours, z), z)
+        if jfn is not None:
+            def jf(z):
+                return jnp.sum(part(jfn, z, wrap=jnp.asarray))
+            # (second order: check_grads above, central differences of this first derivative)
+            np.testing.assert_allclose(got, jax.grad(jf)(z), rtol=1e-7, atol=1e-10,
+                                       err_msg=f"{dist}.{method} d/d argument {k}")
+        else:
+            h = 1e-6
+            fd = np.zeros_like(z)
+            for i in np.ndindex(z.shape):
+                e = np.zeros_like(z)
+                e[i] = h
+                fd[i] = (np.sum(part(sfn, z + e)) - np.sum(part(sfn, z - e))) / (2 * h)
+            np.testing.assert_allclose(got, fd, rtol=1e-5, atol=1e-7,
+                                       err_msg=f"{dist}.{method} d/d argument {k} (central differences)")
+
+
+def test_dirichlet_and_multivariate_normal_grads():
+    alpha = np.array([1.5, 2.0, 3.0])
+    xs = rng.dirichlet(alpha, size=4).T[:2]  # K - 1 rows: the last is 1 - their sum
+    check_grads(lambda x, a: cs.dirichlet.logpdf(x, a), modes=("fwd", "rev"), order=2)(xs, alpha)
+    check_grads(lambda a: cs.dirichlet.entropy(a), modes=("fwd", "rev"), order=2)(alpha)
+    check_batched(lambda x, a: cs.dirichlet.logpdf(x, a), xs, alpha, rows=3)
+    a = rng.normal(size=(3, 3))
+    x, mean = rng.normal(size=(4, 3)), rng.normal(size=3)
+    spd = lambda a: a @ a.T + 3 * np.eye(3)  # noqa: E731
+    check_grads(lambda x, m, a: cs.multivariate_normal.logpdf(x, m, spd(a)),
+                modes=("fwd", "rev"), order=2)(x, mean, a)
+    check_grads(lambda x, m, a: cs.multivariate_normal.pdf(x[0], m, spd(a)),
+                modes=("fwd", "rev"), order=2)(x, mean, a)
+    check_grads(lambda a: cs.multivariate_normal.entropy(mean, spd(a)), modes=("fwd", "rev"), order=2)(a)
+    check_batched(lambda x, m, a: cs.multivariate_normal.logpdf(x, m, spd(a)), x, mean, a, rows=3)
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    import jax.scipy.stats as jst
+    cov = spd(a)
+
+    def both(fn_ours, fn_jax, z):
+        np.testing.assert_allclose(_d1(fn_ours, z), jax.grad(lambda v: jnp.sum(fn_jax(v)))(z), rtol=1e-8)
+    mvn, jmvn = cs.multivariate_normal, jst.multivariate_normal
+    both(lambda v: mvn.logpdf(v, mean, cov), lambda v: jmvn.logpdf(v, mean, cov), x)
+    both(lambda v: mvn.logpdf(x, v, cov), lambda v: jmvn.logpdf(x, v, cov), mean)
+    both(lambda v: mvn.logpdf(x, mean, v), lambda v: jmvn.logpdf(x, mean, v), cov)  # symmetric
+    xd = rng.dirichlet(alpha, size=4).T
+    np.testing.assert_allclose(_d1(lambda v: cs.dirichlet.logpdf(xd, v), alpha),
+                               jax.grad(lambda v: jnp.sum(jst.dirichlet.logpdf(xd, v)))(alpha), rtol=1e-8)
+
+
+def test_off_the_support_and_invalid_parameters_have_zero_derivative():
+    """The value there is a constant (-inf, 0, 1 or nan), so the derivative is 0, never nan."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        x = np.array([-1.0, 2.0])
+        for fn in (lambda x: cs.expon.logpdf(x), lambda x: cs.gamma.logpdf(x, 2.0),
+                   lambda x: cs.beta.logpdf(x, 2.0, 3.0), lambda x: cs.chi2.cdf(x, 3.0, scale=0.5),
+                   lambda x: cs.beta.cdf(x, 0.5, 0.5)):
+            g = cr.grad(lambda x, fn=fn: np.sum(np.where(np.isfinite(fn(x)), fn(x), 0.0)))(x)
+            assert np.all(np.isfinite(g))
+        g = cr.grad(lambda x: np.sum(cs.expon.logpdf(x)))(np.array([-1.0, -3.0]))
+        np.testing.assert_array_equal(g, 0.0)
+        def finite(v):
+            return np.where(np.isfinite(v), v, 0.0)
+        g = cr.grad(lambda s: np.sum(finite(cs.norm.logpdf(1.0, 0.0, s))))(np.array([-1.0, 0.0, 2.0]))
+        np.testing.assert_allclose(g, [0.0, 0.0, 1 / 8 - 1 / 2])  # 1/s^3 - 1/s
+        assert cr.grad(lambda p: finite(cs.bernoulli.logpmf(1.0, p)))(1.5) == 0.0
+        assert cr.grad(lambda mu: finite(cs.poisson.cdf(2.0, mu)))(-1.0) == 0.0
+
+
+def test_t_cdf_is_differentiable_at_its_centre():
+    """stdtr is a primitive: through betainc the derivative at t = 0 would be 0 * inf."""
+    for df in (0.5, 1.0, 3.0, 30.0):
+        assert cr.grad(lambda x, df=df: cs.t.cdf(x, df))(0.0) == pytest.approx(st.t.pdf(0.0, df), rel=1e-12)
+    assert cr.jvp(lambda x: cs.t.cdf(x, 3.0), (0.0,), (1.0,))[1] == pytest.approx(st.t.pdf(0.0, 3.0))
+
+
+@pytest.mark.parametrize("mode", ["rev", "fwd"])
+@pytest.mark.parametrize("fn,what", [
+    (lambda v: cs.t.cdf(1.0, v), "stdtr: no derivative with respect to the degrees of freedom df"),
+    (lambda v: cs.gamma.cdf(1.0, v), "gammainc: no derivative with respect to a"),
+    (lambda v: cs.chi2.sf(1.0, v), "gammaincc: no derivative with respect to a"),
+    (lambda v: cs.beta.cdf(0.4, v, 2.0), "betainc: no derivative with respect to a"),
+    (lambda v: cs.beta.cdf(0.4, 2.0, v), "betainc: no derivative with respect to b"),
+])
+def test_cdfs_in_shape_parameters_are_refused_naming_them(fn, what, mode):
+    with pytest.raises(NoRuleError, match=what):
+        if mode == "rev":
+            cr.grad(fn)(2.5)
+        else:
+            cr.jvp(fn, (2.5,), (1.0,))
+
+
+def test_counts_carry_no_derivative():
+    """A pmf is zero between the integers: k is data, as floor's input has derivative 0."""
+    with pytest.warns(DisconnectedWarning):
+        assert cr.grad(lambda k: cs.poisson.logpmf(k, 3.0))(2.0) == 0.0
+    with pytest.warns(DisconnectedWarning):
+        assert cr.grad(lambda k: cs.binom.cdf(k, 5.0, 0.3))(2.0) == 0.0
+
+
+def test_bad_inputs_raise_one_line_errors():
+    alpha = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="sum to 1"):
+        cs.dirichlet.logpdf(np.array([0.2, 0.2, 0.2]), alpha)
+    with pytest.raises(ValueError, match="first axis"):
+        cs.dirichlet.logpdf(np.ones((4, 2)) / 4, alpha)
+    with pytest.raises(ValueError, match="greater than zero"):
+        cs.dirichlet.logpdf(np.array([0.2, 0.3, 0.5]), -alpha)
+    with pytest.raises(NotImplementedError, match="allow_singular"):
+        cs.multivariate_normal.logpdf(np.zeros(2), np.zeros(2), np.eye(2), allow_singular=True)
+    with pytest.raises(ValueError, match="'cov' must be"):
+        cs.multivariate_normal.logpdf(np.zeros(2), np.zeros(2), np.eye(3))
+
+
+def test_autograd_module_paths():
+    import chainrule.autograd.scipy.stats as ast
+    import chainrule.autograd.scipy.stats.multivariate_normal as mvn
+    from chainrule.autograd.scipy.stats import norm
+
+    assert norm.logpdf is cs.norm.logpdf and mvn.logpdf is cs.multivariate_normal.logpdf
+    for name in cs.__all__:
+        assert getattr(ast, name).__all__ == getattr(cs, name).__all__
