@@ -167,9 +167,10 @@ def test_999_term_sum_through_the_command(capsys):
 def test_too_deep_is_a_one_line_error(capsys, monkeypatch):
     from chainrule.cli import explain
 
-    monkeypatch.setattr(explain, "RECURSION_LIMIT", 400)
-    monkeypatch.setattr(sys, "getrecursionlimit", lambda: 400)  # as if the default were lower
+    monkeypatch.setattr(explain, "RECURSION_LIMIT", 0)  # Python's own limit (1000 frames) applies
+    limit = sys.getrecursionlimit()
     code, out, err = run(capsys, DEEP["999-term sum"], "--x", "1", "--no-files")
+    assert sys.getrecursionlimit() == limit
     assert code == 2 and out == "" and "Traceback" not in err
     assert err.startswith("chainrule explain: error: ") and "nested too deeply" in err
     assert len(err.strip().splitlines()) == 1

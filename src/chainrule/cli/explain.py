@@ -143,14 +143,20 @@ def _with_deep_stack(fn):
             outcome["error"] = e
 
     old_limit = sys.getrecursionlimit()
-    old_size = threading.stack_size(STACK_BYTES)
     try:
-        sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
-        worker = threading.Thread(target=target, name="chainrule-explain", daemon=True)
-        worker.start()
-    finally:
-        threading.stack_size(old_size)
+        old_size = threading.stack_size(STACK_BYTES)
+    except ValueError:  # a platform that cannot size thread stacks: Python's own limit applies
+        return fn()
+    worker = threading.Thread(target=target, name="chainrule-explain", daemon=True)
+    sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))  # before the worker's first frame
     try:
+        try:
+            worker.start()
+        except RuntimeError:  # no room for such a stack: run here, under Python's own limit
+            sys.setrecursionlimit(old_limit)
+            return fn()
+        finally:
+            threading.stack_size(old_size)
         worker.join()
     finally:
         sys.setrecursionlimit(old_limit)
