@@ -76,6 +76,23 @@ def test_svd_values_match_numpy_and_dispatch():
     np.testing.assert_allclose(cnp.linalg.svdvals(a), np.linalg.svd(a, compute_uv=False))
 
 
+def test_svd_hermitian_follows_numpys_eigh_path():
+    """hermitian=True: NumPy's values, signs and order (its eigh-based path), differentiable."""
+    x = randn(2, 4, 4)
+    a = x + mT(x)
+    got, want = cr.vjp(lambda a: np.linalg.svd(a, hermitian=True), a)[0], np.linalg.svd(a, hermitian=True)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, atol=1e-12)
+    np.testing.assert_allclose(cr.vjp(lambda a: np.linalg.svd(a, hermitian=True, compute_uv=False), a)[0],
+                               np.linalg.svd(a, hermitian=True, compute_uv=False), atol=1e-12)
+
+    def f(a):
+        u, s, vh = np.linalg.svd(a, hermitian=True)
+        return s, (u * s[..., None, :]) @ vh, u[..., :, :1] * mT(vh[..., :1, :])
+
+    check(f, a)
+
+
 def test_svd_repeated_singular_values_documented_behaviour():
     """At repeated singular values the singular values' gradient is finite (U V^T for their sum)
     and the vectors' derivatives are not (inf/nan, as in JAX)."""

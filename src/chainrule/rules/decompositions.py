@@ -189,6 +189,22 @@ svd_p.defvjp(_svd_vjp)
 svd_p.defjvp(_svd_jvp)
 
 
+def _hermitian_svd(a, compute_uv):
+    """NumPy's ``hermitian=True`` path, step for step, with differentiable operations: ``eigh``, then
+    ``s = |w|`` sorted descending (the order and the signs are read from the values, as NumPy
+    does), ``U`` the eigenvectors in that order and ``Vh = (U sign(w))^T``."""
+    _check_square("svd", a)
+    w, v = _la.eigh(a)
+    values = np.asarray(unbox_all(w))
+    order = np.argsort(np.abs(values), axis=-1)[..., ::-1]
+    s = _shape_ops.take_along_axis(_ew.absolute(w), order, axis=-1)
+    if not compute_uv:
+        return s
+    signs = np.take_along_axis(np.sign(values), order, axis=-1).astype(_inexact(a))
+    u = _shape_ops.take_along_axis(v, np.broadcast_to(order[..., None, :], shape(v)), axis=-1)
+    return SVDResult(u, s, mT(u * signs[..., None, :]))
+
+
 @implements(np.linalg.svd)
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     """NumPy's ``svd``: ``A = U diag(s) Vh``, singular values descending; ``s`` alone when
@@ -210,6 +226,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     """
     a = _asarray(a)
     _check_matrix("svd", a)
+    if hermitian and not _is_complex(a):
+        return _hermitian_svd(a, compute_uv)
     m, n = shape(a)[-2:]
     wide = m < n
     u, s, v = svd_p(_H(a) if wide else a, full=bool(full_matrices))
