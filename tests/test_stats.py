@@ -318,3 +318,21 @@ def test_autograd_module_paths():
     assert norm.logpdf is cs.norm.logpdf and mvn.logpdf is cs.multivariate_normal.logpdf
     for name in cs.__all__:
         assert getattr(ast, name).__all__ == getattr(cs, name).__all__
+
+
+@pytest.mark.parametrize("f", [
+    lambda v: cs.norm.logpdf(1.0, 0.0, v), lambda v: cs.gamma.logpdf(1.0, v), lambda v: cs.t.logcdf(v, 3.0),
+    lambda v: cs.poisson.logpmf(2.0, v), lambda v: cs.binom.cdf(2.0, 5.0, v / 3),
+    lambda v: cs.bernoulli.logpmf(1.0, v / 3), lambda v: cs.dirichlet.logpdf(np.array([0.2, 0.3, 0.5]), v),
+    lambda v: cs.multivariate_normal.logpdf(v, np.zeros(3), np.eye(3)),
+], ids=["norm", "gamma", "t", "poisson", "binom", "bernoulli", "dirichlet", "mvn"])
+def test_under_jit_and_vmap_nothing_reads_a_traced_parameter(f):
+    """Validity masks stay traced values: jit stages them (no fallback), vmap maps them."""
+    v = np.array([0.5, 1.0, 2.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a jit fallback warns
+        np.testing.assert_allclose(cr.jit(f)(v), f(v))
+        g = cr.grad(lambda v: np.sum(f(v)))
+        np.testing.assert_allclose(cr.jit(g)(v), g(v))
+    vs = np.stack([v, v + 1.0])
+    np.testing.assert_allclose(cr.vmap(f)(vs), np.stack([f(vs[0]), f(vs[1])]))

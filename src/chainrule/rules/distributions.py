@@ -61,6 +61,16 @@ def _scalar_out(v):
     return v[()] if isinstance(v, np.ndarray) and v.ndim == 0 else v
 
 
+def _all_true(ok):
+    """``True`` when the validity mask is a constant with no False in it (the common case: no
+    ``where`` is recorded); otherwise the mask itself, which may be a staged or batched value
+    (under ``jit``/``vmap`` nothing here reads it)."""
+    if isinstance(ok, Box):
+        return ok
+    ok = np.asarray(ok)
+    return True if ok.all() else ok
+
+
 def _bind(dist: str, names: tuple, defaults: dict, args, kwds) -> list:
     """SciPy's calling convention: shape parameters then ``loc``/``scale``, by position or name."""
     if len(args) > len(names):
@@ -101,8 +111,8 @@ class Continuous:
     # -------------------------------------------------------------- the bookkeeping
     def _params(self, args, kwds):
         *shape, loc, scale = _bind(self.name, self._names, {"loc": 0.0, "scale": 1.0}, args, kwds)
-        ok = np.asarray(unbox_all((scale > 0) & self._valid(*shape)))
-        if ok.all():
+        ok = _all_true((scale > 0) & self._valid(*shape))
+        if ok is True:
             return shape, loc, scale, True
         # compute at safe parameters; the result is nan there anyway
         scale = where(ok, scale, 1.0)
@@ -296,8 +306,8 @@ class Discrete:
     def _params(self, args, kwds):
         *shape, loc = _bind(self.name, self._names, {"loc": 0.0}, args, kwds)
         loc = _constant(loc)  # an integer shift of the support: no derivative
-        ok = np.asarray(self._valid(*[strip_derivatives(s) for s in shape]))
-        if not ok.all():
+        ok = _all_true(self._valid(*[strip_derivatives(s) for s in shape]))
+        if ok is not True:
             shape = [where(ok, s, d) for s, d in zip(shape, self._safe_shape)]
         return shape, loc, ok
 
@@ -309,7 +319,7 @@ class Discrete:
 
     @staticmethod
     def _finish(value, ok):
-        return _scalar_out(value if ok.all() else where(ok, value, _NAN))
+        return _scalar_out(value if ok is True else where(ok, value, _NAN))
 
     def logpmf(self, k, *args, **kwds):
         """log P(K = k); ``-inf`` off the support (also between the integers)."""
