@@ -21,7 +21,7 @@ from chainrule import (
     vmap,
 )
 from chainrule.checkpoint import CheckpointClosureError, checkpoint, checkpoint_p, remat
-from chainrule.core.transforms import linearize_reverse
+from chainrule.core.linearize import linearize_reverse
 
 RNG = np.random.default_rng(0)
 WS = [RNG.normal(size=(5, 5)) / 2 for _ in range(6)]

@@ -2,7 +2,7 @@
 
 * A reverse-mode derivative of an integer or boolean result is not 0: the result is piecewise
   constant, and a zero gradient silently hides the mistake (JAX raises in grad, jacrev and
-  hessian). ``grad``/``value_and_grad`` raise (core/transforms.py); the curvature transforms
+  hessian). ``grad``/``value_and_grad`` raise (chainrule/transforms.py); the curvature transforms
   built on a reverse pass must raise the same way.
 * ``np.average`` with weights summing to zero raises NumPy's ZeroDivisionError, traced or not,
   instead of an inf/nan mean and gradient.

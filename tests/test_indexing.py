@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 import chainrule.numpy as cnp
-from chainrule.core.transforms import linearize_reverse, push_forward
+from chainrule.core.linearize import linearize_reverse, push_forward
 
 SETTINGS = settings(max_examples=400, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

@@ -117,8 +117,8 @@ def test_escape_through_asarray_names_it():
 
 
 def test_unsupported_numpy_function_names_it():
-    with pytest.raises(NoRuleError, match="numpy.fft.fft|numpy.*fft"):
-        cr.grad(lambda x: np.sum(np.fft.fft(x).real))(np.ones(4))
+    with pytest.raises(NoRuleError, match="numpy.polyfit"):
+        cr.grad(lambda x: np.sum(np.polyfit(x, x ** 2, 1)))(np.arange(4.0))
     with pytest.raises(NoRuleError, match="numpy.add.reduce"):
         cr.grad(lambda x: np.add.reduce(x))(np.ones(4))
 

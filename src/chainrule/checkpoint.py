@@ -11,10 +11,10 @@ The call is one record of :data:`checkpoint_p`, a primitive whose
 
 * implementation runs ``f`` on plain values (nothing is recorded inside it);
 * VJP rule runs ``chainrule``'s own reverse mode on ``f`` at the saved inputs
-  (:func:`~chainrule.core.transforms.linearize_reverse`, then one pull of the batched
+  (:func:`~chainrule.core.linearize.linearize_reverse`, then one pull of the batched
   cotangents): written with the transforms themselves, so when the inputs are traced by
   an outer transform the recomputation is traced too (``grad`` of ``grad``, ``hessian``);
-* JVP rule pushes the tangent through ``f`` (:func:`~chainrule.core.transforms.push_forward`,
+* JVP rule pushes the tangent through ``f`` (:func:`~chainrule.core.linearize.push_forward`,
   batched tangents pass through);
 * batching rule (``vmap``) is the primitive again around ``vmap(f)``.
 
@@ -32,9 +32,9 @@ import numpy as np
 from .batching import register_batching_rule, vmap
 from .core.aval import dtype_of, shape_of
 from .core.errors import ChainruleError
+from .core.linearize import linearize_reverse, push_forward
 from .core.primitive import Box, Primitive
 from .core.pytree import tree_flatten, tree_unflatten
-from .core.transforms import linearize_reverse, push_forward
 
 __all__ = ["checkpoint", "remat", "checkpoint_p"]
 

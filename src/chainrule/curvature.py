@@ -35,18 +35,11 @@ from collections.abc import Callable
 import numpy as np
 
 from .core.aval import derivative_dtype, dtype_of, shape_of
+from .core.linearize import ReverseLinearization, check_differentiable, linearize_reverse, push_forward
 from .core.primitive import Box, unbox_all
 from .core.pytree import tree_flatten, tree_unflatten
-from .core.transforms import (
-    ReverseLinearization,
-    _argnums_tuple,
-    _partial_args,
-    check_differentiable,
-    grad,
-    linearize_reverse,
-    push_forward,
-)
 from .rules.shape import concatenate, getitem, moveaxis, reshape
+from .transforms import _argnums_tuple, _partial_args, grad
 
 __all__ = ["jacobian", "jacfwd", "jacrev", "hessian", "hvp", "ggnvp", "hessian_diagonal",
            "gauss_newton_diagonal", "linearize", "LinearMap"]

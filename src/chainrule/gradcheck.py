@@ -35,10 +35,11 @@ import numpy as np
 
 from .core.aval import derivative_dtype, shape_of
 from .core.errors import ChainruleError
+from .core.linearize import check_differentiable, linearize_reverse, push_forward
 from .core.primitive import unbox_all
 from .core.pytree import tree_flatten, tree_unflatten
 from .core.trace import ReverseTrace
-from .core.transforms import check_differentiable, jvp, linearize_reverse, push_forward, vjp
+from .transforms import jvp, vjp
 
 __all__ = ["GradCheckError", "GradCheckReport", "check_batched", "check_grads",
            "localize_failure", "numerical_jvp"]

@@ -28,10 +28,11 @@ import math
 
 import numpy as np
 
-from .curvature import hessian, linearize
-from .core.pytree import tree_flatten, tree_unflatten
 from .core.aval import shape_of
-from .core.transforms import check_differentiable, grad, value_and_grad
+from .core.linearize import check_differentiable
+from .core.pytree import tree_flatten, tree_unflatten
+from .curvature import hessian, linearize
+from .transforms import grad, value_and_grad
 
 __all__ = ["minimize", "objective", "Objective"]
 

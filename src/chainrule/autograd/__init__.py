@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as _np
 
 from .. import curvature as _curvature
+from .. import transforms as _t
 from ..checkpoint import checkpoint as _checkpoint
-from ..core import transforms as _t
 
 
 def grad(fun, argnum: int = 0):

@@ -28,9 +28,9 @@ import numpy as np
 
 from .. import nn
 from ..core.pytree import tree_leaves
-from ..core.transforms import value_and_grad
 from ..gradcheck import GradCheckError, check_grads
 from ..nn.data import sniff_delimiter
+from ..transforms import value_and_grad
 from .main import CLIError
 
 # Defaults chosen on the digits (10 seeds: mean held-out accuracy 98.3%, worst 97.2%), in ~3 s.

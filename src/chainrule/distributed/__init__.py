@@ -19,7 +19,7 @@ the blocks in parallel threads.
 from __future__ import annotations
 
 from ..core.pytree import tree_map
-from ..core.transforms import value_and_grad as _value_and_grad
+from ..transforms import value_and_grad as _value_and_grad
 
 __all__ = ["value_and_grad", "grad"]
 

@@ -68,10 +68,10 @@ import numpy as np
 
 from .. import numpy as cnp
 from ..core.errors import ChainruleError, InPlaceError, TracerEscapeError
+from ..core.linearize import check_differentiable
 from ..core.primitive import Box, Primitive, bind, unbox_all
 from ..core.tape import ancestors, consume, drop, merge, pull
 from ..core.trace import ReverseBox, ReverseTrace, Trace, new_level
-from ..core.transforms import check_differentiable
 from ..numpy.operators import METHODS, OPERATORS, PROPERTIES, REFLECTED
 from ..rules import activations
 from ..scipy import special as _special
