@@ -274,3 +274,32 @@ def test_exported_names():
                  "multigammaln", "erfinv", "erfcinv", "ndtr", "ndtri", "log_ndtr", "xlog1py", "entr",
                  "kl_div", "j0", "j1", "y0", "y1", "i0", "i1", "i0e", "i1e", "iv", "ive", "jv", "yn", "kv"]:
         assert name in cs.__all__ and callable(getattr(cs, name))
+
+
+def test_stdtr_in_t_and_refused_in_df():
+    df, t = np.array([[0.7], [3.0], [30.0]]), np.array([-2.0, 0.0, 0.4, 3.0])
+    check(lambda t: ss.stdtr(df, t), t)
+    check_batched(lambda t: cs.stdtr(df, t), t)
+    np.testing.assert_allclose(d1(lambda t: ss.stdtr(df, t), t), central(lambda t: ss.stdtr(df, t), t).sum(0),
+                               rtol=1e-7)
+    with pytest.raises(NoRuleError, match="stdtr: no derivative with respect to the degrees of freedom"):
+        cr.grad(lambda d: ss.stdtr(d, 0.5))(3.0)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda x: ss.gammainc(2.0, x), lambda x: ss.gammaincc(np.float32(2.0), x), lambda x: ss.beta(x, 2.0),
+    lambda x: ss.betaln(x, x), lambda x: ss.betainc(2.0, 3.0, x), ss.rgamma, lambda x: ss.kl_div(x, 0.5),
+    lambda x: ss.rel_entr(0.5, x), lambda x: ss.stdtr(3.0, x), lambda x: ss.iv(1.5, x),
+    lambda x: ss.kv(1.5, x), lambda x: ss.yn(2, x), lambda x: ss.ive(0.5, x),
+    lambda x: cs.multigammaln(x + 1, 2),
+], ids=["gammainc", "gammaincc", "beta", "betaln", "betainc", "rgamma", "kl_div", "rel_entr", "stdtr",
+        "iv", "kv", "yn", "ive", "multigammaln"])
+def test_float32_values_as_scipy_derivatives_in_the_input_dtype(fn):
+    """The value has SciPy's dtype (its ufunc loops decide: gammainc(2.0, float32) is float64);
+    a derivative has its input's dtype, at every order."""
+    x = np.array([0.3, 0.6], np.float32)
+    want = fn(x).dtype  # plain SciPy
+    out, _ = cr.vjp(fn, x)
+    assert out.dtype == want
+    assert d1(fn, x).dtype == np.float32
+    assert d2(fn, x).dtype == np.float32
