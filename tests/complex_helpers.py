@@ -72,6 +72,7 @@ def check_like_jax(f, *args, rtol=1e-9, seed=0, gradcheck=True, order=2, argnums
     out = fc(*xs)
     outj = fj(*xjs)
     _close(out, outj, rtol, "value")
+    _close(cr.vjp(fc, *xs)[0], outj, rtol, "traced value")
     w = _like(rng, out)
 
     def loss(xp, g):

@@ -14,7 +14,7 @@ from ..rules.selection import *  # noqa: F403
 from ..rules.sets import *  # noqa: F403
 from ..rules.shape import *  # noqa: F403
 from ..rules.special import *  # noqa: F403
-from . import linalg, random  # noqa: F401
+from . import fft, linalg, random  # noqa: F401
 from . import protocol as _protocol
 
 _protocol.install()
