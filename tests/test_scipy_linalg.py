@@ -49,6 +49,17 @@ def test_expm_both_modes_second_order_batched_and_scipy(point):
     np.testing.assert_allclose(t, want.reshape(a.shape), rtol=1e-10, atol=1e-12)
 
 
+def test_expm_frechet_values_and_derivatives():
+    a, e = 0.5 * randn(3, 3), randn(3, 3)
+    got, want = csl.expm_frechet(a, e), sl.expm_frechet(a, e)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-10)
+    np.testing.assert_allclose(csl.expm_frechet(a, e, compute_expm=False), want[1], rtol=1e-10)
+    check(lambda a, e: csl.expm_frechet(a, e), a, e)
+    with pytest.raises(ValueError, match="same shape"):
+        csl.expm_frechet(a, e[:2])
+
+
 @pytest.mark.parametrize("shape", [(3, 3), (2, 3, 3), (4, 4)])
 def test_sqrtm_and_logm_both_modes_second_order_batched(shape):
     a = spd(*shape) / shape[-1]

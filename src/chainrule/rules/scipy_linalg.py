@@ -1,8 +1,9 @@
 """``scipy.linalg``'s matrix functions and structured solves, differentiable.
 
 Primitives (VJP and JVP beside each): ``expm``, ``logm``, ``sqrtm`` (primary matrix functions),
-``solve_sylvester``, ``solve_banded``, ``lu_factor``. Composites: ``lu_solve`` (a permutation and
-two triangular solves), ``block_diag`` (concatenations with zero blocks).
+``solve_sylvester``, ``solve_banded``, ``lu_factor``. Composites: ``expm_frechet`` (blocks of one
+``expm``), ``lu_solve`` (a permutation and two triangular solves), ``block_diag`` (concatenations
+with zero blocks).
 
 The derivative of a primary matrix function ``f`` at ``A`` in the direction ``E`` is the Fréchet
 derivative ``L_f(A, E)``, the top-right block of ``f([[A, E], [0, A]])`` (Higham, *Functions of
@@ -85,6 +86,17 @@ def expm(A):
     """``exp(A)`` of a square matrix or a stack. JVP ``L_exp(A, E)``, the top-right block of
     ``exp([[A, E], [0, A]])`` (``scipy.linalg.expm_frechet``'s quantity); VJP ``L_exp(A^T, g)``."""
     return _call(expm_p, "expm", A)
+
+
+def expm_frechet(A, E, method=None, compute_expm=True, check_finite=True):
+    """``(expm(A), L_exp(A, E))`` (or the Fréchet derivative alone), as ``scipy.linalg.expm_frechet``:
+    the blocks of ``expm([[A, E], [0, A]])``, differentiable in ``A`` and ``E`` to any order."""
+    a, e = _asarray(A), _asarray(E)
+    _check_square("expm_frechet", a)
+    if shape(e) != shape(a):
+        raise ValueError(f"expm_frechet: A and E must have the same shape; got {shape(a)} and {shape(e)}")
+    frechet = _frechet(expm_p, a, e)
+    return (expm(a), frechet) if compute_expm else frechet
 
 
 def logm(A, disp=True):

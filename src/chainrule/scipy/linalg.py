@@ -16,6 +16,7 @@ from ..rules.linalg import det, inv, solve_triangular  # noqa: F401
 from ..rules.scipy_linalg import (  # noqa: F401
     block_diag,
     expm,
+    expm_frechet,
     logm,
     lu_factor,
     lu_solve,
@@ -25,8 +26,9 @@ from ..rules.scipy_linalg import (  # noqa: F401
 )
 
 __all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "det", "eig", "eigh", "eigvals",
-           "eigvalsh", "expm", "inv", "logm", "lstsq", "lu_factor", "lu_solve", "norm", "pinv", "qr",
-           "solve", "solve_banded", "solve_sylvester", "solve_triangular", "sqrtm", "svd", "svdvals"]
+           "eigvalsh", "expm", "expm_frechet", "inv", "logm", "lstsq", "lu_factor", "lu_solve", "norm",
+           "pinv", "qr", "solve", "solve_banded", "solve_sylvester", "solve_triangular", "sqrtm", "svd",
+           "svdvals"]
 
 
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
