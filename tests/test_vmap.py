@@ -27,6 +27,7 @@ from chainrule.core.trace import to_complex
 from chainrule.frontends.checkpoint import tensor_checkpoint_p
 from chainrule.rules import decompositions as dec
 from chainrule.rules import elementwise as ew
+from chainrule.rules import fft
 from chainrule.rules import linalg as la
 from chainrule.rules import linear as lin
 from chainrule.rules import reductions as red
@@ -100,6 +101,10 @@ def _band(rng, shape):  # banded storage with a dominant main diagonal (its row 
     return ab
 
 
+def _value_c(rng, shape):
+    return _value(rng, "c", shape)
+
+
 def _f(rng, shape):
     return rng.normal(size=shape)
 
@@ -160,6 +165,12 @@ CASES.update({
     sla.lu_p: [([(_well, (3, 3))], {}), ([(_well, (2, 3, 3))], {})],
     sla.sylvester_p: [([(_well, (3, 3)), (_well, (2, 2)), (_f, (3, 2))], {}),
                       ([(_well, (2, 3, 3)), (_well, (2, 2)), (_f, (3, 2))], {})],
+    fft.dft: [([(_f, (3, 4))], {"axes": ax, "inverse": inv})
+              for ax in ((-1,), (-2, -1)) for inv in (False, True)]
+    + [([(_value_c, (2, 3))], {"axes": (-2,), "inverse": False})],
+    fft.rdft: [([(_f, (3, 4))], {"axis": ax, "n": n}) for ax, n in ((-1, 4), (-2, 3), (-1, 6))],
+    fft.irdft: [([(_value_c, (3, 3))], {"axis": -1, "n": n}) for n in (4, 5)]
+    + [([(_value_c, (3, 4))], {"axis": -2, "n": 4})],
     sla.banded_p: [([(_band, (3, 4)), (_f, (4, 2))], {"l_and_u": (1, 1)}),
                    ([(_band, (2, 4)), (_f, (3, 4, 1))], {"l_and_u": (0, 1)})],
 })

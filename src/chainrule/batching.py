@@ -44,6 +44,7 @@ from .core.pytree import tree_flatten, tree_unflatten
 from .core.trace import Trace, TracedArray, to_complex
 from .rules import decompositions as _dec
 from .rules import elementwise as _ew
+from .rules import fft as _fft
 from .rules import linalg as _la
 from .rules import linear as _lin
 from .rules import reductions as _red
@@ -291,7 +292,8 @@ for _p in _elementwise_primitives():
     register_batching_rule(_p, _elementwise_rule(_p))
 for _p in (_red.max_p, _red.min_p, _red.prod_p, _red.cumprod_p, _la.inv_p, _la.det_p,
            _la.slogdet_p, _la.cholesky_p, _la.eigh_p, _la.adjugate_p, _dec.svd_p, _dec.qr_p,
-           _dec.eig_p, _dec.pinv_p, _sla.expm_p, _sla.logm_p, _sla.sqrtm_p, _sla.lu_p):
+           _dec.eig_p, _dec.pinv_p, _sla.expm_p, _sla.logm_p, _sla.sqrtm_p, _sla.lu_p,
+           _fft.dft, _fft.rdft, _fft.irdft):
     register_batching_rule(_p, _trailing_rule(_p))
 for _p in (_lin.reshape_p, _lin.broadcast_to_p, _lin.transpose_p, _lin.getitem_p,
            _lin.scatter_add_p, _lin.sum_p, _lin.astype_p, _red.cumsum_p):
