@@ -16,7 +16,8 @@ maps is ``conj(adjoint(conj(g)))``, the adjoint being the familiar formula with 
 Degenerate points, as in JAX (and as ``eigh`` does): the derivatives of singular vectors and of
 eigenvectors divide by the gaps ``s_j^2 - s_i^2`` and ``w_j - w_i``. Where two singular values
 (eigenvalues) coincide the vectors are not differentiable (not even unique) and the derivative
-comes out ``inf``/``nan``; so do a tall/wide SVD's vector derivatives at a zero singular value,
+comes out ``inf``/``nan`` (near such a point it is finite but as large as ``1 / gap``); so do a
+tall/wide SVD's vector derivatives at a zero singular value,
 and QR's at a zero on ``R``'s diagonal (rank deficiency). Functions of the singular values alone
 (``svdvals``, the nuclear and spectral norms, ``cond``) and of the eigenvalues alone
 (``eigvals``) need no gap at first order: their VJPs skip the gap matrix when no cotangent
