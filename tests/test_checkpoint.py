@@ -245,3 +245,17 @@ def test_tensor_checkpoint_errors():
     y = (tcheckpoint(lambda h: (h * h).tanh(), x) ** 2).sum()
     with pytest.raises(GraphError, match="create_graph"):
         y.backward(create_graph=True)
+
+
+def test_a_jitted_checkpoint_does_not_keep_the_callers_arrays():
+    import gc
+    import weakref
+
+    f = jit(grad(lambda W, x: np.sum(checkpoint(block)(x, W, BS[0], W, BS[1]) ** 2), argnums=(0, 1)))
+    x = RNG.normal(size=(3, 5))
+    want = grad(lambda W, x: np.sum(block(x, W, BS[0], W, BS[1]) ** 2), argnums=(0, 1))(WS[0], x)
+    _close(f(WS[0], x), want)
+    ref = weakref.ref(x)
+    del x
+    gc.collect()
+    assert ref() is None  # the staged program holds no reference to the staging call's input

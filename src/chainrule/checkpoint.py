@@ -164,9 +164,11 @@ def checkpoint(fun=None, *, prevent_cse: bool = True, policy=None, static_argnum
         if not any(isinstance(leaves[i], Box) for i in where):
             return fun(*args, **kwargs)  # nothing traced: nothing would be kept anyway
         out_def = []
+        # the closure keeps only the static leaves: the arrays are the primitive's arguments
+        static_leaves = [None if i in set(where) else x for i, x in enumerate(leaves)]
 
         def flat(*xs):
-            full = list(leaves)
+            full = list(static_leaves)
             for i, x in zip(where, xs):
                 full[i] = x
             a, kw = tree_unflatten(in_def, full)

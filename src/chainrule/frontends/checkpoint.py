@@ -100,9 +100,11 @@ def checkpoint(function, *args, use_reentrant: bool | None = None, preserve_rng_
                          "the checkpoint and the parameters inside it would get no gradient; "
                          "call the function directly (or give it an input that requires grad)")
     out_def = []
+    # the closure keeps only the non-Tensor leaves: the Tensors are the primitive's arguments
+    static_leaves = [None if isinstance(x, Tensor) else x for x in leaves]
 
     def run(*tensors):
-        full = list(leaves)
+        full = list(static_leaves)
         for i, t in zip(where, tensors):
             full[i] = t
         a, kw = tree_unflatten(in_def, full)
