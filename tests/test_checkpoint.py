@@ -259,3 +259,12 @@ def test_a_jitted_checkpoint_does_not_keep_the_callers_arrays():
     del x
     gc.collect()
     assert ref() is None  # the staged program holds no reference to the staging call's input
+
+
+def test_a_jitted_program_does_not_keep_the_staging_backward_pass():
+    f = jit(grad(lambda W, x: np.sum(checkpoint(block)(x, W, BS[0], W, BS[1]) ** 2)))
+    x = RNG.normal(size=(3, 5))
+    f(WS[0], x)
+    (eqn,) = [e for e in f.lower(WS[0], x).eqns if e.prim is checkpoint_p]
+    f(WS[0], x)  # a call of the program runs the checkpoint's forward evaluation
+    assert eqn.params["call"]._g is None and eqn.params["call"]._cts is None

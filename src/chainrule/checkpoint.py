@@ -64,6 +64,9 @@ class _Call:
 
 
 def _impl(*xs, call):
+    # a new forward evaluation: what an earlier backward pass left in the cache is stale (and a
+    # jitted program, which calls only this, holds ``call`` as a constant: free it here)
+    call._g = call._cts = None
     out = call.fun(*xs)
     for o in out:
         if isinstance(o, Box):
