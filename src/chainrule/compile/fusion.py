@@ -232,7 +232,8 @@ def _sum_scatters(eqns, uses, avals):
 _F64 = np.dtype(np.float64)
 _CAST = {np.dtype(t): f"np.{n}" for t, n in ((np.bool_, "bool_"), (np.int32, "int32"),
                                              (np.int64, "int64"), (np.float32, "float32"),
-                                             (np.float64, "float64"))}
+                                             (np.float64, "float64"), (np.complex64, "complex64"),
+                                             (np.complex128, "complex128"))}
 MIN_SIZE = 4096  # below this, NumPy's per-call cost is less than a compiled loop's dispatch
 
 
@@ -256,13 +257,14 @@ def _op_table() -> dict:
     ops = {}
     for prim, ufunc, sym in ((ew.add, np.add, "+"), (ew.subtract, np.subtract, "-"),
                              (ew.multiply, np.multiply, "*")):
-        ops[prim] = _Op(ufunc, f"({{0}} {sym} {{1}})", "bif")
-    ops[ew.divide] = _Op(np.divide, "({0} / {1})", "f")
+        ops[prim] = _Op(ufunc, f"({{0}} {sym} {{1}})", "bifc")
+    ops[ew.divide] = _Op(np.divide, "({0} / {1})", "fc")
     for prim, ufunc, sym in ((ew.less, np.less, "<"), (ew.less_equal, np.less_equal, "<="),
                              (ew.greater, np.greater, ">"),
                              (ew.greater_equal, np.greater_equal, ">="),
                              (ew.equal, np.equal, "=="), (ew.not_equal, np.not_equal, "!=")):
-        ops[prim] = _Op(ufunc, f"({{0}} {sym} {{1}})", "bif")
+        ops[prim] = _Op(ufunc, f"({{0}} {sym} {{1}})", "bifc" if ufunc in (np.equal, np.not_equal)
+                        else "bif")  # complex numbers are equal or not, never ordered
     # logical ops read any value as a truth value: x != 0 (NaN is true, as in NumPy)
     ops[ew.logical_and] = _Op(np.logical_and, "(({0} != 0) & ({1} != 0))", "bif")
     ops[ew.logical_or] = _Op(np.logical_or, "(({0} != 0) | ({1} != 0))", "bif")
@@ -273,9 +275,14 @@ def _op_table() -> dict:
                              (ew.bitwise_xor, np.bitwise_xor, "^")):
         ops[prim] = _Op(ufunc, f"({{0}} {sym} {{1}})", "bi")
     ops[ew.invert] = _Op(np.invert, "(~{0})", "bi", bool_template="(not {0})")
-    ops[ew.negative] = _Op(np.negative, "(-{0})", "if")
-    ops[ew.square] = _Op(np.square, "({0} * {0})", "if")
-    ops[ew.absolute] = _Op(np.absolute, "np.absolute({0})", "if")
+    ops[ew.negative] = _Op(np.negative, "(-{0})", "ifc")
+    ops[ew.square] = _Op(np.square, "({0} * {0})", "ifc")
+    ops[ew.absolute] = _Op(np.absolute, "np.absolute({0})", "ifc")
+    # complex parts: conjugate is a ufunc; real and imag resolve their dtypes as absolute does
+    # (complex64 -> float32, complex128 -> float64)
+    ops[ew.conj_p] = _Op(np.conjugate, "np.conjugate({0})", "c")
+    ops[ew.real_p] = _Op(np.absolute, "{0}.real", "c")
+    ops[ew.imag_p] = _Op(np.absolute, "{0}.imag", "c")
     # NumPy: sign(-0.0) is +0.0 and sign(nan) is nan (Numba keeps the zero's sign)
     ops[ew.sign] = _Op(np.sign, "(1 if {0} > 0 else (-1 if {0} < 0 else (0 if {0} == 0 else {0})))",
                        "if")
@@ -283,8 +290,8 @@ def _op_table() -> dict:
                  ew.sin, ew.cos, ew.tan, ew.arcsin, ew.arccos, ew.arctan, ew.sinh, ew.cosh,
                  ew.tanh, ew.arcsinh, ew.arccosh, ew.arctanh, ew.fabs, ew.reciprocal,
                  ew.floor, ew.ceil, ew.trunc):
-        ufunc = prim.impl  # these primitives compute with the ufunc itself
-        ops[prim] = _Op(ufunc, f"np.{ufunc.__name__}({{0}})", "f")
+        ufunc = prim.impl  # these primitives compute with the ufunc itself (Numba has their
+        ops[prim] = _Op(ufunc, f"np.{ufunc.__name__}({{0}})", "fc")  # complex loops too)
     # NumPy's maximum/minimum: a NaN in either operand propagates, and on a tie (0.0 and -0.0)
     # the second operand is the result
     ops[ew.maximum] = _Op(np.maximum, "({0} if ({0} > {1} or {0} != {0}) else {1})", "bif",
@@ -297,7 +304,7 @@ def _op_table() -> dict:
 
 
 _OPS = _op_table()
-_WEAK_VALUE = {int: 0, float: 0.0}  # a weakly typed operand, for np.result_type
+_WEAK_VALUE = {int: 0, float: 0.0, complex: 0j}  # a weakly typed operand, for np.result_type
 
 
 def _loop(e: Eqn, staged: Staged):
@@ -343,7 +350,9 @@ def _integer_pow_loop(dtype, n):
         dts = (dts[0], dts[2])
     if dts[0].kind == "f" and (n < 0 or n > 16):
         return dts, f"np.power({{0}}, {_CAST[dts[0]]}({float(n)!r}))", "f"
-    return dts, _product_power(n), "if"
+    if dts[0].kind == "c" and not 0 <= n <= 2:  # NumPy's complex power: not a product chain
+        raise TypeError("not fused")
+    return dts, _product_power(n), "ifc"
 
 
 def _product_power(n: int) -> str:
@@ -373,11 +382,12 @@ def _scalar_literal(v):
     if isinstance(v, np.ndarray):
         if v.dtype not in _CAST or v.size == 0:
             return None
-        bits = np.ascontiguousarray(v).reshape(-1).view(f"u{v.itemsize}")
+        parts = 2 if v.dtype.kind == "c" else 1  # a complex number's bits: two floats
+        bits = np.ascontiguousarray(v).reshape(-1).view(f"u{v.itemsize // parts}").reshape(-1, parts)
         if not (bits == bits[0]).all():  # bit-identical: keeps -0.0 apart from 0.0, NaN is NaN
             return None
         return v.flat[0].item()
-    if type(v) in (bool, int, float) or isinstance(v, (np.bool_, np.integer, np.floating)) \
+    if type(v) in (bool, int, float, complex) or isinstance(v, (np.bool_, np.integer, np.inexact)) \
             and np.dtype(type(v)) in _CAST:
         return v.item() if isinstance(v, np.generic) else v
     return None

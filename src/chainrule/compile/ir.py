@@ -17,7 +17,7 @@ from ..core.aval import ShapedArray, aval_of
 
 __all__ = ["Lit", "Eqn", "Staged", "prune", "PY_NUMBERS"]
 
-PY_NUMBERS = (bool, int, float)  # weakly typed in NumPy's promotion
+PY_NUMBERS = (bool, int, float, complex)  # weakly typed in NumPy's promotion
 
 
 class Lit:
@@ -99,7 +99,7 @@ class Staged:
         return _WEAK.get(dtype.kind, dtype) if weak else dtype
 
 
-_WEAK = {"i": int, "f": float}
+_WEAK = {"i": int, "f": float, "c": complex}
 
 
 def prune(eqns: list[Eqn], wanted) -> list[Eqn]:
