@@ -38,7 +38,8 @@ from .core.errors import ChainruleError
 from .core.linearize import check_differentiable, linearize_reverse, push_forward
 from .core.primitive import unbox_all
 from .core.pytree import tree_flatten, tree_unflatten
-from .core.trace import ReverseTrace
+from .core.tape import ancestors
+from .core.trace import ReverseBox, ReverseTrace
 from .transforms import jvp, vjp
 
 __all__ = ["GradCheckError", "GradCheckReport", "check_batched", "check_grads",
@@ -441,11 +442,14 @@ def localize_failure(f, args, eps=1e-6, rtol=1e-5, atol=0.0, seed=0) -> list[str
     describe the wrong ones."""
     leaves, td = tree_flatten(args)
     trace = ReverseTrace()
-    f(*tree_unflatten(td, [trace.new_input(x) for x in leaves]))
+    out = f(*tree_unflatten(td, [trace.new_input(x) for x in leaves]))
+    # the records that lead to the output, in execution order: only their rules shape the result
+    outs = [o._node for o in tree_flatten(out)[0] if type(o) is ReverseBox and o._trace is trace]
+    used = ancestors(trace.tape, outs)[1][::-1]
     rng = np.random.default_rng(seed)
     found = []
-    n = len(trace.tape)
-    for pos, rec in enumerate(trace.tape):
+    n = len(used)
+    for pos, rec in enumerate(used):
         for argnum, _ in rec.parents:
             for mode in ("rev", "fwd"):
                 rule = "VJP" if mode == "rev" else "JVP"
