@@ -296,3 +296,32 @@ LINALG = {
 def test_linalg_matches_jax(name):
     f, args = LINALG[name]
     check_like_jax(f, *args, rtol=1e-8)
+
+
+# -- chainrule.autograd: autograd's names, the same numbers as autograd ---------------------------
+def test_autograd_namespace_matches_autograd_on_complex_values():
+    ag = pytest.importorskip("autograd")
+    anp = pytest.importorskip("autograd.numpy")
+    import warnings  # noqa: PLC0415 - this test alone filters autograd's warning
+
+    import chainrule.autograd as ca  # noqa: PLC0415 - the namespace under test
+
+    z = 0.3 - 1.2j
+    for f in (lambda xp, z: xp.abs(z) ** 2, lambda xp, z: xp.real(xp.exp(z) * xp.conj(z)),
+              lambda xp, z: xp.angle(z) * xp.imag(z)):
+        assert ca.grad(lambda z, f=f: f(np, z))(z) == pytest.approx(ag.grad(lambda z, f=f: f(anp, z))(z))
+    for f in (lambda xp, z: z ** 3, lambda xp, z: xp.exp(z) / z):
+        assert ca.holomorphic_grad(lambda z, f=f: f(np, z))(z) == \
+            pytest.approx(ag.holomorphic_grad(lambda z, f=f: f(anp, z))(z))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert ca.holomorphic_grad(lambda x: x ** 2)(2.0) == ag.holomorphic_grad(lambda x: x ** 2)(2.0)
+    with pytest.warns(UserWarning, match="not complex"):
+        ca.holomorphic_grad(lambda x: x ** 2)(2.0)
+    zs = crandn(RNG, 3)
+    np.testing.assert_allclose(ca.elementwise_grad(np.abs)(zs), ag.elementwise_grad(anp.abs)(zs))
+    vjp, _ = ca.make_vjp(lambda z: z * (2 - 1j))(z)
+    avjp, _ = ag.make_vjp(lambda z: z * (2 - 1j))(z)
+    assert vjp(1j) == pytest.approx(avjp(1j))
+    with pytest.raises(TypeError, match="holomorphic"):
+        ca.grad(lambda z: z ** 2)(z)
