@@ -105,6 +105,21 @@ def test_svd_repeated_singular_values_documented_behaviour():
     assert not np.all(np.isfinite(gu))
 
 
+def test_singular_values_alone_at_repeated_values_are_clean_in_both_modes():
+    """svdvals has its own primitive: forward mode forms no singular-vector tangent (whose gaps are
+    0 here), so no warning and no NaN for debug_nans, in either mode, at first order."""
+    a = np.diag([2.0, 2.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with cr.debug_nans():
+            _, t = cr.jvp(lambda a: np.linalg.svd(a, compute_uv=False), (a,), (np.ones((3, 3)),))
+            jf = cr.jacfwd(lambda a: np.linalg.norm(a, "nuc"))(a)
+            jr = cr.grad(lambda a: np.linalg.norm(a, "nuc"))(a)
+    np.testing.assert_array_equal(t, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(jf, np.eye(3))
+    np.testing.assert_array_equal(jr, np.eye(3))
+
+
 def test_svd_refuses_vectors():
     with pytest.raises(np.linalg.LinAlgError, match="svd"):
         cr.grad(lambda x: np.sum(np.linalg.svd(x)[1]))(randn(3))

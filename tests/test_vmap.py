@@ -156,6 +156,7 @@ CASES = {
 CASES[red.min_p] = CASES[red.prod_p] = CASES[red.max_p]
 CASES.update({
     dec.svd_p: [([(_f, (4, 3))], {"full": False}), ([(_f, (2, 3, 3))], {"full": True})],
+    dec.svdvals_p: [([(_f, (4, 3))], {}), ([(_f, (2, 3, 3))], {})],
     dec.qr_p: [([(_f, (4, 3))], {"complete": False}), ([(_f, (2, 3, 3))], {"complete": True})],
     dec.eig_p: [([(_well, (3, 3))], {})],
     dec.pinv_p: [([(_f, (4, 3))], {"rtol": 1e-10}), ([(_f, (2, 3, 4))], {"rtol": 1e-10})],

@@ -291,7 +291,7 @@ def _elementwise_primitives():
 for _p in _elementwise_primitives():
     register_batching_rule(_p, _elementwise_rule(_p))
 for _p in (_red.max_p, _red.min_p, _red.prod_p, _red.cumprod_p, _la.inv_p, _la.det_p,
-           _la.slogdet_p, _la.cholesky_p, _la.eigh_p, _la.adjugate_p, _dec.svd_p, _dec.qr_p,
+           _la.slogdet_p, _la.cholesky_p, _la.eigh_p, _la.adjugate_p, _dec.svd_p, _dec.svdvals_p, _dec.qr_p,
            _dec.eig_p, _dec.pinv_p, _sla.expm_p, _sla.logm_p, _sla.sqrtm_p, _sla.lu_p,
            _fft.dft, _fft.rdft, _fft.irdft):
     register_batching_rule(_p, _trailing_rule(_p))

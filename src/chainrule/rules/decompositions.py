@@ -126,6 +126,11 @@ def _svd_jvp(t, ans, a, full):
     ``dU2 = -U1 S^{-1} (U2^H dA V)^H`` (full ``U``: the complement's columns turn only into the
     range, the minimal rotation that keeps ``U`` unitary), ``F_ij = 1 / (s_j^2 - s_i^2)``.
     """
+    with np.errstate(divide="ignore", invalid="ignore"):  # inf/nan at repeated values: documented
+        return _svd_jvp_body(t, ans, a, full)
+
+
+def _svd_jvp_body(t, ans, a, full):
     u, s, v = ans
     m, n = shape(a)[-2:]
     u1 = _split(u, n, -1)[0] if full and m > n else u
@@ -156,6 +161,11 @@ def _svd_vjp(g, ans, a, full):
     ``J = F o (U1^H gU1 - gU1^H U1)``, ``K = F o (V^H gV - gV^H V)``. Without cotangents on ``U``
     and ``V`` it is ``conj(U1 diag(gS) V^H)``, with no gap.
     """
+    with np.errstate(divide="ignore", invalid="ignore"):  # inf/nan at repeated values: documented
+        return _svd_vjp_body(g, ans, a, full)
+
+
+def _svd_vjp_body(g, ans, a, full):
     u, s, v = ans
     gu, gs, gv = g
     m, n = shape(a)[-2:]
@@ -188,6 +198,26 @@ svd_p = Primitive("svd", _svd_impl, multiple_results=True, saves=("ans",),
                   doc="A = U diag(s) V^H of a tall matrix (m >= n); returns (U, s, V)")
 svd_p.defvjp(_svd_vjp)
 svd_p.defjvp(_svd_jvp)
+
+
+def _svdvals_jvp(t, ans, a):
+    """``ds = Re diag(U^H dA V)``: the singular vectors come from :data:`svd_p` (differentiable, so
+    higher orders compose), and no gap matrix is formed at first order."""
+    u, _, v = svd_p(a, full=False)
+    ds = _red.sum(_conj(u) * matmul(t, v), axis=-2)  # diag(U^H dA V)
+    return _ew.real(ds) if _is_complex(ds) else ds
+
+
+def _svdvals_vjp(g, ans, a):
+    """``gA = conj(U diag(g) V^H)`` (``U diag(g) V^T`` for a real matrix)."""
+    u, _, v = svd_p(a, full=False)
+    return _conj(matmul(u * _cols(g), _H(v)))
+
+
+svdvals_p = Primitive("svdvals", lambda a: np.linalg.svd(a, compute_uv=False), saves=(0,),
+                      doc="the singular values of a tall matrix (m >= n), descending")
+svdvals_p.defvjp(_svdvals_vjp)
+svdvals_p.defjvp(_svdvals_jvp)
 
 
 def _hermitian_svd(a, compute_uv):
@@ -231,9 +261,9 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         return _hermitian_svd(a, compute_uv)
     m, n = shape(a)[-2:]
     wide = m < n
+    if not compute_uv:  # its own primitive: no singular vectors' derivatives (nor gaps) are formed
+        return svdvals_p(_H(a) if wide else a)
     u, s, v = svd_p(_H(a) if wide else a, full=bool(full_matrices))
-    if not compute_uv:
-        return s
     if wide:  # A^H = U' S V'^H, so A = V' S U'^H
         u, v = v, u
     return SVDResult(u, s, _H(v))
