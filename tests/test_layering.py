@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(importlib.util.find_spec("chainrule").submodule_search_locations[0])
 PACKAGE = "chainrule"
-ENFORCED = ("chainrule.rules",)
+ENFORCED = ("chainrule",)
 
 
 def _module_name(path: Path) -> str:

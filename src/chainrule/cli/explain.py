@@ -20,7 +20,7 @@ import numpy as np
 from ..viz import trace
 from ..viz.circuit import have_dot
 from ..viz.formula import FUNCTION_NAMES, FormulaError, parse
-from .main import CLIError, did_you_mean
+from .errors import CLIError, did_you_mean
 
 EXAMPLES = """examples:
   chainrule explain "(x + y) * z" --x -2 --y 5 --z -4

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import difflib
-import importlib
 import re
 import sys
 
 from .. import __version__
+from . import explain, train
+from .errors import CLIError, did_you_mean
 
-# subcommand module -> it adds its parsers in register(subparsers)
-SUBCOMMAND_MODULES = ("chainrule.cli.train", "chainrule.cli.explain")
-
-
-class CLIError(Exception):
-    """A user-facing problem: printed as one line, exit status 2."""
-
-
-def did_you_mean(word: str, choices) -> str:
-    """`` (did you mean --epochs?)`` for the closest of ``choices``, or ``""``."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]}?)" if close else ""
+# each subcommand module adds its parsers in register(subparsers)
+SUBCOMMANDS = (train, explain)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,13 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="chainrule", description="Exact derivatives of NumPy programs, shown.")
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name == name:  # subcommand not built yet
-                continue
-            raise
+    for module in SUBCOMMANDS:
         module.register(sub)
     return parser
 

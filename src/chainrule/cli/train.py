@@ -31,7 +31,7 @@ from ..core.pytree import tree_leaves
 from ..gradcheck import GradCheckError, check_grads
 from ..nn.data import sniff_delimiter
 from ..transforms import value_and_grad
-from .main import CLIError
+from .errors import CLIError
 
 # Defaults chosen on the digits (10 seeds: mean held-out accuracy 98.3%, worst 97.2%), in ~3 s.
 DEFAULTS = {"hidden": "128,128", "activation": "relu", "epochs": 30, "lr": 3e-3, "batch_size": 32,
