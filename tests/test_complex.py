@@ -325,3 +325,42 @@ def test_autograd_namespace_matches_autograd_on_complex_values():
     assert vjp(1j) == pytest.approx(avjp(1j))
     with pytest.raises(TypeError, match="holomorphic"):
         ca.grad(lambda z: z ** 2)(z)
+
+
+# Hermitian matrices: chainrule reads the lower triangle (as NumPy's LAPACK calls do) and JAX
+# symmetrises, so both are compared on a Hermitian parametrisation a = s + s^H + c I
+S = crandn(RNG, 3, 3)
+HERMITIAN = {
+    "cholesky": lambda xp, s: xp.linalg.cholesky(s + xp.conj(s.T) + 10 * xp.eye(3)),
+    "cholesky_upper": lambda xp, s: xp.conj(xp.linalg.cholesky(s + xp.conj(s.T) + 10 * xp.eye(3)).T),
+    "eigvalsh": lambda xp, s: xp.linalg.eigvalsh(s + xp.conj(s.T)),
+    "eigh_values": lambda xp, s: xp.linalg.eigh(s + xp.conj(s.T))[0],
+    # functions of the eigenvectors that do not depend on each one's phase
+    "eigh_projector": lambda xp, s: (lambda w, v: v @ xp.diag(xp.exp(w)) @ xp.conj(v.T))(
+        *xp.linalg.eigh(s + xp.conj(s.T))),
+    "eigh_abs": lambda xp, s: xp.abs(xp.linalg.eigh(s + xp.conj(s.T))[1]) ** 2,
+    "slogdet_chol": lambda xp, s: xp.linalg.slogdet(s + xp.conj(s.T) + 4 * xp.eye(3))[1],
+}
+
+
+@pytest.mark.parametrize("name", sorted(HERMITIAN))
+def test_hermitian_linalg_matches_jax(name):
+    check_like_jax(HERMITIAN[name], S, rtol=1e-8)
+
+
+def test_cholesky_and_eigh_read_the_lower_triangle_of_a_complex_matrix():
+    a = crandn(RNG, 3, 3) + 5 * np.eye(3)  # not Hermitian: only its lower triangle counts
+    check_grads(lambda a: np.linalg.cholesky(a), order=2)(a)
+    check_grads(lambda a: np.linalg.eigvalsh(a), order=2)(a)
+    g = cr.grad(lambda a: np.sum(np.abs(np.linalg.cholesky(a)) ** 2))(a)
+    assert np.all(np.triu(g, 1) == 0) and np.all(np.imag(np.diag(g)) == 0)
+
+
+def test_upper_triangle_variants_give_numpys_values():
+    a = crandn(RNG, 3, 3) + 6 * np.eye(3)
+    # eigenvectors up to each one's phase (LAPACK's choice differs between the two storages)
+    projector = lambda w, v: v @ np.diag(np.exp(w)) @ np.conj(v.T)  # noqa: E731
+    for f in (lambda a: np.linalg.cholesky(a, upper=True), lambda a: np.linalg.eigh(a, UPLO="U")[0],
+              lambda a: projector(*np.linalg.eigh(a, UPLO="U")), lambda a: np.linalg.eigh(a)[1]):
+        np.testing.assert_allclose(cr.vjp(f, a)[0], f(a), rtol=1e-12, atol=1e-14)
+    check_grads(lambda a: np.linalg.eigvalsh(a, UPLO="U"), order=2)(a)

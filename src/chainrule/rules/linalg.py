@@ -804,15 +804,22 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
 
 # ================================================================ cholesky, eigh
 def _sym_from_lower(t):
-    """The symmetric matrix that NumPy's LAPACK calls actually see: the lower triangle mirrored."""
+    """The symmetric (Hermitian) matrix that NumPy's LAPACK calls actually see: the lower triangle
+    mirrored (conjugated), and of the diagonal its real part."""
     n = shape(t)[-1]
     low = t * _tril_mask(n, -1, _inexact(t))
+    if dtype_of(t).kind == "c":
+        return low + _ew.conj(mT(low)) + _ew.real(t) * _eye(n, _ew.real(t).dtype)
     return low + mT(low) + t * _eye(n, _inexact(t))
 
 
 def _fold_lower(s):
-    """Adjoint of ``_sym_from_lower``: ``tril(s + s^T, -1) + diag(s)``."""
+    """Adjoint of ``_sym_from_lower``: ``tril(s + s^T, -1) + diag(s)`` (for complex values, under
+    the pairing Re(sum a*b): ``tril(s + conj(s)^T, -1) + diag(Re s)``)."""
     n = shape(s)[-1]
+    if dtype_of(s).kind == "c":
+        return ((s + _ew.conj(mT(s))) * _tril_mask(n, -1, _inexact(s))
+                + _ew.real(s) * _eye(n, _ew.real(s).dtype))
     return (s + mT(s)) * _tril_mask(n, -1, _inexact(s)) + s * _eye(n, _inexact(s))
 
 
@@ -823,17 +830,18 @@ def _phi(x):
 
 
 def _cholesky_vjp(g, ans, a):
-    """``S = L^{-T} Phi(L^T g) L^{-1}``, folded onto the lower triangle that was read."""
+    """``S = L^{-T} Phi(L^T g) conj(L)^{-1}``, folded onto the lower triangle that was read (the
+    transpose of the JVP under Re(sum a*b); conj is the identity on real values)."""
     p = _phi(matmul(mT(ans), g))
     y = solve_triangular_p(ans, p, trans=True, lower=True, unit=False)  # L^{-T} P
-    s = mT(solve_triangular_p(ans, mT(y), trans=True, lower=True, unit=False))  # (L^{-T} P) L^{-1}
+    s = mT(solve_triangular_p(_ew.conj(ans), mT(y), trans=True, lower=True, unit=False))
     return _fold_lower(s)
 
 
 def _cholesky_jvp(t, ans, a):
-    """``dL = L Phi(L^{-1} dS L^{-T})`` with ``dS`` the symmetric tangent built from tril(dA)."""
+    """``dL = L Phi(L^{-1} dS L^{-H})`` with ``dS`` the Hermitian tangent built from tril(dA)."""
     z = solve_triangular_p(ans, _sym_from_lower(t), trans=False, lower=True, unit=False)
-    x = mT(solve_triangular_p(ans, mT(z), trans=False, lower=True, unit=False))
+    x = _ew.conj(mT(solve_triangular_p(ans, mT(_ew.conj(z)), trans=False, lower=True, unit=False)))
     return matmul(ans, _phi(x))
 
 
@@ -851,7 +859,6 @@ def cholesky(a, /, *, upper=False):
     """
     a = _asarray(a)
     _check_square("cholesky", a)
-    _check_real("cholesky", a)
     if upper:  # NumPy then reads the upper triangle: U = chol(A^T)^T
         return mT(cholesky_p(mT(a)))
     return cholesky_p(a)
@@ -874,15 +881,16 @@ def _eigh_vjp(g, ans, a):
         inner = _reshape(gw, shape(gw) + (1,)) * _eye(shape(w)[-1], _inexact(gw))
     if gv is not None:  # skipped when only eigenvalues are used: then repeated eigenvalues are fine
         inner = inner + _eig_gap_inverse(w) * matmul(mT(v), gv)
-    return _fold_lower(matmul(v, matmul(inner, mT(v))))
+    # conj(V) (...) V^T: the transpose of dA -> V^H dA V under Re(sum a*b)
+    return _fold_lower(matmul(_ew.conj(v), matmul(inner, mT(v))))
 
 
 def _eigh_jvp(t, ans, a):
     w, v = ans
     n = shape(w)[-1]
-    m = matmul(mT(v), matmul(_sym_from_lower(t), v))
+    m = matmul(_ew.conj(mT(v)), matmul(_sym_from_lower(t), v))  # V^H dA V
     dw = _shape_ops.getitem(m, (Ellipsis, np.arange(n), np.arange(n)))
-    return dw, matmul(v, _eig_gap_inverse(w) * m)
+    return _ew.real(dw), matmul(v, _eig_gap_inverse(w) * m)
 
 
 eigh_p = Primitive("eigh", lambda a: tuple(np.linalg.eigh(a)), multiple_results=True,
@@ -904,10 +912,10 @@ def eigh(a, UPLO="L"):
     """
     a = _asarray(a)
     _check_square("eigh", a)
-    _check_real("eigh", a)
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    return EighResult(*eigh_p(mT(a) if UPLO == "U" else a))
+    # the upper triangle of a is the lower one of a^H (of a^T for real a)
+    return EighResult(*eigh_p(_ew.conj(mT(a)) if UPLO == "U" else a))
 
 
 @implements(np.linalg.eigvalsh)
