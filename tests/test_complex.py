@@ -164,6 +164,9 @@ REDUCTIONS = {
     "std": lambda xp, z: xp.std(z), "trace": lambda xp, z: xp.trace(z),
     "max": lambda xp, z: xp.max(xp.abs(z), axis=0), "average": lambda xp, z: xp.average(z, axis=0),
     "norm": lambda xp, z: xp.linalg.norm(z), "norm_axis": lambda xp, z: xp.linalg.norm(z, axis=1),
+    # NumPy and JAX order complex values lexicographically (real part, then imaginary part)
+    "max_complex": lambda xp, z: xp.max(z, axis=1), "sort": lambda xp, z: xp.sort(z, axis=1),
+    "maximum": lambda xp, z: xp.maximum(z, z[::-1]),
 }
 
 
