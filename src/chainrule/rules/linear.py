@@ -33,6 +33,7 @@ import numpy as np
 from ..core.aval import dtype_of
 from ..core.aval import shape_of as _shape
 from ..core.primitive import Box, Primitive, strip_derivatives, unbox_all
+from . import sparse_cotangent as _sparse
 from .dispatch import implements
 
 
@@ -399,8 +400,18 @@ getitem_p = Primitive("getitem", lambda x, idx: x[idx], doc="x[idx] (basic, fanc
 scatter_add_p = Primitive("scatter_add", _scatter_add_impl,
                           doc="zeros(shape) with g added at idx: the transpose of x[idx]", saves=())
 
-getitem_p.defvjp(lambda g, ans, x, idx: _batch_last(
-    lambda v: scatter_add_p(v, idx=idx, shape=_shape(x) + lead(g, ans)), g, len(lead(g, ans))))
+
+
+def _getitem_vjp(g, ans, x, idx):
+    """``scatter_add(g, idx, x.shape)``; for a plain-array ``g``, kept sparse until the tape
+    adds up every pick of ``x`` (O(n + k) for k picks, not O(n k); see sparse_cotangent)."""
+    nb = len(lead(g, ans))
+    if _sparse.ENABLED and not isinstance(g, Box):  # a plain array or number
+        return _sparse.SparseCotangent.pick(np.asarray(g), idx, _shape(x), nb)
+    return _batch_last(lambda v: scatter_add_p(v, idx=idx, shape=_shape(x) + lead(g, ans)), g, nb)
+
+
+getitem_p.defvjp(_getitem_vjp)
 getitem_p.defjvp(lambda t, ans, x, idx: _batch_last(
     lambda v: getitem_p(v, idx=idx), t, len(lead(t, x))))
 scatter_add_p.defvjp(lambda g, ans, v, idx, shape: _batch_last(
@@ -426,15 +437,32 @@ def slice_axis(x, axis: int, start=None, stop=None, step=None):
 
 
 # ---------------------------------------------------------------- concatenate
+# (the record's output, the start of each argument along the axis): the rules below are
+# called once per argument with the same ``ans``, so the prefix sums are computed once per
+# record; summing them per call made the backward pass of concatenating n arrays O(n^2).
+# ``ans`` is kept, so no other object can take its id while it is remembered.
+_starts: list = [(None, ())]
+
+
+def _concat_start(argnum, ans, xs, axis) -> int:
+    entry = _starts[0]
+    if entry[0] is not ans or len(entry[1]) != len(xs) + 1:
+        starts = [0]
+        for x in xs:
+            starts.append(starts[-1] + _shape(x)[axis])
+        entry = _starts[0] = (ans, starts)  # one assignment: safe for concurrent passes
+    return entry[1][argnum]
+
+
 def _concat_vjp(argnum, g, ans, *xs, axis):
-    start = builtins.sum(_shape(x)[axis] for x in xs[:argnum])
+    start = _concat_start(argnum, ans, xs, axis)
     return slice_axis(g, axis, start, start + _shape(xs[argnum])[axis])
 
 
 def _concat_jvp(argnum, t, ans, *xs, axis):
     # t placed into zeros shaped like the output: one allocation, however many arguments
     lead_ = lead(t, xs[argnum])
-    start = builtins.sum(_shape(x)[axis] for x in xs[:argnum])
+    start = _concat_start(argnum, ans, xs, axis)
     key = axis_key(axis, slice(start, start + _shape(xs[argnum])[axis]))
     return scatter_add_p(t, idx=normalize_index(key, _shape(t)), shape=lead_ + _shape(ans))
 
