@@ -8,6 +8,8 @@ with ``np.zeros``.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -47,6 +49,21 @@ def _reference(x, keys, weights):
 key_lists = st.lists(st.integers(0, len(KEYS) - 1), min_size=1, max_size=10)
 
 
+@contextlib.contextmanager
+def _policy(always: bool):
+    """Picks kept sparse by the default size rule (never, at these sizes) or always."""
+    saved = sc.MIN_SIZE, sc.PICK_FRACTION
+    if always:
+        sc.MIN_SIZE, sc.PICK_FRACTION = 0, 0
+    try:
+        yield
+    finally:
+        sc.MIN_SIZE, sc.PICK_FRACTION = saved
+
+
+POLICIES = [False, True]
+
+
 @settings(max_examples=60, deadline=None)
 @given(key_lists, st.integers(0, 2**32 - 1))
 def test_gradient_of_many_picks_matches_numpy(which, seed):
@@ -54,9 +71,11 @@ def test_gradient_of_many_picks_matches_numpy(which, seed):
     keys = [KEYS[i] for i in which]
     weights = rng.uniform(-2, 2, len(keys))
     x = rng.standard_normal(SHAPE)
-    g = cr.grad(lambda x: _picks(x, keys, weights))(x)
-    assert type(g) is np.ndarray and g.shape == SHAPE and g.dtype == x.dtype
-    np.testing.assert_allclose(g, _reference(x, keys, weights), rtol=1e-12, atol=1e-12)
+    for always in POLICIES:
+        with _policy(always):
+            g = cr.grad(lambda x: _picks(x, keys, weights))(x)
+        assert type(g) is np.ndarray and g.shape == SHAPE and g.dtype == x.dtype
+        np.testing.assert_allclose(g, _reference(x, keys, weights), rtol=1e-12, atol=1e-12)
 
 
 @settings(max_examples=30, deadline=None)
@@ -75,13 +94,17 @@ def test_forward_and_reverse_are_transposes_and_batched_passes_agree(which, seed
     v = rng.standard_normal(SHAPE)
     u = rng.standard_normal(np.shape(y))
     _, jv = cr.jvp(f, (x,), (v,))
-    _, pull = cr.vjp(f, x)
-    (jtu,) = pull(u)
-    np.testing.assert_allclose(np.vdot(jv, u), np.vdot(v, jtu), rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(cr.jacrev(f)(x), cr.jacfwd(f)(x), rtol=1e-12, atol=1e-12)
+    for always in POLICIES:
+        with _policy(always):
+            _, pull = cr.vjp(f, x)
+            (jtu,) = pull(u)
+            jac = cr.jacrev(f)(x)
+        np.testing.assert_allclose(np.vdot(jv, u), np.vdot(v, jtu), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(jac, cr.jacfwd(f)(x), rtol=1e-12, atol=1e-12)
 
 
-def test_second_order_through_many_picks():
+@pytest.mark.parametrize("always", POLICIES)
+def test_second_order_through_many_picks(always):
     n = 30
     rng = np.random.default_rng(0)
     x = rng.standard_normal(n)
@@ -89,6 +112,8 @@ def test_second_order_through_many_picks():
     def f(x):
         return cnp.sum(cnp.stack([x[i] ** 3 * (i + 1.0) for i in range(n)])) + cnp.sum(x[::2] * x[1::2])
 
+    stack = contextlib.ExitStack()
+    stack.enter_context(_policy(always))
     h = cr.hessian(f)(x)
     want = np.diag(6 * x * np.arange(1.0, n + 1))
     for i in range(0, n, 2):
@@ -102,13 +127,22 @@ def test_second_order_through_many_picks():
     t = cr.Tensor(x, requires_grad=True)
     f(t).backward(create_graph=True)
     np.testing.assert_allclose(np.asarray(t.grad.detach()), cr.grad(f)(x), rtol=1e-12)
+    stack.close()
 
 
-def test_float32_picks_keep_float32():
+@pytest.mark.parametrize("always", POLICIES)
+def test_float32_picks_keep_float32(always):
     x = np.linspace(0, 1, 8, dtype=np.float32)
-    g = cr.grad(lambda x: cnp.sum(cnp.stack([x[i] * 2 for i in range(8)])))(x)
+    with _policy(always):
+        g = cr.grad(lambda x: cnp.sum(cnp.stack([x[i] * 2 for i in range(8)])))(x)
     assert g.dtype == np.float32
     np.testing.assert_array_equal(g, np.full(8, 2, np.float32))
+
+
+def test_only_small_picks_of_large_arrays_are_kept_sparse():
+    assert sc.worth_it(1, 10_000) and sc.worth_it(32, 256)
+    assert not sc.worth_it(7, 28)  # an LSTM's gate slice: dense is cheaper
+    assert not sc.worth_it(5_000, 10_000)  # a large pick costs O(its size) either way
 
 
 # ---------------------------------------------------------------- the sparse cotangent itself

@@ -405,9 +405,12 @@ scatter_add_p = Primitive("scatter_add", _scatter_add_impl,
 def _getitem_vjp(g, ans, x, idx):
     """``scatter_add(g, idx, x.shape)``; for a plain-array ``g``, kept sparse until the tape
     adds up every pick of ``x`` (O(n + k) for k picks, not O(n k); see sparse_cotangent)."""
-    nb = len(lead(g, ans))
+    batch = lead(g, ans)
+    nb = len(batch)
     if _sparse.ENABLED and not isinstance(g, Box):  # a plain array or number
-        return _sparse.SparseCotangent.pick(np.asarray(g), idx, _shape(x), nb)
+        g = np.asarray(g)
+        if _sparse.worth_it(g.size, math.prod(_shape(x)) * math.prod(batch)):
+            return _sparse.SparseCotangent.pick(g, idx, _shape(x), nb)
     return _batch_last(lambda v: scatter_add_p(v, idx=idx, shape=_shape(x) + lead(g, ans)), g, nb)
 
 

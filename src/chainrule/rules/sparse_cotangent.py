@@ -33,11 +33,25 @@ import numpy as np
 
 from ..core import tape as _tape
 
-__all__ = ["SparseCotangent", "ENABLED"]
+__all__ = ["SparseCotangent", "ENABLED", "worth_it"]
 
 _Lazy = getattr(_tape, "LazyCotangent", None)
 #: Whether the getitem VJP returns sparse cotangents: the tape must densify them (see above).
 ENABLED = _Lazy is not None
+
+
+#: Picks of at most 1/PICK_FRACTION of an array of at least MIN_SIZE elements are kept sparse.
+#: A dense transpose costs one zeros(n) and one n-element add per pick, O(n); a sparse one a
+#: few microseconds of Python. Below these sizes (an LSTM's gate slices: 7 of 28) dense is
+#: cheaper; above them the dense cost grows with n and the sparse one does not.
+MIN_SIZE = 256
+PICK_FRACTION = 8
+
+
+def worth_it(pick_size: int, array_size: int) -> bool:
+    """Whether the transpose of a pick of ``pick_size`` elements (batch included) from an
+    array of ``array_size`` elements is kept sparse."""
+    return array_size >= MIN_SIZE and PICK_FRACTION * pick_size <= array_size
 
 
 def _has_int_array(idx) -> bool:
