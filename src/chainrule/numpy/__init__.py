@@ -9,6 +9,7 @@ from numpy import e, euler_gamma, float32, float64, inf, nan, newaxis, pi  # noq
 from ..rules.constants import *  # noqa: F403
 from ..rules.elementwise import *  # noqa: F403
 from ..rules.linalg import *  # noqa: F403
+from ..rules.numeric import *  # noqa: F403
 from ..rules.reductions import *  # noqa: F403
 from ..rules.selection import *  # noqa: F403
 from ..rules.sets import *  # noqa: F403

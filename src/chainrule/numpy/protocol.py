@@ -17,6 +17,7 @@ from ..core.errors import InPlaceError, NoRuleError, TracerEscapeError
 from ..core.primitive import Primitive, bind, unbox_all
 from ..core.trace import TracedArray
 from ..rules.dispatch import FUNCTIONS, UFUNCS
+from ..rules.numeric import ufunc_method
 from .operators import METHODS, OPERATORS, PROPERTIES, REFLECTED
 
 
@@ -98,7 +99,12 @@ class _ArraySurface:
             raise InPlaceError(f"in-place {name}(..., out=...) with a traced array: the tape needs "
                                "its inputs unchanged; write `y = op(...)` instead of `op(..., out=y)` "
                                "or augmented assignment into an ndarray")
-        fn = UFUNCS.get(ufunc) if method == "__call__" else None
+        if method != "__call__":
+            result = ufunc_method(ufunc, method, *inputs, **kwargs)
+            if result is None:
+                raise NoRuleError(f"chainrule has no derivative rule for {name}")
+            return result
+        fn = UFUNCS.get(ufunc)
         if fn is None:
             raise NoRuleError(f"chainrule has no derivative rule for {name}")
         kwargs.pop("out", None)

@@ -1,0 +1,792 @@
+"""NumPy's numerical helpers as composites of chainrule's differentiable operations.
+
+Nothing here has a rule of its own: each function is written with the primitives of the
+other rule families (gathers, concatenations, ``where``, arithmetic), so every mode and
+order of derivative comes from theirs. Index bookkeeping (which element goes where) is
+computed with NumPy on integer labels and is a constant of the trace:
+
+* ``linspace``/``logspace``/``geomspace``: ``start + t (stop - start)`` with a constant
+  ``t``, so the endpoints may be traced;
+* ``interp``: the segment of each ``x`` is a constant (``searchsorted``); the value
+  ``fp[i] + (fp[i+1] - fp[i]) (x - xp[i]) / (xp[i+1] - xp[i])`` is differentiable in
+  ``x``, ``xp`` and ``fp``;
+* ``convolve``/``correlate``: a gather of sliding windows contracted with the kernel,
+  ``c[k] = sum_j a_pad[k + j] v[j]`` (also what ``chainrule.scipy.signal`` uses, n-d);
+* ``quantile``/``percentile``: a sort, then ``lo + (hi - lo) gamma`` at NumPy's virtual
+  index ``n q + alpha + q (1 - alpha - beta) - 1``, differentiable in ``a`` and ``q``;
+* ``insert``: NumPy's own ``insert`` on integer labels says where each element goes.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import warnings
+
+import numpy as np
+
+from ..core.aval import dtype_of
+from ..core.aval import shape_of as _shape
+from ..core.errors import InPlaceError
+from ..core.primitive import unbox_all
+from .constants import zeros_like
+from .dispatch import UFUNCS, implements
+from .elementwise import absolute, clip, conj, exp, floor, imag, isinf, isnan, log, mod, real, sin, where
+from .elementwise import power as _power
+from .linalg import dot, tensordot
+from .linear import getitem, normalize_axis, normalize_axis1, reshape, slice_axis, transpose
+from .reductions import average, cumprod, cumsum, max, min, prod, sum  # noqa: A004
+from .shape import (
+    asarray,
+    astype,
+    at_set,
+    broadcast_arrays,
+    concatenate,
+    diagonal,
+    diff,
+    flip,
+    moveaxis,
+    ravel,
+    sort,
+    squeeze,
+    stack,
+)
+
+_pi = np.pi
+
+
+def _nd(x) -> int:
+    return len(_shape(x))
+
+
+def _sl(x, axis, start=None, stop=None):
+    """``x[..., start:stop, ...]`` along ``axis`` (either sign; slice_axis wants it negative)."""
+    n = _nd(x)
+    return slice_axis(x, axis - n if axis >= 0 else axis, start, stop)
+
+
+def _float(x):
+    """Integer and boolean inputs compute in float64, as NumPy's numerical helpers do."""
+    return x if np.issubdtype(dtype_of(x), np.inexact) else astype(x, np.float64)
+
+
+# ---------------------------------------------------------------- ranges
+@implements(np.linspace)
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None):
+    """``start + t (stop - start)``, ``t = arange(num) / (num - 1)`` (``/ num`` without the
+    endpoint); the last sample is ``stop`` itself, as in NumPy."""
+    num = int(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    start, stop = _float(asarray(start)), _float(asarray(stop))
+    div = (num - 1) if endpoint else num
+    shape = np.broadcast_shapes(_shape(start), _shape(stop))
+    t = np.arange(num, dtype=np.float64).reshape((-1,) + (1,) * len(shape))
+    delta = stop - start
+    if num == 0:
+        y = _sl(reshape(start + zeros_like(stop), (1,) + shape), 0, 0, 0)
+    else:
+        y = start + (t / div if div > 0 else t * np.nan) * delta
+    if endpoint and num > 1:
+        y = concatenate([_sl(y, 0, None, -1), reshape(stop + zeros_like(start), (1,) + shape)],
+                        axis=0)
+    if axis != 0:
+        y = moveaxis(y, 0, axis)
+    if dtype is not None:
+        y = astype(floor(y) if np.issubdtype(dtype, np.integer) else y, dtype)
+    if retstep:
+        return y, (delta / div if div > 0 else delta * np.nan)
+    return y
+
+
+@implements(np.logspace)
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    """``base ** linspace(start, stop)``; ``base`` may be traced too."""
+    y = linspace(start, stop, num=num, endpoint=endpoint, axis=axis)
+    base = asarray(base)
+    if _nd(base):
+        base = reshape(base, _shape(base)[:axis] + (1,) + _shape(base)[axis:]) if axis >= 0 else \
+            moveaxis(reshape(base, _shape(base) + (1,)), -1, axis)
+    y = _power(base, y)
+    return y if dtype is None else astype(y, dtype)
+
+
+@implements(np.geomspace)
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """``sign * 10 ** linspace(log10 |start|, log10 |stop|)`` with exact endpoints (real only)."""
+    start, stop = _float(asarray(start)), _float(asarray(stop))
+    if np.iscomplexobj(unbox_all(start)) or np.iscomplexobj(unbox_all(stop)):
+        raise NotImplementedError("geomspace of complex endpoints is not supported on traced arrays")
+    s0, s1 = np.asarray(unbox_all(start)), np.asarray(unbox_all(stop))
+    if np.any(s0 == 0) or np.any(s1 == 0):
+        raise ValueError("Geometric sequence cannot include zero")
+    sign = np.sign(s0)
+    ln10 = np.log(10.0)
+    y = sign * exp(ln10 * linspace(log(start * sign) / ln10, log(stop * sign) / ln10, num=num,
+                                   endpoint=endpoint))
+    shape = _shape(y)[1:]
+    if num > 0:
+        first = reshape(start + zeros_like(y[0]), (1,) + shape)
+        rest = [_sl(y, 0, 1, -1 if endpoint and num > 1 else None)]
+        last = [reshape(stop + zeros_like(y[0]), (1,) + shape)] if endpoint and num > 1 else []
+        y = concatenate([first] + rest + last, axis=0)
+    if axis != 0:
+        y = moveaxis(y, 0, axis)
+    return y if dtype is None else astype(y, dtype)
+
+
+_MESHGRID_TYPE = type(np.meshgrid(np.zeros(1)))
+
+
+@implements(np.meshgrid)
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    """Reshapes of each coordinate vector, broadcast against the others unless ``sparse``."""
+    if indexing not in ("xy", "ij"):
+        raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
+    ndim = len(xi)
+    s0 = (1,) * ndim
+    out = [reshape(asarray(x), s0[:i] + (-1,) + s0[i + 1:]) for i, x in enumerate(xi)]
+    if indexing == "xy" and ndim > 1:
+        out[0] = reshape(out[0], (1, -1) + s0[2:])
+        out[1] = reshape(out[1], (-1, 1) + s0[2:])
+    if not sparse:
+        out = list(broadcast_arrays(*out))
+    return _MESHGRID_TYPE(out)
+
+
+# ---------------------------------------------------------------- interpolation, polynomials
+@implements(np.interp)
+def interp(x, xp, fp, left=None, right=None, period=None):
+    """Piecewise-linear interpolation; the segment index is a constant, the value is
+    ``fp[i] + (fp[i+1] - fp[i]) (x - xp[i]) / (xp[i+1] - xp[i])``."""
+    x, xp, fp = asarray(x), asarray(xp), asarray(fp)
+    if _nd(xp) != 1 or _nd(fp) != 1:
+        raise ValueError("object too deep for desired array" if _nd(xp) > 1 or _nd(fp) > 1
+                         else "object of too small depth for desired array")
+    if _shape(xp) != _shape(fp):
+        raise ValueError("fp and xp are not of the same length.")
+    if _shape(xp)[0] == 0:
+        raise ValueError("array of sample points is empty")
+    if period is not None:
+        if period == 0:
+            raise ValueError("period must be a non-zero value")
+        period = builtins.abs(period)
+        left = right = None
+        x, xp = mod(x, period), mod(xp, period)
+        order = np.argsort(np.asarray(unbox_all(xp)), kind="stable")
+        xp, fp = getitem(xp, order), getitem(fp, order)
+        xp = concatenate([xp[-1:] - period, xp, xp[0:1] + period])
+        fp = concatenate([fp[-1:], fp, fp[0:1]])
+    n = _shape(xp)[0]
+    first, last = fp[0], fp[n - 1]
+    if n == 1:
+        y = first + zeros_like(_float(x))
+    else:
+        i = np.clip(np.searchsorted(np.asarray(unbox_all(xp)), np.asarray(unbox_all(x)), side="right") - 1,
+                    0, n - 2)
+        x0, f0 = getitem(xp, i), getitem(fp, i)
+        x1, f1 = getitem(xp, i + 1), getitem(fp, i + 1)
+        y = f0 + (f1 - f0) / (x1 - x0) * (x - x0)
+        y = where(x == xp[n - 1], last, y)  # NumPy returns fp[-1] exactly at the last knot
+    y = where(x < xp[0], first if left is None else left, y)
+    return where(x > xp[n - 1], last if right is None else right, y)
+
+
+@implements(np.polyval)
+def polyval(p, x):
+    """Horner's scheme ``y = y x + p[i]`` over the coefficients, highest power first."""
+    p, x = asarray(p), asarray(x)
+    y = zeros_like(x)
+    for k in range(_shape(p)[0]):
+        y = y * x + p[k]
+    return y
+
+
+# ---------------------------------------------------------------- convolution
+def correlate_nd(a, v, pad_before, out_shape):
+    """``c[k] = sum_j a_pad[k + j] v[j]`` over every axis (no conjugation): ``a`` padded with
+    ``pad_before`` zeros in front of each axis (and behind as far as ``out_shape`` needs),
+    a constant gather of windows ``out_shape + v.shape``, contracted with ``v``."""
+    a, v = asarray(a), asarray(v)
+    ash, vsh = _shape(a), _shape(v)
+    need = [o + m - 1 for o, m in zip(out_shape, vsh, strict=True)]
+    parts = a
+    for ax, (n, b, tot) in enumerate(zip(ash, pad_before, need, strict=True)):
+        after = tot - b - n
+        if b > 0 or after > 0:
+            zshape = list(_shape(parts))
+            pieces = []
+            if b > 0:
+                zshape[ax] = b
+                pieces.append(np.zeros(zshape, dtype=dtype_of(a)))
+            pieces.append(_sl(parts, ax, builtins.max(0, -b), n + builtins.min(0, after)))
+            if after > 0:
+                zshape[ax] = after
+                pieces.append(np.zeros(zshape, dtype=dtype_of(a)))
+            parts = concatenate(pieces, axis=ax)
+        elif b < 0 or after < 0:
+            parts = _sl(parts, ax, -b, n + after)
+    padded_shape = _shape(parts)
+    flat_index = np.zeros(tuple(out_shape) + tuple(vsh), dtype=np.intp)
+    nd = len(vsh)
+    strides = np.cumprod((padded_shape[1:] + (1,))[::-1])[::-1] if nd else ()
+    for ax in range(nd):
+        pos = (np.arange(out_shape[ax]).reshape((1,) * ax + (-1,) + (1,) * (2 * nd - ax - 1))
+               + np.arange(vsh[ax]).reshape((1,) * (nd + ax) + (-1,) + (1,) * (nd - ax - 1)))
+        flat_index = flat_index + pos * int(strides[ax])
+    windows = getitem(ravel(parts), flat_index)
+    return tensordot(windows, v, axes=nd)
+
+
+def _mode_range(mode, n, m, full_len):
+    """(start, length) of NumPy's ``full``/``same``/``valid`` output within ``full``."""
+    if mode == "full":
+        return 0, full_len
+    if mode == "same":
+        big, small = builtins.max(n, m), builtins.min(n, m)
+        return (small - 1) // 2, big
+    if mode == "valid":
+        big, small = builtins.max(n, m), builtins.min(n, m)
+        return small - 1, big - small + 1
+    raise ValueError(f"mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
+
+
+def _correlate_1d(a, v, mode):
+    a, v = asarray(a), asarray(v)
+    if _nd(a) != 1 or _nd(v) != 1:
+        raise ValueError("object too deep for desired array")
+    n, m = _shape(a)[0], _shape(v)[0]
+    if n == 0:
+        raise ValueError("a cannot be empty")
+    if m == 0:
+        raise ValueError("v cannot be empty")
+    start, length = _mode_range(mode, n, m, n + m - 1)
+    if mode == "same" and n < m:
+        start = n // 2  # NumPy's correlate swaps and reverses, which centres the other way
+    return correlate_nd(a, v, (m - 1 - start,), (length,))
+
+
+@implements(np.correlate)
+def correlate(a, v, mode="valid"):
+    """``c[k] = sum_n a[n + k] conj(v[n])`` (NumPy's ``correlate``, lags in NumPy's order)."""
+    return _correlate_1d(a, conj(asarray(v)), mode)
+
+
+@implements(np.convolve)
+def convolve(a, v, mode="full"):
+    """``c[k] = sum_j a[j] v[k - j]``: a correlation with the reversed kernel."""
+    a, v = asarray(a), asarray(v)
+    if _nd(a) == 1 and _nd(v) == 1 and _shape(v)[0] > _shape(a)[0]:
+        a, v = v, a  # NumPy swaps so the kernel is the shorter one; convolution commutes
+    if _nd(v) == 0 or _nd(a) == 0:
+        a, v = reshape(a, (-1,)), reshape(v, (-1,))
+    return _correlate_1d(a, flip(v), mode)
+
+
+# ---------------------------------------------------------------- statistics
+@implements(np.cov)
+def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *, dtype=None):
+    """``(X - avg) diag(w) (X - avg)^H / fact`` with NumPy's weights and degrees of freedom."""
+    if ddof is not None and ddof != int(ddof):
+        raise ValueError("ddof must be integer")
+    m = asarray(m)
+    if _nd(m) > 2:
+        raise ValueError("m has more than 2 dimensions")
+    X = reshape(m, (1, -1)) if _nd(m) < 2 else m
+    X = _float(X)
+    if not rowvar and _shape(X)[0] != 1:
+        X = transpose(X)
+    if _shape(X)[0] == 0:
+        return reshape(X, (0, 0))
+    if y is not None:
+        y = asarray(y)
+        if _nd(y) > 2:
+            raise ValueError("y has more than 2 dimensions")
+        y = reshape(y, (1, -1)) if _nd(y) < 2 else y
+        if not rowvar and _shape(y)[0] != 1:
+            y = transpose(y)
+        X = concatenate([X, _float(y)], axis=0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    w = None
+    if fweights is not None:
+        fw = np.asarray(unbox_all(fweights))
+        if not np.all(fw == np.around(fw)):
+            raise TypeError("fweights must be integer")
+        if fw.ndim > 1:
+            raise RuntimeError("cannot handle multidimensional fweights")
+        if fw.shape[0] != _shape(X)[1]:
+            raise RuntimeError("incompatible numbers of samples and fweights")
+        if np.any(fw < 0):
+            raise ValueError("fweights cannot be negative")
+        w = asarray(fweights)
+    if aweights is not None:
+        aw = np.asarray(unbox_all(aweights))
+        if aw.ndim > 1:
+            raise RuntimeError("cannot handle multidimensional aweights")
+        if aw.shape[0] != _shape(X)[1]:
+            raise RuntimeError("incompatible numbers of samples and aweights")
+        if np.any(aw < 0):
+            raise ValueError("aweights cannot be negative")
+        w = asarray(aweights) if w is None else w * asarray(aweights)
+    avg, w_sum = average(X, axis=1, weights=w, returned=True)
+    w_sum = w_sum[0]
+    if w is None:
+        fact = _shape(X)[1] - ddof
+    elif ddof == 0:
+        fact = w_sum
+    elif aweights is None:
+        fact = w_sum - ddof
+    else:
+        fact = w_sum - ddof * sum(w * asarray(aweights)) / w_sum
+    if np.asarray(unbox_all(fact)) <= 0:
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
+        fact = 0.0
+    X = X - avg[:, None]
+    X_T = transpose(X) if w is None else transpose(X * w)
+    c = dot(X, conj(X_T)) / fact
+    c = squeeze(c)
+    return c if dtype is None else astype(c, dtype)
+
+
+@implements(np.corrcoef)
+def corrcoef(x, y=None, rowvar=True, *, dtype=None):
+    """``cov / sqrt(d_i d_j)``, ``d = diag(cov)``; the real part clipped to [-1, 1] as NumPy does."""
+    c = cov(x, y, rowvar, dtype=dtype)
+    if _nd(c) == 0:
+        return c / c
+    d = real(diagonal(c))
+    stddev = d ** 0.5
+    c = c / stddev[:, None]
+    c = c / stddev[None, :]
+    if not np.iscomplexobj(unbox_all(c)):
+        c = clip(c, -1, 1)
+    return c
+
+
+# NumPy's quantile methods: (alpha, beta) of the continuous ones, or how the discrete ones
+# pick between the two neighbours of the virtual index.
+_CONTINUOUS = {"linear": (1.0, 1.0), "weibull": (0.0, 0.0), "hazen": (0.5, 0.5),
+               "median_unbiased": (1 / 3, 1 / 3), "normal_unbiased": (3 / 8, 3 / 8),
+               "interpolated_inverted_cdf": (0.0, 1.0)}
+_DISCRETE = ("lower", "higher", "nearest", "midpoint")
+
+
+def _quantile(a, q, axis, method, keepdims, name):
+    a = _float(asarray(a))
+    q = asarray(q)
+    nd = _nd(a)
+    axes = tuple(range(nd)) if axis is None else tuple(a % nd for a in normalize_axis(axis, nd))
+    rest = [i for i in range(nd) if i not in axes]
+    x = transpose(a, rest + list(axes))
+    x = reshape(x, _shape(x)[:len(rest)] + (-1,))
+    n = _shape(x)[-1]
+    xs = sort(x, axis=-1)
+    qv = np.asarray(unbox_all(q), dtype=np.float64)
+    if method in _CONTINUOUS:
+        alpha, beta = _CONTINUOUS[method]
+        virtual = clip(n * q + (alpha + q * (1 - alpha - beta)) - 1, 0, n - 1)
+        vv = np.clip(n * qv + (alpha + qv * (1 - alpha - beta)) - 1, 0, n - 1)
+        lo = np.floor(vv).astype(np.intp)
+        gamma = virtual - lo
+    elif method in _DISCRETE:
+        vv = qv * (n - 1)
+        lo = {"lower": np.floor, "higher": np.ceil, "nearest": np.around,
+              "midpoint": np.floor}[method](vv).astype(np.intp)
+        gamma = np.where(np.ceil(vv) > np.floor(vv), 0.5, 0.0) if method == "midpoint" else np.zeros(qv.shape)
+    else:
+        raise NotImplementedError(f"{name}(method={method!r}) is not supported on traced arrays; "
+                                  f"the piecewise-linear methods are {sorted(_CONTINUOUS)} and "
+                                  f"{list(_DISCRETE)}")
+    hi = np.minimum(lo + 1, n - 1)
+    xlo = getitem(xs, (Ellipsis, lo))
+    xhi = getitem(xs, (Ellipsis, hi))
+    r = xlo + (xhi - xlo) * gamma
+    r = where(np.isnan(np.asarray(unbox_all(x))).any(axis=-1).reshape(_shape(x)[:-1] + (1,) * qv.ndim),
+              np.nan, r)
+    r = moveaxis(r, tuple(range(len(rest), len(rest) + qv.ndim)), tuple(range(qv.ndim))) if qv.ndim else r
+    if keepdims:
+        shape = list(_shape(a))
+        for ax in axes:
+            shape[ax] = 1
+        r = reshape(r, qv.shape + tuple(shape))
+    return r
+
+
+def _check_q(q, hi, name):
+    qv = np.asarray(unbox_all(q))
+    if not (np.all(qv >= 0) and np.all(qv <= hi)):
+        raise ValueError(f"{name} must be in the range [0, {hi}]")
+
+
+@implements(np.quantile)
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+             weights=None, interpolation=None):
+    """The ``q``-th quantile(s) along ``axis``; differentiable in ``a`` and ``q``."""
+    if out is not None:
+        raise InPlaceError("quantile(..., out=...) with a traced array; use the return value")
+    if weights is not None:
+        raise NotImplementedError("quantile(weights=...) is not supported on traced arrays")
+    method = interpolation or method
+    _check_q(q, 1, "Quantiles")
+    return _quantile(a, q, axis, method, keepdims, "quantile")
+
+
+@implements(np.percentile)
+def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+               weights=None, interpolation=None):
+    """``quantile(a, q / 100)``."""
+    if out is not None:
+        raise InPlaceError("percentile(..., out=...) with a traced array; use the return value")
+    if weights is not None:
+        raise NotImplementedError("percentile(weights=...) is not supported on traced arrays")
+    _check_q(q, 100, "Percentiles")
+    return _quantile(a, asarray(q) / 100.0, axis, interpolation or method, keepdims, "percentile")
+
+
+# ---------------------------------------------------------------- building arrays
+@implements(np.insert)
+def insert(arr, obj, values, axis=None):
+    """NumPy's ``insert`` on integer labels (``>= 0`` for ``arr``, ``< 0`` for ``values``)
+    says where each element goes; the result is one gather of ``[arr, values]``."""
+    a = asarray(arr)
+    if axis is None:
+        a = ravel(a)
+        axis = 0
+    vals = asarray(values)
+    size = math.prod(_shape(a))
+    labels = np.arange(size).reshape(_shape(a))
+    vlabels = -1 - np.arange(math.prod(_shape(vals))).reshape(_shape(vals))
+    where_to = np.insert(labels, np.asarray(unbox_all(obj)) if not isinstance(obj, slice) else obj,
+                         vlabels, axis=axis)
+    src = concatenate([ravel(a), ravel(astype(vals, dtype_of(a)))])
+    return getitem(src, np.where(where_to >= 0, where_to, size - 1 - where_to))
+
+
+@implements(np.select)
+def select(condlist, choicelist, default=0):
+    """The choice of the first true condition, else ``default``: nested ``where``."""
+    if len(condlist) != len(choicelist):
+        raise ValueError("list of cases must be same length as list of conditions")
+    if len(condlist) == 0:
+        raise ValueError("select with an empty condition list is not possible")
+    conds = [np.asarray(unbox_all(c)) for c in condlist]
+    for i, c in enumerate(conds):
+        if c.dtype.type is not np.bool_:
+            raise TypeError(f"invalid entry {i} in condlist: should be boolean ndarray")
+    out = asarray(default)
+    for c, choice in zip(reversed(conds), reversed(list(choicelist)), strict=True):
+        out = where(c, choice, out)
+    shape = np.broadcast_shapes(*[c.shape for c in conds], *[_shape(ch) for ch in choicelist],
+                                _shape(asarray(default)))
+    return out if _shape(out) == shape else out + np.zeros(shape, dtype=dtype_of(out))
+
+
+@implements(np.piecewise)
+def piecewise(x, condlist, funclist, *args, **kw):
+    """``y[cond_i] = f_i(x[cond_i])`` in order (a later condition wins), NumPy's semantics:
+    each function sees only the elements its condition selects."""
+    x = asarray(x)
+    n2 = len(funclist)
+    if np.isscalar(condlist) or (not isinstance(condlist[0], (list, np.ndarray)) and _nd(x) != 0
+                                 and not hasattr(condlist[0], "shape")):
+        condlist = [condlist]
+    conds = [np.asarray(unbox_all(c), dtype=bool) for c in condlist]
+    n = len(conds)
+    if n == n2 - 1:
+        conds.append(~np.any(conds, axis=0))
+        n += 1
+    if n != n2:
+        raise ValueError(f"with {n} condition(s), either {n} or {n + 1} functions are expected")
+    y = zeros_like(x)
+    for cond, func in zip(conds, funclist, strict=True):
+        if _nd(x) == 0:
+            if cond:
+                y = asarray(func(x, *args, **kw)) + zeros_like(x) if callable(func) else func + zeros_like(x)
+                y = astype(y, dtype_of(x))
+            continue
+        if not cond.any():
+            continue
+        vals = func(getitem(x, cond), *args, **kw) if callable(func) else func
+        y = at_set(y, cond, vals)
+    return y
+
+
+# ---------------------------------------------------------------- calculus
+@implements(np.gradient)
+def gradient(f, *varargs, axis=None, edge_order=1):
+    """Second-order central differences inside, one-sided of order ``edge_order`` at the
+    ends, with scalar spacings or coordinate arrays (which may be traced)."""
+    f = _float(asarray(f))
+    N = _nd(f)
+    axes = tuple(range(N)) if axis is None else normalize_axis(axis, N)
+    len_axes = len(axes)
+    n = len(varargs)
+    if n == 0:
+        dx = [1.0] * len_axes
+    elif n == 1 and _nd(varargs[0]) == 0:
+        dx = list(varargs) * len_axes
+    elif n == len_axes:
+        dx = []
+        for d, ax in zip(varargs, axes, strict=True):
+            d = asarray(d)
+            if _nd(d) == 0:
+                dx.append(d)
+                continue
+            if _nd(d) != 1:
+                raise ValueError("distances must be either scalars or 1d")
+            if _shape(d)[0] != _shape(f)[ax]:
+                raise ValueError("when 1d, distances must match the length of the corresponding dimension")
+            dx.append(diff(_float(d)))
+    else:
+        raise TypeError("invalid number of arguments")
+    if edge_order > 2:
+        raise ValueError("'edge_order' greater than 2 not supported")
+    outs = []
+    for ax, h in zip(axes, dx, strict=True):
+        if _shape(f)[ax] < edge_order + 1:
+            raise ValueError("Shape of array too small to calculate a numerical gradient, "
+                             "at least (edge_order + 1) elements are required.")
+
+        def s(a, b, ax=ax):
+            return _sl(f, ax, a, b)
+
+        bshape = [1] * N
+        bshape[ax] = -1
+        uniform = _nd(h) == 0
+        if uniform:
+            inner = (s(2, None) - s(None, -2)) / (2.0 * h)
+        else:
+            dx1, dx2 = h[:-1], h[1:]
+            ca = reshape(-dx2 / (dx1 * (dx1 + dx2)), bshape)
+            cb = reshape((dx2 - dx1) / (dx1 * dx2), bshape)
+            cc = reshape(dx1 / (dx2 * (dx1 + dx2)), bshape)
+            inner = ca * s(None, -2) + cb * s(1, -1) + cc * s(2, None)
+        if edge_order == 1:
+            h0, hn = (h, h) if uniform else (h[0], h[-1])
+            first = (s(1, 2) - s(0, 1)) / h0
+            last = (s(-1, None) - s(-2, -1)) / hn
+        elif uniform:
+            first = (-1.5 * s(0, 1) + 2.0 * s(1, 2) - 0.5 * s(2, 3)) / h
+            last = (0.5 * s(-3, -2) - 2.0 * s(-2, -1) + 1.5 * s(-1, None)) / h
+        else:
+            d1, d2 = h[0], h[1]
+            first = (-(2.0 * d1 + d2) / (d1 * (d1 + d2)) * s(0, 1) + (d1 + d2) / (d1 * d2) * s(1, 2)
+                     - d1 / (d2 * (d1 + d2)) * s(2, 3))
+            d1, d2 = h[-2], h[-1]
+            last = (d2 / (d1 * (d1 + d2)) * s(-3, -2) - (d2 + d1) / (d1 * d2) * s(-2, -1)
+                    + (2.0 * d2 + d1) / (d2 * (d1 + d2)) * s(-1, None))
+        outs.append(concatenate([first, inner, last], axis=ax))
+    return outs[0] if len_axes == 1 else tuple(outs)
+
+
+@implements(np.trapezoid)
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """``sum(d * (y[1:] + y[:-1]) / 2)`` along ``axis``, ``d = diff(x)`` or ``dx``."""
+    y = asarray(y)
+    nd = _nd(y)
+    ax = normalize_axis1(axis, nd)
+    if x is None:
+        d = dx
+    else:
+        x = asarray(x)
+        if _nd(x) == 1:
+            d = diff(x)
+            shape = [1] * nd
+            shape[ax] = _shape(d)[0]
+            d = reshape(d, shape)
+        else:
+            d = diff(x, axis=axis)
+    return sum(d * (_sl(y, ax, 1, None) + _sl(y, ax, None, -1)) / 2.0, axis=ax)
+
+
+@implements(np.cross)
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """The cross product of 3-vectors (a 2-vector has a zero third component; two 2-vectors
+    give the scalar ``a0 b1 - a1 b0``)."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = moveaxis(asarray(a), axisa, -1), moveaxis(asarray(b), axisb, -1)
+    da, db = _shape(a)[-1], _shape(b)[-1]
+    if da not in (2, 3) or db not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product\n(dimension must be 2 or 3)")
+    a0, a1, b0, b1 = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
+    if da == 2 and db == 2:
+        return a0 * b1 - a1 * b0
+    a2 = a[..., 2] if da == 3 else 0.0
+    b2 = b[..., 2] if db == 3 else 0.0
+    c0, c1, c2 = a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0
+    c0, c1, c2 = broadcast_arrays(c0, c1, c2)
+    return moveaxis(stack([c0, c1, c2], axis=-1), -1, axisc)
+
+
+@implements(np.rollaxis)
+def rollaxis(a, axis, start=0):
+    """NumPy's ``rollaxis``: ``axis`` moved to sit before ``start``."""
+    n = _nd(a)
+    axis = normalize_axis1(axis, n) % n
+    if start < 0:
+        start += n
+    if not 0 <= start < n + 1:
+        raise np.exceptions.AxisError(
+            f"'start' arg requires {-n} <= start < {n + 1}, but {start} was passed in")
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return a
+    axes = list(range(n))
+    axes.remove(axis)
+    axes.insert(start, axis)
+    return transpose(a, axes)
+
+
+@implements(np.nan_to_num)
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """nan, +inf and -inf replaced by constants (derivative 0 there, 1 elsewhere)."""
+    x = asarray(x)
+    dt = dtype_of(x)
+    if not np.issubdtype(dt, np.inexact):
+        return x
+    if np.issubdtype(dt, np.complexfloating):
+        return (nan_to_num(real(x), nan=nan, posinf=posinf, neginf=neginf)
+                + 1j * nan_to_num(imag(x), nan=nan, posinf=posinf, neginf=neginf))
+    big = np.finfo(dt).max
+    y = where(isnan(x), nan, x)
+    y = where(isinf(x) & (x > 0), big if posinf is None else posinf, y)
+    return where(isinf(x) & (x < 0), -big if neginf is None else neginf, y)
+
+
+@implements(np.sinc)
+def sinc(x):
+    """``sin(pi x) / (pi x)``, 1 at 0. At 0 the value comes from its Taylor series
+    ``1 - (pi x)^2/6 + (pi x)^4/120 - ...``, so every derivative there is right
+    (``sinc''(0) = -pi^2/3``), not only the value."""
+    x = _float(asarray(x))
+    zero = x == 0
+    safe = where(zero, 1.0, x)
+    t2 = (_pi * x) ** 2
+    series = 1.0 - t2 / 6.0 * (1.0 - t2 / 20.0 * (1.0 - t2 / 42.0 * (1.0 - t2 / 72.0 * (1.0 - t2 / 110.0))))
+    return where(zero, series, sin(_pi * safe) / (_pi * safe))
+
+
+@implements(np.real_if_close)
+def real_if_close(a, tol=100):
+    """``real(a)`` when every imaginary part is within ``tol`` machine epsilons of 0."""
+    a = asarray(a)
+    dt = dtype_of(a)
+    if not np.issubdtype(dt, np.complexfloating):
+        return a
+    if tol > 1:
+        tol = np.finfo(dt).eps * tol
+    return real(a) if np.all(np.absolute(np.imag(np.asarray(unbox_all(a)))) < tol) else a
+
+
+@implements(np.unwrap)
+def unwrap(p, discont=None, axis=-1, *, period=2 * np.pi):
+    """``p`` plus a piecewise-constant correction (multiples of ``period``): the derivative
+    is the identity."""
+    p = asarray(p)
+    if not np.issubdtype(dtype_of(p), np.inexact):
+        return np.unwrap(np.asarray(unbox_all(p)), discont, axis, period=period)
+    ax = normalize_axis1(axis, _nd(p))
+    dd = diff(p, axis=ax)
+    if discont is None:
+        discont = period / 2
+    high = period / 2
+    low = -high
+    ddmod = mod(dd - low, period) + low
+    ddmod = where((ddmod == low) & (dd > 0), high, ddmod)
+    correction = where(absolute(dd) < discont, 0.0, ddmod - dd)
+    return concatenate([_sl(p, ax, 0, 1),
+                        _sl(p, ax, 1, None) + cumsum(correction, axis=ax)], axis=ax)
+
+
+# ---------------------------------------------------------------- r_ and c_
+class AxisConcatenator:
+    """``r_[...]`` / ``c_[...]``: slices become ranges, arrays are concatenated (traced ones
+    stay traced). A leading string ``"axis,ndmin,trans1d"`` directs as in NumPy."""
+
+    def __init__(self, axis=0, ndmin=1, trans1d=-1):
+        self.axis, self.ndmin, self.trans1d = axis, ndmin, trans1d
+
+    def __getitem__(self, key):
+        if not isinstance(key, tuple):
+            key = (key,)
+        axis, ndmin, trans1d = self.axis, self.ndmin, self.trans1d
+        objs = []
+        for k, item in enumerate(key):
+            if isinstance(item, str):
+                if k != 0:
+                    raise ValueError("special directives must be the first entry.")
+                if item in ("r", "c"):
+                    raise NotImplementedError("r_['r'] / r_['c'] (np.matrix results) are not supported")
+                vec = [int(v) for v in item.split(",")]
+                axis = vec[0]
+                if len(vec) > 1:
+                    ndmin = vec[1]
+                if len(vec) > 2:
+                    trans1d = vec[2]
+                continue
+            if isinstance(item, slice):
+                start = 0 if item.start is None else item.start
+                step = 1 if item.step is None else item.step
+                if isinstance(step, complex | np.complexfloating):
+                    obj = linspace(start, item.stop, num=int(builtins.abs(step)))
+                else:
+                    obj = np.arange(start, item.stop, step)
+                item_nd = 1
+            else:
+                obj = asarray(item)
+                item_nd = _nd(obj)
+            if ndmin > item_nd:
+                obj = reshape(obj, (1,) * (ndmin - item_nd) + _shape(obj))
+                if trans1d != -1:
+                    k2 = ndmin - item_nd
+                    k1 = trans1d if trans1d >= 0 else trans1d + k2 + 1
+                    defaxes = list(range(ndmin))
+                    obj = transpose(obj, defaxes[:k1] + defaxes[k2:] + defaxes[k1:k2])
+            objs.append(obj)
+        return concatenate(objs, axis=axis)
+
+    def __len__(self):
+        return 0
+
+
+r_ = AxisConcatenator(0)
+c_ = AxisConcatenator(-1, ndmin=2, trans1d=0)
+
+
+# ---------------------------------------------------------------- ufunc methods
+_REDUCE = {np.add: sum, np.multiply: prod, np.maximum: max, np.minimum: min}
+_ACCUMULATE = {np.add: cumsum, np.multiply: cumprod}
+
+
+def ufunc_method(ufunc, method, *inputs, **kwargs):
+    """``np.add.reduce``, ``np.multiply.accumulate``, ``np.<binary>.outer`` on traced arrays;
+    ``np.add.at`` (in place) raises, naming ``chainrule.numpy.at_add``."""
+    name = f"numpy.{ufunc.__name__}.{method}"
+    if method == "reduce" and ufunc in _REDUCE:
+        x, *rest = inputs
+        axis = kwargs.pop("axis", rest[0] if rest else 0)
+        if kwargs.pop("where", True) is not True:
+            raise NotImplementedError(f"{name}(where=...) is not supported on traced arrays")
+        return _REDUCE[ufunc](x, axis=axis, **kwargs)
+    if method == "accumulate" and ufunc in _ACCUMULATE:
+        x, *rest = inputs
+        axis = kwargs.pop("axis", rest[0] if rest else 0)
+        return _ACCUMULATE[ufunc](x, axis=axis, **kwargs)
+    if method == "outer" and ufunc in UFUNCS and ufunc.nin == 2 and not kwargs:
+        a, b = asarray(inputs[0]), asarray(inputs[1])
+        return UFUNCS[ufunc](reshape(a, _shape(a) + (1,) * _nd(b)), b)
+    if method == "at":
+        fix = "chainrule.numpy.at_add(a, indices, b)" if ufunc is np.add else \
+            "chainrule.numpy.at_set / where to build a new array"
+        raise InPlaceError(f"{name} writes into its first argument in place, which a traced "
+                           f"computation cannot do; use {fix}, which returns the new array")
+    return None
+
+
+__all__ = ["linspace", "logspace", "geomspace", "meshgrid", "interp", "polyval", "convolve",
+           "correlate", "cov", "corrcoef", "quantile", "percentile", "insert", "select",
+           "piecewise", "gradient", "trapezoid", "cross", "rollaxis", "nan_to_num", "sinc",
+           "real_if_close", "unwrap", "r_", "c_"]
