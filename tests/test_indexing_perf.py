@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 import chainrule.numpy as cnp
-from chainrule.rules import sparse_cotangent as sc
+from chainrule.rules import linear as sc
 from chainrule.rules.linear import normalize_index
 
 # index forms on a (5, 4) array, each a key NumPy and chainrule read alike
@@ -52,13 +52,13 @@ key_lists = st.lists(st.integers(0, len(KEYS) - 1), min_size=1, max_size=10)
 @contextlib.contextmanager
 def _policy(always: bool):
     """Picks kept sparse by the default size rule (never, at these sizes) or always."""
-    saved = sc.MIN_SIZE, sc.PICK_FRACTION
+    saved = sc.SPARSE_MIN_SIZE, sc.SPARSE_PICK_FRACTION
     if always:
-        sc.MIN_SIZE, sc.PICK_FRACTION = 0, 0
+        sc.SPARSE_MIN_SIZE, sc.SPARSE_PICK_FRACTION = 0, 0
     try:
         yield
     finally:
-        sc.MIN_SIZE, sc.PICK_FRACTION = saved
+        sc.SPARSE_MIN_SIZE, sc.SPARSE_PICK_FRACTION = saved
 
 
 POLICIES = [False, True]
@@ -140,9 +140,9 @@ def test_float32_picks_keep_float32(always):
 
 
 def test_only_small_picks_of_large_arrays_are_kept_sparse():
-    assert sc.worth_it(1, 10_000) and sc.worth_it(32, 256)
-    assert not sc.worth_it(7, 28)  # an LSTM's gate slice: dense is cheaper
-    assert not sc.worth_it(5_000, 10_000)  # a large pick costs O(its size) either way
+    assert sc.sparse_worth_it(1, 10_000) and sc.sparse_worth_it(32, 256)
+    assert not sc.sparse_worth_it(7, 28)  # an LSTM's gate slice: dense is cheaper
+    assert not sc.sparse_worth_it(5_000, 10_000)  # a large pick costs O(its size) either way
 
 
 # ---------------------------------------------------------------- the sparse cotangent itself
@@ -200,7 +200,7 @@ def test_sparse_dtype_is_the_dense_rules():
 
 
 # ---------------------------------------------------------------- complexity
-@pytest.mark.xfail(not sc.ENABLED, strict=True,
+@pytest.mark.xfail(not sc.SPARSE_ENABLED, strict=True,
                    reason="core/tape.py does not densify lazy cotangents yet, so getitem's VJP "
                           "stays dense (O(n k))")
 def test_k_picks_allocate_O_n_plus_k_elements(monkeypatch):
