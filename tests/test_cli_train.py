@@ -50,7 +50,7 @@ def test_train_on_digits(digits_run):
     assert {"model.npz", "metrics.json", "training.png"} <= set(os.listdir(out))
     m = json.loads((out / "metrics.json").read_text())
     assert m["status"] == "ok" and m["task"] == "classification" and m["epochs_completed"] == 2
-    assert m["n_train"] + m["n_test"] == 1797 and m["classes"] == list(range(10))
+    assert m["n_train"] + m["n_val"] + m["n_test"] == 1797 and m["classes"] == list(range(10))
     assert m["gradcheck_worst_rel_error"] < 1e-5
     assert m["final"]["test_accuracy"] > 0.7
     assert (out / "training.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -190,14 +190,19 @@ def test_progress_falls_back_without_rich_or_tqdm(monkeypatch, capsys):
     assert p.mode == ("tqdm" if importlib.util.find_spec("tqdm") else "plain")
     p.close()
     monkeypatch.setitem(sys.modules, "tqdm", None)
-    p = cli_train._Progress("rich", epochs=1, steps=2)
+    p = cli_train._Progress("rich", epochs=4, steps=2)
     assert p.mode == "plain"
     p.step(1, 0.5)
-    p.epoch({"epoch": 1, "train_loss": 0.5, "test_loss": 0.6, "train_accuracy": 0.9,
-             "test_accuracy": 0.8, "seconds": 0.1}, "accuracy")
+    p.epoch({"epoch": 1, "train_loss": 0.5, "val_loss": 0.55, "test_loss": 0.6,
+             "train_accuracy": 0.9, "test_accuracy": 0.8, "seconds": 0.1}, "accuracy", elapsed=2.0)
+    p.epoch({"epoch": 2, "train_loss": 0.5, "test_loss": 0.6, "train_accuracy": 0.9,
+             "test_accuracy": 0.8, "seconds": 0.1}, "accuracy", elapsed=100.0)
     p.close()
-    assert "epoch 1/1  loss 0.5000  test loss 0.6000  accuracy 90.00%  test accuracy 80.00%" in \
-        capsys.readouterr().out
+    out = capsys.readouterr().out
+    # the ETA: seconds so far / epochs done * epochs left
+    assert "epoch 1/4  loss 0.5000  val loss 0.5500  test loss 0.6000  accuracy 90.00%  " \
+           "test accuracy 80.00%  (0.1 s, eta 6.0 s)" in out
+    assert "epoch 2/4  loss 0.5000  test loss 0.6000" in out and "eta 1 min 40 s)" in out
 
 
 def test_plot_without_matplotlib_is_a_note(monkeypatch, tmp_path):

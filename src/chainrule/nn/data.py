@@ -202,6 +202,24 @@ def sniff_delimiter(path: str) -> str:
         return ","
 
 
+def column_names(path: str) -> list[str] | None:
+    """The header row of a text table (its first non-blank row, when no field in it is a number,
+    as :func:`read_table` decides), or ``None`` for a file without one or an ``.npz`` file."""
+    path = os.fspath(path)
+    _check_exists(path)
+    if os.path.basename(path).lower().endswith(".npz"):
+        return None
+    try:
+        with _open_text(path) as f:
+            for row in csv.reader(f, delimiter=sniff_delimiter(path)):
+                if row and any(c.strip() for c in row):
+                    first = [c.strip() for c in row]
+                    return first if all(_number(c) is None for c in first) else None
+    except (OSError, UnicodeDecodeError, csv.Error, EOFError) as e:
+        raise DataError(f"{path}: cannot read it as text CSV ({type(e).__name__}: {e})") from None
+    return None
+
+
 def _read_csv(path, target, require_target, features=None) -> Table:
     delimiter = sniff_delimiter(path)
     try:

@@ -32,3 +32,16 @@ def rmse(y, t) -> float:
     y = np.asarray(unbox_all(y), dtype=float)
     t = np.asarray(unbox_all(t), dtype=float).reshape(y.shape)
     return float(np.sqrt(np.mean((y - t) ** 2)))
+
+
+def r2_score(y, t) -> float:
+    """Coefficient of determination R^2 = 1 - sum (t - y)^2 / sum (t - mean t)^2 over all examples
+    and outputs (1: perfect, 0: no better than predicting the mean; negative: worse). Unchanged by
+    an affine rescaling applied to both ``y`` and ``t`` (standardised targets give the same R^2);
+    ``nan`` when ``t`` is constant."""
+    y = np.asarray(unbox_all(y), dtype=float)
+    t = np.asarray(unbox_all(t), dtype=float).reshape(y.shape)
+    total = float(np.sum((t - t.mean(axis=0)) ** 2))
+    if total == 0.0:
+        return float("nan")
+    return 1.0 - float(np.sum((t - y) ** 2)) / total
