@@ -38,9 +38,10 @@ def _child(env_dir):
     env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
     if env_dir is not None:
         env["CHAINRULE_CACHE_DIR"] = str(env_dir)
-    out = subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True,
-                         timeout=600, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    run = subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture
@@ -206,9 +207,10 @@ def test_no_numba_import_for_a_program_without_a_loop_to_fuse():
             "f(np.ones(7)); f(np.ones(7)); f.lower(np.ones(7)).compile()\n"
             "print('numba' in sys.modules)\n")
     env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         timeout=300, check=True).stdout
-    assert out.strip().splitlines()[-1] == "False"
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "False", run.stdout + run.stderr
 
 
 def test_staging_module_exports():
