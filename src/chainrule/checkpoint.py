@@ -30,11 +30,12 @@ import functools
 import numpy as np
 
 from .batching import register_batching_rule, vmap
-from .core.aval import dtype_of, shape_of
+from .core.aval import dtype_of
 from .core.errors import ChainruleError
 from .core.linearize import linearize_reverse, push_forward
 from .core.primitive import Box, Primitive
 from .core.pytree import tree_flatten, tree_unflatten
+from .rules.linear import lead
 
 __all__ = ["checkpoint", "remat", "checkpoint_p"]
 
@@ -78,12 +79,6 @@ def _impl(*xs, call):
     return out
 
 
-def _lead(d, x) -> tuple:
-    """The leading batch axes of a cotangent or tangent ``d`` of value ``x``."""
-    ds = shape_of(d)
-    return ds[:len(ds) - len(shape_of(x))]
-
-
 def _vjp(argnum, g, ans, *xs, call):
     """Recompute ``f`` at the saved inputs on a fresh tape and pull ``g`` through it once
     for every differentiable argument (the first request computes them all)."""
@@ -96,7 +91,7 @@ def _vjp(argnum, g, ans, *xs, call):
                 full[i] = v
             return call.fun(*full)
         lin, _, _, _ = linearize_reverse(f, [xs[i] for i in diff])
-        batch = next((_lead(c, a) for c, a in zip(g, ans) if c is not None), ())
+        batch = next((lead(c, a) for c, a in zip(g, ans) if c is not None), ())
         pulled = lin.pull(list(g), batch=batch, release=True)
         cts = [None] * len(xs)
         for i, c in zip(diff, pulled):
@@ -113,7 +108,7 @@ def _jvp(argnum, t, ans, *xs, call):
         full = list(xs)
         full[argnum] = x
         return call.fun(*full)
-    _, t_out, _ = push_forward(f, (xs[argnum],), (t,), batch=_lead(t, xs[argnum]))
+    _, t_out, _ = push_forward(f, (xs[argnum],), (t,), batch=lead(t, xs[argnum]))
     return tuple(t_out)
 
 

@@ -48,10 +48,11 @@ def bind(prim: Primitive, args, params: dict):
     if not prim.differentiable:
         # no derivative to carry, but a staging trace (jit) must still record the operation
         args = [strip_derivatives(a) for a in args]
-        for a in args:
-            if isinstance(a, Box):
-                return a._trace.process(prim, args, params)
-        return prim.impl(*args, **params)
+        top = None
+        for a in args:  # the innermost of the traces left (staging, vmap), as below
+            if isinstance(a, Box) and (top is None or a._trace.level > top.level):
+                top = a._trace
+        return prim.impl(*args, **params) if top is None else top.process(prim, args, params)
     return top.process(prim, args, params)
 
 
