@@ -489,7 +489,7 @@ def run_train(args) -> int:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             for epoch in range(1, args.epochs + 1):
                 t0 = time.perf_counter()
-                step = 0
+                done = 0  # steps completed this epoch
                 try:
                     for step, (xb, tb) in enumerate(nn.batches(x_tr, y_tr, args.batch_size,
                                                                seed=(args.seed, epoch)), 1):
@@ -501,18 +501,19 @@ def run_train(args) -> int:
                             diverged = (epoch, step, value)
                             break
                         params, state = opt.update(params, grads, state)
+                        done += 1
                         progress.step(epoch, float(err))
                 except KeyboardInterrupt:
                     # finish this epoch's bookkeeping (metrics, plot, model) with what it reached
-                    interrupted = (epoch, step)
-                if diverged is None and (interrupted is None or step > 0):
+                    interrupted = (epoch, done)
+                if diverged is None and (interrupted is None or done > 0):
                     row = {"epoch": epoch, **evaluate(params), "seconds": time.perf_counter() - t0}
                     if interrupted is not None:
-                        row["steps"] = step
+                        row["steps"] = done
                     if not all(math.isfinite(v) for v in row.values()) or \
                             row["train_loss"] > DIVERGENCE_FACTOR * max(first_loss, 1.0):
                         diverged = (epoch, steps, row["train_loss"])
-                if diverged is not None or (interrupted is not None and step == 0):
+                if diverged is not None or (interrupted is not None and done == 0):
                     break
                 history.append(row)
                 score = row["val_loss"] if x_va is not None else -epoch  # no validation: the last
