@@ -11,14 +11,42 @@ conversions that would silently drop a derivative, which raise.
 from __future__ import annotations
 
 import math
+import sys
 
 from ..core.aval import dtype_of, shape_of
 from ..core.errors import InPlaceError, NoRuleError, TracerEscapeError
 from ..core.primitive import Primitive, bind, unbox_all
 from ..core.trace import TracedArray
-from ..rules.dispatch import FUNCTIONS, UFUNCS
+from ..rules.dispatch import FUNCTIONS, MIRRORS, UFUNCS
 from ..rules.numeric import ufunc_method
 from .operators import METHODS, OPERATORS, PROPERTIES, REFLECTED
+
+_mirror_codes: dict = {}  # code object (of every wrapper layer) -> MIRRORS' entry
+
+
+def _mirror_hint(frame) -> str:
+    """``"scipy.special.logsumexp is ...: use chainrule.scipy.special.logsumexp. "`` when
+    ``frame`` or one of its callers runs a function chainrule mirrors (innermost first), else ``""``."""
+    if _mirror_codes.get("indexed") != len(MIRRORS):
+        for fn, entry in MIRRORS.items():
+            while fn is not None:
+                code = getattr(fn, "__code__", None)
+                if code is not None:
+                    _mirror_codes.setdefault(code, (fn, entry))
+                fn = getattr(fn, "__wrapped__", None)
+        _mirror_codes["indexed"] = len(MIRRORS)
+    while frame is not None:
+        hit = _mirror_codes.get(frame.f_code)
+        if hit is not None:
+            name, replacement, *mirrored_for = hit[1]
+            if not mirrored_for:
+                return f"{name} is SciPy's or NumPy's own code, not differentiable: use {replacement}. "
+            dist = getattr(frame.f_locals.get("self"), "name", None)  # which distribution's method
+            if dist in mirrored_for[0]:
+                return (f"{name.format(dist=dist)} is SciPy's own Python code, not differentiable: use "
+                        f"{replacement.format(dist=dist)}. ")
+        frame = frame.f_back
+    return ""
 
 
 class _ArraySurface:
@@ -60,7 +88,8 @@ class _ArraySurface:
     # -- conversions that would silently lose the derivative --
     def __array__(self, dtype=None, copy=None):
         raise TracerEscapeError(
-            "a traced array was converted to a plain NumPy array (np.asarray, np.array, "
+            _mirror_hint(sys._getframe(1))
+            + "a traced array was converted to a plain NumPy array (np.asarray, np.array, "
             "or assignment into an ndarray such as `a[i] = x`); its derivative would be lost. "
             "Use chainrule.numpy functions or keep the value traced (np.stack instead of filling "
             "an array, for example).")

@@ -22,3 +22,11 @@ def implements(*numpy_objects):
         return fn
 
     return register
+
+
+# Python-level functions of SciPy (and NumPy) that chainrule mirrors: the foreign function
+# object -> (its public name, the name of chainrule's replacement). A method SciPy's
+# distributions share has "{dist}" in both and a third item, the distributions chainrule
+# mirrors it for; the escaping call's ``self`` says which one it is. ``numpy.protocol`` names the replacement
+# when a traced array escapes from inside one of them.
+MIRRORS: dict = {}

@@ -30,7 +30,7 @@ from ..core.aval import shape_of as _shape
 from ..core.errors import InPlaceError
 from ..core.primitive import unbox_all
 from .constants import zeros_like
-from .dispatch import UFUNCS, implements
+from .dispatch import MIRRORS, UFUNCS, implements
 from .elementwise import absolute, clip, conj, exp, floor, imag, isinf, isnan, log, mod, real, sin, where
 from .elementwise import power as _power
 from .linalg import dot, tensordot
@@ -790,3 +790,6 @@ __all__ = ["linspace", "logspace", "geomspace", "meshgrid", "interp", "polyval",
            "correlate", "cov", "corrcoef", "quantile", "percentile", "insert", "select",
            "piecewise", "gradient", "trapezoid", "cross", "rollaxis", "nan_to_num", "sinc",
            "real_if_close", "unwrap", "r_", "c_"]
+
+# np.r_ / np.c_ build a plain ndarray from their items; a traced item escapes from inside.
+MIRRORS[type(np.r_).__getitem__] = ("numpy.r_ / numpy.c_", "chainrule.numpy.r_ / chainrule.numpy.c_")
