@@ -313,3 +313,16 @@ def test_defaults_match_scikit_learn_on_its_bundled_tables(tmp_path):
     rows = [compare(name, task, str(tmp_path), seed=0) for name, task in DATASETS]
     for r in rows:
         assert r["chainrule"] >= r["sklearn"], r
+
+
+@pytest.mark.skipif(importlib.util.find_spec("rich") is None, reason="rich not installed")
+def test_the_rich_bar_shows_an_eta():
+    from rich.progress import TimeRemainingColumn
+
+    p = cli_train._Progress("rich", epochs=3, steps=2)
+    try:
+        p.step(1, 0.5)
+        assert any(isinstance(c, TimeRemainingColumn) for c in p._rich.columns)
+        assert p._rich.tasks[0].fields["stats"] == "batch loss 0.5000"
+    finally:
+        p.close()
