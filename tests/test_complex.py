@@ -367,3 +367,17 @@ def test_upper_triangle_variants_give_numpys_values():
               lambda a: projector(*np.linalg.eigh(a, UPLO="U")), lambda a: np.linalg.eigh(a)[1]):
         np.testing.assert_allclose(cr.vjp(f, a)[0], f(a), rtol=1e-12, atol=1e-14)
     check_grads(lambda a: np.linalg.eigvalsh(a, UPLO="U"), order=2)(a)
+
+
+def test_jacobian_of_real_inputs_with_complex_outputs():
+    jax = jax_or_skip()
+    jnp = jax.numpy
+    x = RNG.standard_normal(3)
+    f = lambda xp, x: xp.exp(1j * x) * xp.sum(x)  # noqa: E731
+    want = jax.jacfwd(lambda x: f(jnp, x))(jnp.asarray(x))
+    for jac in (cr.jacobian, cr.jacfwd):
+        np.testing.assert_allclose(jac(lambda x: f(np, x))(x), want, rtol=1e-13)
+    with pytest.raises(TypeError, match="jacfwd"):  # a reverse pass cannot build it (as in JAX)
+        cr.jacrev(lambda x: f(np, x))(x)
+    with pytest.raises(TypeError, match="holomorphic=True"):
+        cr.hessian(lambda z: np.abs(z[0]) ** 2)(crandn(RNG, 2))
