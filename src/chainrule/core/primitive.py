@@ -1,14 +1,10 @@
 """Primitives: an implementation plus its VJP and JVP rules, side by side.
 
-A primitive is called like the NumPy function it wraps. ``bind`` finds the
-innermost (highest-level) trace among the arguments and lets it record the call;
-with no traced argument the implementation runs directly, so untraced code pays
-one loop over its arguments and nothing else.
-
-Rule signatures use fixed names: ``g`` is the incoming cotangent, ``t`` a tangent,
-``ans`` the primal output, then the primal inputs by name, then the static
-keyword parameters. A rule may receive ``g``/``t`` with extra *leading* batch
-axes and must let them pass through; that is what makes Jacobians one pass.
+A primitive is called like the NumPy function it wraps. ``bind`` lets the innermost
+(highest-level) trace among the arguments record the call; with none, the implementation
+runs directly. Rules use fixed names: ``g`` (cotangent) or ``t`` (tangent), ``ans``, the
+inputs by name, then the static parameters; ``g``/``t`` may carry extra *leading* batch axes,
+which a rule lets pass through: that is what makes Jacobians one pass.
 """
 
 from __future__ import annotations

@@ -1,12 +1,9 @@
-"""The Wengert list, and every sweep over it.
+"""The Wengert list, and every walk over it.
 
-A tape is a flat Python list of :class:`Record` in execution order (so already in
-topological order: no recursion and no sort). Everything that walks a tape calls
-one of the three sweeps here: :func:`ancestors` (which records lead to some
-nodes), :func:`pull` (the reverse pass: cotangents from outputs to inputs) and
-:class:`Push` (the forward pass along a recorded tape: tangents from inputs to
-outputs, no primal recomputed), plus :func:`snapshot`. Transforms, Jacobians, the
-Tensor front-end, the glass box and ``check_grads`` call these; none walks a tape itself.
+A tape is a flat list of :class:`Record` in execution order (so in topological order: no
+recursion, no sort). :func:`ancestors` finds what leads to some nodes, :func:`pull` is the
+reverse pass, :class:`Push` the forward pass along a recorded tape; :func:`snapshot`,
+:func:`merge` and :func:`drop` copy, join and free tapes. Nothing else walks a tape.
 """
 
 from __future__ import annotations
@@ -17,15 +14,27 @@ import numpy as np
 
 
 class Checks:
-    """Optional observers of every traced primitive call, for debugging tools (``debug_nans``).
-
-    ``value(prim, args, params, ans)`` sees each traced primitive's output;
-    ``vjp(rec, argnum, node, g, contribution)`` each reverse-mode contribution (the default
-    observer of :func:`pull`); ``jvp(prim, argnum, t, ans, args, params, contribution)`` each
-    forward-mode one. Unset (``None``), each costs one test per call or per sweep.
-    """
+    """Optional observers for debugging tools (``debug_nans``), one test per call while unset:
+    ``value(prim, args, params, ans)`` sees each traced output, ``vjp(rec, argnum, node, g, c)``
+    each reverse contribution (:func:`pull`'s default observer), ``jvp(prim, argnum, t, ans,
+    args, params, c)`` each forward one."""
 
     value = vjp = jvp = None
+
+
+class LazyCotangent:
+    """A cotangent kept in a cheaper form than its array while contributions add up (the
+    transposes of many small picks of one array: ``rules.linear.SparseCotangent``). :func:`pull`
+    adds them with ``+`` and calls ``dense()`` before a rule, an observer or a caller sees one."""
+
+    __slots__ = ()
+
+    def dense(self):
+        raise NotImplementedError
+
+
+def _dense(c):
+    return c.dense() if isinstance(c, LazyCotangent) else c
 
 
 class Record:
@@ -118,13 +127,15 @@ def pull(records, seeds: dict, wanted, rebox=None, observer=None) -> list:
         out = rec.out
         prim = rec.prim
         if prim.multiple_results:
-            g = tuple(pop(o, None) for o in out)
+            g = tuple(_dense(pop(o, None)) for o in out)
             if all(x is None for x in g):
                 continue
         else:
             g = pop(out[0], None)
             if g is None:  # symbolic zero: this record does not lead to the outputs
                 continue
+            if isinstance(g, LazyCotangent):  # rules see arrays only
+                g = g.dense()
         if rebox is None:
             args = rec.args
             ans = rec.ans
@@ -138,12 +149,12 @@ def pull(records, seeds: dict, wanted, rebox=None, observer=None) -> list:
             rule = rules[argnum] if argnum < len(rules) else None
             c = prim.vjp(argnum, g, ans, args, params) if rule is None else rule(g, ans, *args, **params)
             if observer is not None:
-                observer(rec, argnum, node, g, c)
+                observer(rec, argnum, node, g, _dense(c))
             prev = get(node)
             # Fan-out adds up; the new contribution is an unnamed temporary, so NumPy can add
             # into its buffer instead of allocating a third array.
             ct[node] = c if prev is None else prev + c
-    return [get(n) for n in wanted]
+    return [_dense(get(n)) for n in wanted]
 
 
 def snapshot(tape) -> None:

@@ -1,15 +1,9 @@
 """Traces: how a primitive call is recorded in reverse mode and pushed forward in forward mode.
 
-Every transform opens its own trace with a fresh, higher ``level``. A value traced
-by several nested transforms is a box inside a box; ``bind`` always lets the
-highest level handle the call first, which keeps nested derivatives apart
-(no perturbation confusion).
-
-Reverse mode records a **Wengert list**: ``tape`` is a flat Python list of
-:class:`Record` (primitive, primal inputs, static params, output, which inputs are
-traced). The backward pass walks it once from the end, holding cotangents in a
-dict keyed by node id and popping each one as soon as it has been used. There is
-no recursion and no topological sort: the tape is already in execution order.
+Every transform opens its own trace with a fresh, higher ``level``. A value traced by several
+nested transforms is a box inside a box; ``bind`` always lets the highest level handle the call
+first, which keeps nested derivatives apart (no perturbation confusion). Reverse mode appends
+a :class:`~chainrule.core.tape.Record` per call to a flat tape, walked by ``core/tape.py``.
 """
 
 from __future__ import annotations
