@@ -4,8 +4,12 @@
     chainrule train --data houses.csv --target price --hidden 32,16 --epochs 200
     chainrule predict --model runs/digits-.../model.npz --data new.csv --out predictions.csv
 
-A run folder holds ``model.npz`` (parameters + network + preprocessing; rewritten atomically after
-every epoch, so it always holds the last good parameters), ``metrics.json`` and ``training.png``.
+A run folder holds ``model.npz`` (parameters + network + preprocessing; rewritten atomically
+whenever the validation loss improves, so it always holds the best epoch so far: early stopping,
+Ctrl-C and divergence all leave it there), ``metrics.json`` and ``training.png``.
+
+Every loss shown or stored is the mean error per example without the weight penalty; settings not
+given are adapted to the training set's size (:func:`adaptive_defaults`).
 
 Task: classification (softmax + cross-entropy) unless ``--task regression``, or, with the default
 ``--task auto``, when the target column is not class-like: numbers that are not all integers, or
