@@ -486,6 +486,7 @@ def run_train(args) -> int:
     best = {"epoch": 0, "params": params, "val_loss": math.inf}
     nn.save(model_path, params, net, _model_meta(meta, 0, args))
     progress = _Progress(args.progress, args.epochs, steps)
+    training_started = time.perf_counter()  # the ETA counts training only, not reading or checks
     first_loss = None
     diverged = interrupted = None
     stopped_early = False
@@ -524,7 +525,7 @@ def run_train(args) -> int:
                 if score < best["val_loss"]:
                     best = {"epoch": epoch, "params": params, "val_loss": score}
                     nn.save(model_path, params, net, _model_meta(meta, epoch, args))
-                progress.epoch(row, metric, time.perf_counter() - started)
+                progress.epoch(row, metric, time.perf_counter() - training_started)
                 if interrupted is not None:
                     break
                 if x_va is not None and epoch - best["epoch"] >= patience:
