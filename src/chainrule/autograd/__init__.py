@@ -10,23 +10,49 @@ nothing implemented twice); only the calling conventions are autograd's
 
 from __future__ import annotations
 
+import collections as _collections
+import inspect as _inspect
+import math as _math
 import warnings as _warnings
 
 import numpy as _np
 
 from .. import curvature as _curvature
+from .. import numpy as _cnp
 from .. import transforms as _t
 from ..checkpoint import checkpoint as _checkpoint
+from ..core.aval import shape_of as _shape_of
+from ..extend import primitive
+from . import builtins
+from .builtins import dict, isinstance, list, tuple, type  # noqa: A004 (autograd exports them)
+
+
+def _size_one_as_scalar(fun, shapes: list):
+    """``fun`` with an output of size 1 (shape ``(1,)``, ``(1, 1)``...) reshaped to a scalar:
+    autograd's ``grad`` accepts any output with one element, JAX's only shape ``()``. The
+    output's shape is appended to ``shapes``."""
+    def scalar_fun(*args, **kwargs):
+        out = fun(*args, **kwargs)
+        shape = _shape_of(out)
+        shapes.append(shape)
+        return _cnp.reshape(out, ()) if shape and _math.prod(shape) == 1 else out
+    return scalar_fun
 
 
 def grad(fun, argnum: int = 0):
-    """Gradient of a scalar-valued ``fun`` with respect to positional argument ``argnum``."""
-    return _t.grad(fun, argnums=argnum)
+    """Gradient of a scalar-valued ``fun`` with respect to positional argument ``argnum``
+    (an output of any shape with one element counts as scalar, as in autograd)."""
+    return _t.grad(_size_one_as_scalar(fun, []), argnums=argnum)
 
 
 def value_and_grad(fun, argnum: int = 0):
-    """``(fun(*args), gradient)`` with respect to argument ``argnum`` (autograd's signature)."""
-    return _t.value_and_grad(fun, argnums=argnum)
+    """``(fun(*args), gradient)`` with respect to argument ``argnum`` (autograd's signature);
+    the value keeps its shape when it has one element."""
+    def both(*args, **kwargs):
+        shapes: list = []
+        value, g = _t.value_and_grad(_size_one_as_scalar(fun, shapes), argnums=argnum)(*args, **kwargs)
+        return (_np.reshape(value, shapes[-1]) if shapes and shapes[-1] else value), g
+    return both
 
 
 def grad_and_aux(fun, argnum: int = 0):
@@ -102,14 +128,101 @@ hessian_vector_product = hessian_tensor_product
 
 
 def tensor_jacobian_product(fun, argnum: int = 0):
-    """``v^T J(x)``: one reverse pass."""
-    def vjp(*args):
+    """``tensordot(v, J(x), v.ndim)``: autograd's contraction of ``v`` with the leading
+    ``v.ndim`` output axes (``v`` may cover only the first axes of the output); one reverse
+    pass per remaining output entry, none when ``v`` covers the whole output."""
+    def product(*args, **kwargs):
         *xs, v = args
-        return make_vjp(fun, argnum)(*xs)[0](v)
-    return vjp
+        ans = fun(*xs, **kwargs)
+        if _np.ndim(v) == _np.ndim(ans):
+            return make_vjp(fun, argnum)(*xs, **kwargs)[0](v)
+
+        def contracted(*ys):
+            return _cnp.tensordot(v, fun(*ys, **kwargs), axes=_np.ndim(v))
+        return jacobian(contracted, argnum)(*xs)
+    return product
 
 
 vector_jacobian_product = tensor_jacobian_product
+
+
+def _unary(fun, argnum, args, kwargs):
+    """autograd's ``unary_to_nary``: ``fun`` as a function of argument ``argnum`` alone (of
+    a tuple of arguments when ``argnum`` is a tuple or list), and that argument's value."""
+    if isinstance(argnum, int):
+        def unary(x):
+            return fun(*[x if i == argnum else a for i, a in enumerate(args)], **kwargs)
+        return unary, args[argnum]
+    argnum = tuple(argnum)
+
+    def unary_many(xs):
+        full = list(args)
+        for i, x in zip(argnum, xs, strict=True):
+            full[i] = x
+        return fun(*full, **kwargs)
+    return unary_many, tuple(args[i] for i in argnum)
+
+
+def deriv(fun, argnum: int = 0):
+    """``J(x) 1``: the forward-mode derivative along a tangent of ones (autograd's ``deriv``;
+    for a scalar input, the derivative of every output)."""
+    def derivfun(*args, **kwargs):
+        f, x = _unary(fun, argnum, args, kwargs)
+        return _t.jvp(f, (x,), (_np.ones_like(x),))[1]
+    return derivfun
+
+
+def make_hvp(fun, argnum: int = 0):
+    """``make_hvp(fun)(*args)`` -> ``(hvp, gradient)``: the VJP of the gradient at ``x``,
+    ``hvp(v) = H(x) v`` (``H`` symmetric), reusing one forward pass for many ``v``."""
+    def maker(*args, **kwargs):
+        f, x = _unary(fun, argnum, args, kwargs)
+        g, vjp = _t.vjp(_t.grad(f), x)
+        return (lambda v: vjp(v)[0]), g
+    return maker
+
+
+def make_ggnvp(f, g=None, f_argnum: int = 0):
+    """Generalised Gauss-Newton-vector products ``J_f^T H_g J_f v`` at ``x`` (autograd's
+    ``make_ggnvp``; ``g`` defaults to ``sum(y**2, axis=-1) / 2``, whose Hessian is ``I``)."""
+    if g is None:
+        def g(y):
+            return 0.5 * _cnp.sum(y ** 2, axis=-1)
+
+    def maker(*args, **kwargs):
+        fu, x = _unary(f, f_argnum, args, kwargs)
+        f_x, f_vjp = _t.vjp(fu, x)
+        _, g_hvp = _t.vjp(_t.grad(g), f_x)
+
+        def ggnvp(v):
+            jv = _t.jvp(fu, (x,), (v,))[1]
+            return f_vjp(g_hvp(jv)[0])[0]
+        return ggnvp
+    return maker
+
+
+def multigrad_dict(fun):
+    """The gradient with respect to every argument at once, as a dict from argument name to
+    gradient (``*args`` as a tuple, ``**kwargs`` as a dict, defaults filled in)."""
+    sig = _inspect.signature(fun)
+
+    def gradfun(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs)
+        bound.apply_defaults()
+        names = list(bound.arguments)
+
+        def of_dict(d):
+            call = sig.bind_partial()
+            call.arguments.update(d)
+            return fun(*call.args, **call.kwargs)
+        grads = _t.grad(of_dict)(dict(bound.arguments))
+        return _collections.OrderedDict((n, grads[n]) for n in names)
+    return gradfun
+
+
+def grad_named(fun, argname: str):
+    """The gradient with respect to the argument called ``argname`` (not ``*args``/``**kwargs``)."""
+    return grad(fun, list(_inspect.signature(fun).parameters).index(argname))
 
 
 def checkpoint(fun):
@@ -118,7 +231,8 @@ def checkpoint(fun):
     return _checkpoint(fun)
 
 
-__all__ = ["checkpoint", "grad", "value_and_grad", "grad_and_aux", "make_vjp", "make_jvp", "elementwise_grad",
-           "holomorphic_grad",
-           "jacobian", "hessian", "hessian_tensor_product", "hessian_vector_product",
-           "tensor_jacobian_product", "vector_jacobian_product"]
+__all__ = ["builtins", "deriv", "make_hvp", "make_ggnvp", "multigrad_dict", "grad_named", "primitive",
+           "dict", "isinstance", "list", "tuple", "type", "checkpoint", "grad", "value_and_grad",
+           "grad_and_aux", "make_vjp", "make_jvp", "elementwise_grad", "holomorphic_grad", "jacobian",
+           "hessian", "hessian_tensor_product", "hessian_vector_product", "tensor_jacobian_product",
+           "vector_jacobian_product"]

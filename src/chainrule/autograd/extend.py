@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
+from ..core.primitive import unbox_all
 from ..extend import primitive
 
-__all__ = ["primitive", "defvjp", "defjvp", "defvjp_argnum"]
+__all__ = ["primitive", "defvjp", "defjvp", "defvjp_argnum", "defjvp_argnum", "def_linear",
+           "notrace_primitive"]
 
 
 def defvjp(prim, *vjpmakers, argnums=None):
@@ -29,3 +33,25 @@ def defjvp(prim, *jvpfuns, argnums=None):
 def defvjp_argnum(prim, makevjp):
     """``makevjp(argnum, ans, args, kwargs) -> (g -> contribution)``."""
     prim.defvjp_argnum(lambda argnum, g, ans, *args, **kw: makevjp(argnum, ans, args, kw)(g))
+
+
+def defjvp_argnum(prim, jvpmaker):
+    """``jvpmaker(argnum, g, ans, args, kwargs)`` -> the output tangent from input ``argnum``'s ``g``."""
+    prim.defjvp_argnum(lambda argnum, t, ans, *args, **kw: jvpmaker(argnum, t, ans, args, kw))
+
+
+def def_linear(prim):
+    """``prim`` is linear in each argument: its tangent from argument ``i`` is ``prim`` applied
+    with that argument replaced by its tangent (autograd defines only this forward rule)."""
+    def jvp(argnum, t, ans, *args, **kw):
+        return prim(*[t if i == argnum else a for i, a in enumerate(args)], **kw)
+    prim.defjvp_argnum(jvp)
+
+
+def notrace_primitive(f_raw):
+    """``f_raw`` called on the plain values of its arguments: its result carries no
+    derivative (autograd's ``notrace_primitive``, for functions such as ``np.shape``)."""
+    @functools.wraps(f_raw)
+    def f_wrapped(*args, **kwargs):
+        return f_raw(*[unbox_all(a) for a in args], **kwargs)
+    return f_wrapped

@@ -2,4 +2,4 @@
 
 from ...numpy import *  # noqa: F403
 from ...numpy import __getattr__  # noqa: F401  (fallback to plain numpy names)
-from . import linalg, random  # noqa: F401
+from . import fft, linalg, random  # noqa: F401

@@ -1,0 +1,3 @@
+"""``autograd.numpy.fft``."""
+
+from ...numpy.fft import *  # noqa: F403

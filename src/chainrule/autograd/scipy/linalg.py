@@ -1,0 +1,3 @@
+"""``autograd.scipy.linalg``."""
+
+from ...scipy.linalg import *  # noqa: F403

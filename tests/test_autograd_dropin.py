@@ -1,0 +1,408 @@
+"""chainrule.autograd as a drop-in for autograd 1.9 (issue 14 item 7): every public name of
+autograd's top level, ``extend``, ``builtins``, ``test_util`` and ``differential_operators``
+exists here; autograd's module paths import; the operators agree with autograd itself
+(argnum, tensor_jacobian_product's contraction, deriv, make_hvp, make_ggnvp,
+multigrad_dict, grad_named, grad of a size-1 output); autograd's README and tutorial programs
+give autograd's results with only the import changed."""
+
+import importlib
+
+import numpy as np
+import pytest
+
+ag = pytest.importorskip("autograd")
+import autograd.numpy as anp  # noqa: E402
+
+import chainrule.autograd as ca  # noqa: E402
+import chainrule.autograd.numpy as cnp  # noqa: E402
+
+# autograd's own machinery, which a program never needs from a drop-in (chainrule has its own
+# tracing): boxes, vector spaces, node types and registration internals.
+INTERNALS = {
+    "Box",
+    "JVPNode",
+    "VJPNode",
+    "VSpace",
+    "SparseObject",
+    "vspace",
+    "register_notrace",
+    "defvjp_argnums",
+    "defjvp_argnums",
+    "core",
+    "tracer",
+    "util",
+    "wrap_util",
+    "ContainerVSpace",
+    "DictBox",
+    "DictMeta",
+    "DictVSpace",
+    "ListMeta",
+    "ListVSpace",
+    "NamedTupleVSpace",
+    "SequenceBox",
+    "SequenceVSpace",
+    "TupleMeta",
+    "TupleVSpace",
+    "container_take",
+    "container_untake",
+    "defjvp",
+    "defjvp_argnum",
+    "defvjp",
+    "defvjp_argnum",
+    "dict_",
+    "fwd_grad_make_sequence",
+    "grad_container_take",
+    "grad_sequence_extend_left",
+    "grad_sequence_extend_right",
+    "isinstance_",
+    "list_",
+    "make_sequence",
+    "notrace_primitive",
+    "primitive",
+    "sequence_extend_left",
+    "sequence_extend_right",
+    "subvals",
+    "tuple_",
+    "type_",
+    "unary_to_nary",
+    "wraps",
+    "attach_name_and_doc",
+    "getval",
+    "make_vjp",
+    "make_jvp",
+    "OrderedDict",
+    "partial",
+    "np",
+    "inspect",
+    "getargspec",
+}
+
+
+def public(module):
+    return {n for n in dir(module) if not n.startswith("_")}
+
+
+@pytest.mark.parametrize(
+    "theirs, ours, internals",
+    [
+        (
+            "autograd",
+            "chainrule.autograd",
+            {"core", "tracer", "util", "wrap_util", "numpy", "extend", "differential_operators", "builtins"},
+        ),
+        (
+            "autograd.extend",
+            "chainrule.autograd.extend",
+            {
+                "Box",
+                "JVPNode",
+                "VJPNode",
+                "VSpace",
+                "SparseObject",
+                "vspace",
+                "register_notrace",
+                "defvjp_argnums",
+                "defjvp_argnums",
+            },
+        ),
+        (
+            "autograd.builtins",
+            "chainrule.autograd.builtins",
+            INTERNALS - {"tuple", "list", "dict", "isinstance", "type"},
+        ),
+    ],
+)
+def test_every_public_name(theirs, ours, internals):
+    missing = public(importlib.import_module(theirs)) - public(importlib.import_module(ours)) - internals
+    assert not missing, f"{ours} lacks {sorted(missing)}"
+
+
+def test_differential_operators_module():
+    theirs = importlib.import_module("autograd.differential_operators")
+    ours = importlib.import_module("chainrule.autograd.differential_operators")
+    ops = {
+        n
+        for n in public(theirs)
+        if callable(getattr(theirs, n)) and getattr(theirs, n).__module__ == "autograd.differential_operators"
+    }
+    assert ops - public(ours) == set()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "numpy",
+        "numpy.fft",
+        "numpy.linalg",
+        "numpy.random",
+        "scipy",
+        "scipy.special",
+        "scipy.linalg",
+        "scipy.signal",
+        "scipy.stats",
+        "scipy.stats.norm",
+        "scipy.stats.t",
+        "scipy.stats.gamma",
+        "scipy.stats.beta",
+        "scipy.stats.chi2",
+        "scipy.stats.poisson",
+        "scipy.stats.dirichlet",
+        "scipy.stats.multivariate_normal",
+        "misc",
+        "misc.flatten",
+        "misc.optimizers",
+        "test_util",
+        "extend",
+        "builtins",
+        "differential_operators",
+    ],
+)
+def test_module_paths(path):
+    theirs = importlib.import_module("autograd." + path)
+    ours = importlib.import_module("chainrule.autograd." + path)
+    if path == "numpy.fft":  # NumPy's fft functions (autograd's module also holds its rule helpers)
+        assert not (public(theirs) & public(np.fft)) - public(ours) - {"test"}
+    elif path.startswith("scipy.stats.") or path in ("misc.optimizers", "misc.flatten"):
+        fns = {
+            n
+            for n in public(theirs)
+            if callable(getattr(theirs, n))
+            and not isinstance(getattr(theirs, n), type)
+            and n not in INTERNALS
+            and not n.startswith(("grad_", "make_grad", "fwd_grad"))
+            and (getattr(getattr(theirs, n), "__module__", "") or "").startswith(("autograd", "numpy"))
+        }
+        missing = {
+            n
+            for n in fns - public(ours)
+            if n
+            not in (
+                "unbroadcast_f",
+                "rvs",
+                "wrap_namespace",
+                "covgrad",
+                "generalized_outer_product",
+                "psi",
+                "gamma",
+                "digamma",
+                "beta",
+                "solve",
+                "wraps",
+                "flatten",
+                "type",
+            )
+        }
+        assert not missing, f"chainrule.autograd.{path} lacks {sorted(missing)}"
+
+
+x3 = np.array([0.3, -1.1, 0.7])
+
+
+def both(name, *args, **kwargs):
+    return getattr(ag, name)(*args, **kwargs), getattr(ca, name)(*args, **kwargs)
+
+
+def test_operators_agree_with_autograd():
+    f_a = lambda x, y: anp.sum(anp.sin(x) * y**2)  # noqa: E731
+    f_c = lambda x, y: cnp.sum(cnp.sin(x) * y**2)  # noqa: E731
+    y3 = np.array([1.0, 2.0, -0.5])
+    for argnum in (0, 1, (0, 1)):
+        ga, gc = ag.grad(f_a, argnum)(x3, y3), ca.grad(f_c, argnum)(x3, y3)
+        for a, c in zip(
+            ga if isinstance(argnum, tuple) else [ga], gc if isinstance(argnum, tuple) else [gc], strict=True
+        ):
+            np.testing.assert_allclose(c, a, rtol=1e-13)
+    np.testing.assert_allclose(ca.deriv(cnp.tanh)(x3), ag.deriv(anp.tanh)(x3), rtol=1e-13)
+    hvp_a, g_a = ag.make_hvp(lambda x: anp.sum(x**4))(x3)
+    hvp_c, g_c = ca.make_hvp(lambda x: cnp.sum(x**4))(x3)
+    np.testing.assert_allclose(g_c, g_a, rtol=1e-13)
+    np.testing.assert_allclose(hvp_c(y3), hvp_a(y3), rtol=1e-13)
+    np.testing.assert_allclose(
+        ca.make_ggnvp(lambda x: cnp.tanh(x) * x)(x3)(y3),
+        ag.make_ggnvp(lambda x: anp.tanh(x) * x)(x3)(y3),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(ca.grad_named(f_c, "y")(x3, y3), ag.grad_named(f_a, "y")(x3, y3), rtol=1e-13)
+    np.testing.assert_allclose(
+        ca.hessian_tensor_product(lambda x: cnp.sum(x**3))(x3, y3),
+        ag.hessian_tensor_product(lambda x: anp.sum(x**3))(x3, y3),
+        rtol=1e-13,
+    )
+
+
+def test_multigrad_dict():
+    def f(a, b=2.0, *rest, scale=1.0):
+        return scale * a * b**2
+
+    got = ca.multigrad_dict(f)(3.0, 4.0, scale=0.5)
+    assert list(got) == ["a", "b", "rest", "scale"]
+    assert got["a"] == pytest.approx(0.5 * 16) and got["b"] == pytest.approx(0.5 * 3 * 8)
+    assert got["scale"] == pytest.approx(48.0)
+
+
+@pytest.mark.parametrize("vshape", [(2,), (2, 3)])
+def test_tensor_jacobian_product_contraction(vshape):
+    """autograd contracts v with the LEADING v.ndim axes of the output, so v may be smaller."""
+    v = np.arange(1.0, 1.0 + np.prod(vshape)).reshape(vshape)
+    a = ag.tensor_jacobian_product(lambda x: anp.stack([x, x**2]) * 1.5)(
+        x3, v[..., :3] if len(vshape) == 2 else v
+    )
+    c = ca.tensor_jacobian_product(lambda x: cnp.stack([x, x**2]) * 1.5)(
+        x3, v[..., :3] if len(vshape) == 2 else v
+    )
+    np.testing.assert_allclose(c, a, rtol=1e-13)
+
+
+def test_size_one_output_is_a_scalar_as_in_autograd():
+    """autograd's grad accepts an output with one element of any shape (JAX's does not)."""
+    x = np.array([0.4])
+    np.testing.assert_allclose(ca.grad(lambda x: cnp.sin(x))(x), ag.grad(lambda x: anp.sin(x))(x))
+    v_c, g_c = ca.value_and_grad(lambda x: cnp.sin(x) * cnp.ones((1, 1)))(x)
+    v_a, g_a = ag.value_and_grad(lambda x: anp.sin(x) * anp.ones((1, 1)))(x)
+    assert np.shape(v_c) == np.shape(v_a) == (1, 1)
+    np.testing.assert_allclose(g_c, g_a)
+    with pytest.raises(TypeError, match="scalar output"):
+        ca.grad(lambda x: x * 2)(np.ones(2))
+
+
+def test_extend_and_test_util():
+    from chainrule.autograd.extend import def_linear, notrace_primitive, primitive
+    from chainrule.autograd.test_util import check_grads
+
+    @primitive
+    def scale(x, a):
+        return a * x
+
+    def_linear(scale)
+    assert ca.deriv(lambda x: scale(x, 3.0))(2.0) == pytest.approx(3.0)
+    assert ca.deriv(lambda a: scale(2.0, a))(3.0) == pytest.approx(2.0)
+    shape = notrace_primitive(np.shape)
+    np.testing.assert_allclose(ca.grad(lambda x: cnp.sum(x * shape(x)[0]))(x3), 3.0)
+    check_grads(lambda x, y: cnp.sin(x) * y, modes=["rev"], order=1)(1.0, 2.0)
+    check_grads(lambda x, y: cnp.sin(x) * y, argnum=(0, 1))(1.0, 2.0)
+    from chainrule.gradcheck import GradCheckError
+
+    @primitive
+    def wrong(x):
+        return x**2
+
+    wrong.defvjp(lambda g, ans, x: g * 3 * x)
+    with pytest.raises(GradCheckError):
+        check_grads(wrong, modes=["rev"], order=1)(1.3)
+
+
+@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adam"])
+def test_optimizers_on_nests(name):
+    import autograd.misc.optimizers as ao
+
+    import chainrule.autograd.misc.optimizers as co
+
+    def objective(np_):
+        return lambda p, i: np_.sum((p["w"] - 3.0) ** 2) + np_.sum(p["b"][0] ** 2) * (1 + i % 2)
+
+    p0 = {"w": np.array([1.0, 2.0]), "b": [np.array(0.5)]}
+    seen = []
+    r_c = getattr(co, name)(
+        ca.grad(objective(cnp)), p0, num_iters=15, callback=lambda x, i, g: seen.append(i)
+    )
+    r_a = getattr(ao, name)(ag.grad(objective(anp)), p0, num_iters=15)
+    assert seen == list(range(15))
+    np.testing.assert_allclose(r_c["w"], r_a["w"], rtol=1e-12)
+    np.testing.assert_allclose(r_c["b"][0], r_a["b"][0], rtol=1e-12)
+
+
+def test_flatten_round_trip_and_meta_gradient():
+    from autograd.misc import flatten as aflatten
+
+    from chainrule.autograd.misc import flatten
+
+    nest = {"w": np.arange(6.0).reshape(2, 3), "b": [np.array(0.5), (np.array([1.0, 2.0]),)]}
+    flat, unflatten = flatten(nest)
+    np.testing.assert_array_equal(flat, aflatten(nest)[0])
+    back = unflatten(flat)
+    np.testing.assert_array_equal(back["w"], nest["w"])
+    np.testing.assert_array_equal(back["b"][1][0], nest["b"][1][0])
+    # differentiable through flatten/unflatten (autograd's use for meta-optimisation)
+    g = ca.grad(lambda v: cnp.sum(unflatten(v)["w"] ** 2))(flat)
+    np.testing.assert_allclose(g, np.concatenate([np.zeros(3), 2 * np.arange(6.0)]))  # autograd's order: b, w
+    from chainrule.autograd.misc.flatten import flatten_func
+
+    flat_f, unflat, flat_x = flatten_func(lambda p, k: {"y": p["w"] * k}, nest)
+    np.testing.assert_allclose(flat_f(flat_x, 2.0), 2 * np.arange(6.0))
+
+
+README_TANH = """
+import autograd.numpy as np
+from autograd import grad, elementwise_grad as egrad
+
+def tanh(x):
+    y = np.exp(-2.0 * x)
+    return (1.0 - y) / (1.0 + y)
+
+grad_tanh = grad(tanh)
+result = [grad_tanh(1.0), (tanh(1.0001) - tanh(0.9999)) / 0.0002]
+x = np.linspace(-7, 7, 50)
+result += [egrad(tanh)(x), egrad(egrad(tanh))(x), egrad(egrad(egrad(tanh)))(x)]
+"""
+
+TUTORIAL_LOGISTIC = """
+import autograd.numpy as np
+from autograd import grad
+
+def sigmoid(x):
+    return 0.5 * (np.tanh(x / 2.) + 1)
+
+def logistic_predictions(weights, inputs):
+    return sigmoid(np.dot(inputs, weights))
+
+def training_loss(weights):
+    preds = logistic_predictions(weights, inputs)
+    label_probabilities = preds * targets + (1 - preds) * (1 - targets)
+    return -np.sum(np.log(label_probabilities))
+
+inputs = np.array([[0.52, 1.12,  0.77], [0.88, -1.08, 0.15], [0.52, 0.06, -1.30], [0.74, -2.49, 1.39]])
+targets = np.array([True, True, False, True])
+training_gradient_fun = grad(training_loss)
+weights = np.array([0.0, 0.0, 0.0])
+losses = []
+for i in range(100):
+    weights -= training_gradient_fun(weights) * 0.01
+    losses.append(training_loss(weights))
+result = [weights, np.array(losses)]
+"""
+
+TUTORIAL_NN = """
+import autograd.numpy as np
+import autograd.numpy.random as npr
+from autograd import grad
+from autograd.misc.optimizers import adam
+from autograd.scipy.special import logsumexp
+
+def init_random_params(scale, layer_sizes, rs=npr.RandomState(0)):
+    return [(scale * rs.randn(m, n), scale * rs.randn(n)) for m, n in zip(layer_sizes[:-1], layer_sizes[1:])]
+
+def neural_net_predict(params, inputs):
+    for W, b in params:
+        outputs = np.dot(inputs, W) + b
+        inputs = np.tanh(outputs)
+    return outputs - logsumexp(outputs, axis=1, keepdims=True)
+
+def objective(params, iter):
+    return -np.sum(neural_net_predict(params, X) * Y)
+
+rs = npr.RandomState(1)
+X = rs.randn(20, 4)
+Y = np.eye(3)[rs.randint(0, 3, size=20)]
+params = init_random_params(0.1, [4, 5, 3])
+trained = adam(grad(objective), params, step_size=0.05, num_iters=30)
+result = [w for layer in trained for w in layer] + [np.array(objective(trained, 0))]
+"""
+
+
+@pytest.mark.parametrize("program", [README_TANH, TUTORIAL_LOGISTIC, TUTORIAL_NN])
+def test_programs_run_unchanged_with_the_import_changed(program):
+    theirs, ours = {}, {}
+    exec(program, theirs)  # noqa: S102 - autograd's own example programs, verbatim
+    exec(program.replace("autograd", "chainrule.autograd"), ours)  # noqa: S102
+    for a, c in zip(theirs["result"], ours["result"], strict=True):
+        np.testing.assert_allclose(c, a, rtol=1e-10, atol=1e-12)
