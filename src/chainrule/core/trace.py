@@ -145,8 +145,9 @@ class ReverseTrace(Trace):
             if isinstance(a, Box):
                 nested = True
         ans = bind(prim, vals, params) if nested else prim.impl(*vals, **params)
-        if (getattr(ans, "dtype", _F64) is not _F64 or type(ans) is complex  # float64 skips it
-                or prim.multiple_results) and _is_complex(prim, ans):
+        t = type(ans)  # Python floats and float64 arrays skip the complex test
+        if t is not float and (t is complex or prim.multiple_results or getattr(
+                ans, "dtype", _F64) is not _F64) and _is_complex(prim, ans):
             parents = self._promote(vals, parents)
         if Checks.value is not None:
             Checks.value(prim, vals, params, ans)
