@@ -130,3 +130,37 @@ def test_explain_follows_the_conventions_at_zero(tmp_path, formula, grad, capsys
     data = _explain_page(tmp_path, formula, x=0)
     x = next(n for n in data["nodes"] if n["name"] == "x")
     assert float(x["upstream"]) == grad
+
+
+# ------------------------------------------------------------------ every front-end follows it
+
+def _tensor(c) -> list:
+    """The same numbers through the Tensor API: leaves that require grad, ``backward``."""
+    args = [cr.Tensor(np.asarray(a, dtype=float), requires_grad=True) if j in c.argnums else a
+            for j, a in enumerate(c.args)]
+    out = c.fn(*args)
+    if not isinstance(out, cr.Tensor):  # a piecewise-constant result is a constant: no graph
+        return [np.zeros(np.shape(c.args[j])) for j in c.argnums]
+    (out * _seed(c, out.detach().value)).sum().backward()
+    return [np.zeros(np.shape(c.args[j])) if args[j].grad is None else args[j].grad.value
+            for j in c.argnums]
+
+
+@pytest.mark.parametrize("name", sorted(CONVENTIONS))
+def test_each_convention_holds_in_the_tensor_api(name):
+    c = CONVENTIONS[name]
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = _tensor(c)
+    for k, (g, want) in enumerate(zip(got, c.grads, strict=True)):
+        np.testing.assert_array_equal(np.asarray(g, dtype=float), np.asarray(want, dtype=float),
+                                      err_msg=f"{name}: argument {c.argnums[k]} (Tensor)")
+
+
+@pytest.mark.parametrize("name", sorted(n for n, c in CONVENTIONS.items()
+                                        if any(c.fn is f for f in FUNCTIONS.values())))
+def test_each_convention_the_formula_language_can_spell_uses_the_same_function(name):
+    """The formula language (chainrule explain) calls the very function the table names, so it
+    computes the table's value; a function it cannot spell has no entry to check here."""
+    c = CONVENTIONS[name]
+    assert any(f is c.fn for f in FUNCTIONS.values())
