@@ -24,7 +24,7 @@ from ..checkpoint import checkpoint as _checkpoint
 from ..core.aval import shape_of as _shape_of
 from ..extend import primitive
 from . import builtins
-from .builtins import dict, isinstance, list, tuple, type  # noqa: A004 (autograd exports them)
+from .builtins import dict, isinstance, list, tuple, type  # noqa: A004, F401 (autograd exports them)
 
 
 def _size_one_as_scalar(fun, shapes: list):
@@ -231,8 +231,10 @@ def checkpoint(fun):
     return _checkpoint(fun)
 
 
+# ``dict``, ``isinstance``, ``list``, ``tuple`` and ``type`` are importable (``from autograd import
+# tuple``) but not exported by ``*``: they are Python's own builtins here (see ``builtins``).
 __all__ = ["builtins", "deriv", "make_hvp", "make_ggnvp", "multigrad_dict", "grad_named", "primitive",
-           "dict", "isinstance", "list", "tuple", "type", "checkpoint", "grad", "value_and_grad",
+           "checkpoint", "grad", "value_and_grad",
            "grad_and_aux", "make_vjp", "make_jvp", "elementwise_grad", "holomorphic_grad", "jacobian",
            "hessian", "hessian_tensor_product", "hessian_vector_product", "tensor_jacobian_product",
            "vector_jacobian_product"]
