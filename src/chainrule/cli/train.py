@@ -33,7 +33,7 @@ import numpy as np
 from .. import nn
 from ..core.pytree import tree_leaves
 from ..gradcheck import GradCheckError, check_grads
-from ..nn.data import column_names, sniff_delimiter
+from ..nn.data import column_names, separator, sniff_delimiter
 from ..nn.metrics import r2_score
 from ..transforms import value_and_grad
 from .errors import CLIError, did_you_mean
@@ -60,6 +60,13 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+def _separator(text: str) -> str:
+    try:
+        return separator(text)
+    except nn.DataError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def register(subparsers) -> None:
     """Add the ``train`` and ``predict`` subcommands to the ``chainrule`` parser."""
     t = subparsers.add_parser(
@@ -69,6 +76,9 @@ def register(subparsers) -> None:
         formatter_class=_HelpFormatter)
     t.add_argument("--data", default="digits",
                    help="CSV/TSV (optionally .gz) or NPZ file, or 'digits' for the bundled data set")
+    t.add_argument("--sep", default=None, type=_separator,
+                   help="field separator of a text table, e.g. ';' or '\\t' (default: detected "
+                        "among , ; tab |)")
     t.add_argument("--target", default=None,
                    help="target column: a header name or an index (negative counts from the end); "
                         "default: the last column")
@@ -132,6 +142,8 @@ def register(subparsers) -> None:
                     "(then the accuracy or RMSE is reported on stderr).")
     p.add_argument("--model", required=True, help="model.npz written by 'chainrule train'")
     p.add_argument("--data", required=True, help="CSV/TSV (optionally .gz) or NPZ file, or 'digits'")
+    p.add_argument("--sep", default=None, type=_separator,
+                   help="field separator of a text table (default: detected among , ; tab |)")
     p.add_argument("--out", default=None, help="write predictions to this CSV instead of stdout")
     p.add_argument("--proba", action="store_true",
                    help="classification: also output the class probabilities")
@@ -173,12 +185,13 @@ def _parse_hidden(s: str) -> list[int]:
 
 # ====================================================================== data preparation
 
-def _read(path: str, target, require_target: bool = True, features=None):
+def _read(path: str, target, require_target: bool = True, features=None, sep=None):
     digits = path == "digits"
     if digits:
         path = nn.digits_path()
     try:
-        table = nn.read_table(path, target=target, require_target=require_target, features=features)
+        table = nn.read_table(path, target=target, require_target=require_target, features=features,
+                              sep=sep)
     except nn.DataError as e:
         raise CLIError(str(e)) from None
     if digits:
@@ -194,7 +207,7 @@ def _names(flag: str, text: str) -> list[str]:
     return names
 
 
-def _feature_columns(path: str, target, features: str | None, drop: str | None):
+def _feature_columns(path: str, target, features: str | None, drop: str | None, sep=None):
     """The feature columns named by ``--features`` or left by ``--drop`` (None: every column but
     the target). Read by name from the header, so a dropped column may hold text (an id, a name)."""
     if features is None and drop is None:
@@ -203,7 +216,7 @@ def _feature_columns(path: str, target, features: str | None, drop: str | None):
         raise CLIError("give --features or --drop, not both")
     flag = "--features" if features is not None else "--drop"
     try:
-        header = None if path == "digits" else column_names(path)
+        header = None if path == "digits" else column_names(path, sep)
     except nn.DataError as e:
         raise CLIError(str(e)) from None
     if header is None:
@@ -381,8 +394,8 @@ def run_train(args) -> int:
     if args.hidden is not None:
         _parse_hidden(args.hidden)  # a bad --hidden fails before the data are read
 
-    table = _read(args.data, args.target,
-                  features=_feature_columns(args.data, args.target, args.features, args.drop))
+    table = _read(args.data, args.target, sep=args.sep,
+                  features=_feature_columns(args.data, args.target, args.features, args.drop, args.sep))
     if len(table.x) < 2:
         raise CLIError(f"{table.source}: need at least 2 rows to train and test, found {len(table.x)}")
     task = _decide_task(table.t, args.task)
@@ -759,7 +772,7 @@ def _plot(path: str, history: list[dict], metric: str, best_epoch: int = 0, pari
 
 def run_predict(args) -> int:
     net, params, meta = _load_for_prediction(args.model)
-    table = _read_for_prediction(args.data, meta, net.input_dim)
+    table = _read_for_prediction(args.data, meta, net.input_dim, args.sep)
     for note in table.notes:
         print(f"chainrule predict: note: {note}", file=sys.stderr)
     x = nn.standardize(table.x, np.asarray(meta["x_mean"]), np.asarray(meta["x_std"]))
@@ -883,7 +896,7 @@ def _short(v) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _read_for_prediction(data: str, meta: dict, n_features: int):
+def _read_for_prediction(data: str, meta: dict, n_features: int, sep=None):
     """Read the features the model was trained on, matched by column name where both the model
     and the file name them (another column order, or extra columns, then work); else by position,
     where a file with one extra column has the target too (named or at its index)."""
@@ -894,10 +907,10 @@ def _read_for_prediction(data: str, meta: dict, n_features: int):
     if by_name:
         try:
             return nn.read_table(path, target=meta.get("target_name"), require_target=False,
-                                 features=names)
+                                 features=names, sep=sep)
         except nn.DataError as e:
             raise CLIError(str(e)) from None
-    ncol = _count_columns(path)
+    ncol = _count_columns(path, sep)
     target = None
     if ncol == n_features + 1:
         name, index = meta.get("target_name"), meta.get("target_index")
@@ -907,7 +920,7 @@ def _read_for_prediction(data: str, meta: dict, n_features: int):
     elif ncol is not None and ncol != n_features:
         raise CLIError(f"{data}: has {ncol} columns, but the model takes {n_features} features "
                        f"(optionally plus the target column)")
-    table = _read(path, target, require_target=target is not None)
+    table = _read(path, target, require_target=target is not None, sep=sep)
     if table.x.shape[1] != n_features:
         raise CLIError(f"{data}: has {table.x.shape[1]} feature columns, but the model takes {n_features}")
     if meta.get("has_header") and names and path.lower().endswith(".npz"):
@@ -918,13 +931,13 @@ def _read_for_prediction(data: str, meta: dict, n_features: int):
     return table
 
 
-def _count_columns(path: str):
+def _count_columns(path: str, sep=None):
     """Number of fields in the first CSV row (None for NPZ: read and checked afterwards)."""
     if path.lower().endswith(".npz") or not os.path.isfile(path):
         return None
     try:
         opener = gzip.open if path.endswith(".gz") else open
-        delim = sniff_delimiter(path)
+        delim = sniff_delimiter(path, sep)
         with opener(path, "rt", encoding="utf-8", newline="") as f:
             for row in csv.reader(f, delimiter=delim):
                 if row and any(c.strip() for c in row):

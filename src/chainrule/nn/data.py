@@ -154,7 +154,8 @@ def _check_exists(path: str) -> None:
         raise DataError(f"{path} is a folder, not a data file")
 
 
-def read_table(path: str, target=None, require_target: bool = True, features=None) -> Table:
+def read_table(path: str, target=None, require_target: bool = True, features=None,
+               sep: str | None = None) -> Table:
     """Read a ``.csv`` / ``.tsv`` (optionally ``.gz``) or ``.npz`` file.
 
     ``target``: a column name (needs a header row), an integer index (negative counts from the
@@ -164,6 +165,7 @@ def read_table(path: str, target=None, require_target: bool = True, features=Non
     wherever they stand in the file (a missing one is an error naming it); every other column
     except the target is ignored and listed in ``Table.notes``. With ``require_target=False`` a
     named target the file lacks means no target.
+    ``sep``: the field separator of a text table (default: :func:`sniff_delimiter` finds it).
     CSV: a first row in which no field is a number is a header. NPZ: arrays ``x``/``X`` and
     ``t``/``y``/``target`` (or the key named by ``target``), or a single 2-D array treated like a CSV.
     """
@@ -175,17 +177,20 @@ def read_table(path: str, target=None, require_target: bool = True, features=Non
             raise DataError(f"{path}: an .npz file has no column names to match features by")
         return _read_npz(path, target, require_target)
     if name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz")):
-        return _read_csv(path, target, require_target, features)
+        return _read_csv(path, target, require_target, features, sep)
     raise DataError(f"{path}: unsupported file type; use .csv, .tsv (optionally .gz) or .npz")
 
 
 _DELIMITERS = ",;\t|"
 
 
-def sniff_delimiter(path: str) -> str:
-    """The field separator of a text table: a tab for ``.tsv``; otherwise the one of ``, ; tab |``
-    that :class:`csv.Sniffer` finds consistent over the first lines (a semicolon table, as
-    spreadsheets write it where the decimal mark is a comma), and a comma when it cannot tell."""
+def sniff_delimiter(path: str, sep: str | None = None) -> str:
+    """The field separator of a text table: ``sep`` when given (``\\t`` or ``tab`` for a tab);
+    else a tab for ``.tsv``; otherwise the one of ``, ; tab |`` that :class:`csv.Sniffer` finds
+    consistent over the first lines (a semicolon table, as spreadsheets write it where the
+    decimal mark is a comma), and a comma when it cannot tell."""
+    if sep is not None:
+        return separator(sep)
     if ".tsv" in os.path.basename(path).lower():
         return "\t"
     try:
@@ -202,7 +207,16 @@ def sniff_delimiter(path: str) -> str:
         return ","
 
 
-def column_names(path: str) -> list[str] | None:
+def separator(sep: str) -> str:
+    """A field separator the user gave (``\\t`` or ``tab`` for a tab), checked."""
+    sep = "\t" if sep in ("\\t", "tab") else sep
+    if len(sep) != 1 or sep in "\"\r\n" or sep.isalnum() or sep in ".-":
+        raise DataError(f"--sep {sep!r}: the field separator must be one character such as "
+                        "',', ';', '|' or '\\t' (not a letter, digit, quote or decimal mark)")
+    return sep
+
+
+def column_names(path: str, sep: str | None = None) -> list[str] | None:
     """The header row of a text table (its first non-blank row, when no field in it is a number,
     as :func:`read_table` decides), or ``None`` for a file without one or an ``.npz`` file."""
     path = os.fspath(path)
@@ -211,7 +225,7 @@ def column_names(path: str) -> list[str] | None:
         return None
     try:
         with _open_text(path) as f:
-            for row in csv.reader(f, delimiter=sniff_delimiter(path)):
+            for row in csv.reader(f, delimiter=sniff_delimiter(path, sep)):
                 if row and any(c.strip() for c in row):
                     first = [c.strip() for c in row]
                     return first if all(_number(c) is None for c in first) else None
@@ -220,8 +234,8 @@ def column_names(path: str) -> list[str] | None:
     return None
 
 
-def _read_csv(path, target, require_target, features=None) -> Table:
-    delimiter = sniff_delimiter(path)
+def _read_csv(path, target, require_target, features=None, sep=None) -> Table:
+    delimiter = sniff_delimiter(path, sep)
     try:
         with _open_text(path) as f:
             rows = [(i + 1, r) for i, r in enumerate(csv.reader(f, delimiter=delimiter))
