@@ -413,3 +413,38 @@ def test_ufunc_methods():
         cr.grad(lambda x: np.add.at(x, [0, 0], 1.0))(x)
     with pytest.raises(NoRuleError, match="reduceat"):
         cr.grad(lambda x: np.add.reduceat(x, [0, 2]).sum())(x)
+
+
+STAGED = {
+    "linspace": (lambda a: cnp.linspace(a, 2 * a, 5), (1.5,)),
+    "convolve": (lambda a: np.convolve(a, a[:2], "same"), (np.arange(1.0, 5.0),)),
+    "cov": (lambda a: np.cov(a), (np.arange(6.0).reshape(2, 3) ** 2,)),
+    "sinc": (lambda a: np.sinc(a), (np.array([0.0, 0.5]),)),
+    "unwrap": (lambda a: np.unwrap(a), (np.array([0.0, 4.0, 8.0]),)),
+    "gradient": (lambda a: np.gradient(a, 0.5), (np.arange(5.0) ** 2,)),
+    "trapezoid": (lambda a: np.trapezoid(a, dx=0.1), (np.arange(5.0) ** 2,)),
+    "cross": (lambda a: np.cross(a, a[::-1]), (np.arange(1.0, 4.0),)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STAGED))
+def test_jit_stages_value_independent_composites(name):
+    """No value-dependent step: jit stages these whole (a fallback would warn), values and
+    gradients equal the eager ones."""
+    import warnings
+
+    f, args = STAGED[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(2):
+            np.testing.assert_allclose(cr.jit(f)(*args), f(*args), rtol=1e-13)
+        g = cr.jit(cr.grad(lambda *a: np.sum(f(*a) ** 2)))(*args)
+    np.testing.assert_allclose(g, cr.grad(lambda *a: np.sum(f(*a) ** 2))(*args), rtol=1e-12)
+
+
+def test_jit_value_dependent_composites_still_right():
+    """interp's segments and quantile's order depend on the values: jit runs them eagerly."""
+    xp, fp = np.linspace(0.0, 1.0, 5), np.linspace(0.0, 1.0, 5) ** 2
+    x = np.array([0.1, 0.6])
+    with pytest.warns(cr.JitFallbackWarning):
+        np.testing.assert_allclose(cr.jit(lambda x: np.interp(x, xp, fp))(x), np.interp(x, xp, fp))

@@ -35,7 +35,7 @@ from .elementwise import absolute, clip, conj, exp, floor, imag, isinf, isnan, l
 from .elementwise import power as _power
 from .linalg import dot, tensordot
 from .linear import getitem, normalize_axis, normalize_axis1, reshape, slice_axis, transpose
-from .reductions import average, cumprod, cumsum, max, min, prod, sum  # noqa: A004
+from .reductions import average, cumprod, cumsum, max, mean, min, prod, sum  # noqa: A004
 from .shape import (
     asarray,
     astype,
@@ -329,17 +329,19 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         if np.any(aw < 0):
             raise ValueError("aweights cannot be negative")
         w = asarray(aweights) if w is None else w * asarray(aweights)
-    avg, w_sum = average(X, axis=1, weights=w, returned=True)
-    w_sum = w_sum[0]
-    if w is None:
+    if w is None:  # unweighted: no value-dependent step, so jit stages it whole
+        avg = mean(X, axis=1)
         fact = _shape(X)[1] - ddof
-    elif ddof == 0:
-        fact = w_sum
-    elif aweights is None:
-        fact = w_sum - ddof
     else:
-        fact = w_sum - ddof * sum(w * asarray(aweights)) / w_sum
-    if np.asarray(unbox_all(fact)) <= 0:
+        avg, w_sum = average(X, axis=1, weights=w, returned=True)
+        w_sum = w_sum[0]
+        if ddof == 0:
+            fact = w_sum
+        elif aweights is None:
+            fact = w_sum - ddof
+        else:
+            fact = w_sum - ddof * sum(w * asarray(aweights)) / w_sum
+    if (fact if isinstance(fact, int) else np.asarray(unbox_all(fact))) <= 0:
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=2)
         fact = 0.0
     X = X - avg[:, None]
