@@ -22,7 +22,7 @@ class InPlaceError(ChainruleError, TypeError):
 
 
 class NotDifferentiableInputError(ChainruleError, TypeError):
-    """Differentiation was asked for with respect to an integer, boolean or complex input."""
+    """Differentiation was asked for with respect to an integer or boolean input."""
 
 
 class DisconnectedWarning(UserWarning):
