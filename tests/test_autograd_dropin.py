@@ -406,3 +406,29 @@ def test_programs_run_unchanged_with_the_import_changed(program):
     exec(program.replace("autograd", "chainrule.autograd"), ours)  # noqa: S102
     for a, c in zip(theirs["result"], ours["result"], strict=True):
         np.testing.assert_allclose(c, a, rtol=1e-10, atol=1e-12)
+
+
+def test_builtins_see_through_traced_values_as_autograd_does():
+    import autograd.builtins as ab
+
+    import chainrule.autograd.builtins as cb
+
+    seen = {}
+
+    def probe(b, key):
+        def f(x):
+            seen[key] = (
+                b.isinstance(x, np.ndarray),
+                b.type(x),
+                b.isinstance(x, float),
+                isinstance(x, np.ndarray),
+            )
+            return b.tuple((x, x))[0].sum() + b.dict(a=x)["a"].sum() + b.list([x])[0].sum()
+
+        return f
+
+    g_a = ag.grad(probe(ab, "autograd"))(np.ones(2))
+    g_c = ca.grad(probe(cb, "chainrule"))(np.ones(2))
+    np.testing.assert_allclose(g_c, g_a)
+    assert seen["chainrule"] == seen["autograd"] == (True, np.ndarray, False, False)
+    assert cb.type("K", (), {}).__name__ == "K"

@@ -232,7 +232,7 @@ def checkpoint(fun):
 
 
 # ``dict``, ``isinstance``, ``list``, ``tuple`` and ``type`` are importable (``from autograd import
-# tuple``) but not exported by ``*``: they are Python's own builtins here (see ``builtins``).
+# tuple``) but not exported by ``*``, which would shadow Python's builtins (see ``builtins``).
 __all__ = ["builtins", "deriv", "make_hvp", "make_ggnvp", "multigrad_dict", "grad_named", "primitive",
            "checkpoint", "grad", "value_and_grad",
            "grad_and_aux", "make_vjp", "make_jvp", "elementwise_grad", "holomorphic_grad", "jacobian",
