@@ -448,3 +448,33 @@ def test_jit_value_dependent_composites_still_right():
     x = np.array([0.1, 0.6])
     with pytest.warns(cr.JitFallbackWarning):
         np.testing.assert_allclose(cr.jit(lambda x: np.interp(x, xp, fp))(x), np.interp(x, xp, fp))
+
+
+@pytest.mark.parametrize("method", ["linear", "hazen", "weibull", "lower", "higher", "nearest", "midpoint"])
+def test_nanquantile_nanpercentile(method):
+    a = rng.normal(size=(4, 7))
+    a[0, [1, 3]] = np.nan
+    a[3, 5] = np.nan
+    q = np.array([0.0, 0.2, 0.5, 1.0])
+    for axis, keepdims in [(1, False), (None, False), (0, True)]:
+        np.testing.assert_allclose(
+            cnp.nanquantile(a, q, axis=axis, method=method, keepdims=keepdims),
+            np.nanquantile(a, q, axis=axis, method=method, keepdims=keepdims),
+            rtol=1e-13,
+        )
+    np.testing.assert_allclose(
+        cnp.nanpercentile(a, 63.0, axis=1, method=method), np.nanpercentile(a, 63.0, axis=1, method=method)
+    )
+    g = cr.grad(lambda a: np.sum(np.nanquantile(a, q[1:3], axis=1, method=method)))(a)
+    assert np.all(g[np.isnan(a)] == 0) and np.all(np.isfinite(g))
+    clean = np.where(np.isnan(a), 0.0, a)  # derivatives in the non-nan entries, nan positions fixed
+    mask = np.isnan(a)
+    check(lambda c: np.nanquantile(np.where(mask, np.nan, c), q[1:3], axis=1, method=method), clean)
+
+
+def test_nanquantile_all_nan_slice():
+    a = np.array([[np.nan, np.nan], [1.0, 2.0]])
+    with pytest.warns(RuntimeWarning, match="All-NaN slice"):
+        r = cnp.nanquantile(a, 0.5, axis=1)
+    np.testing.assert_array_equal(np.isnan(r), [True, False])
+    assert r[1] == 1.5

@@ -50,6 +50,7 @@ from .shape import (
     sort,
     squeeze,
     stack,
+    take_along_axis,
 )
 
 _pi = np.pi
@@ -374,7 +375,7 @@ _CONTINUOUS = {"linear": (1.0, 1.0), "weibull": (0.0, 0.0), "hazen": (0.5, 0.5),
 _DISCRETE = ("lower", "higher", "nearest", "midpoint")
 
 
-def _quantile(a, q, axis, method, keepdims, name):
+def _quantile(a, q, axis, method, keepdims, name, skip_nan=False):
     a = _float(asarray(a))
     q = asarray(q)
     nd = _nd(a)
@@ -382,30 +383,40 @@ def _quantile(a, q, axis, method, keepdims, name):
     rest = [i for i in range(nd) if i not in axes]
     x = transpose(a, rest + list(axes))
     x = reshape(x, _shape(x)[:len(rest)] + (-1,))
-    n = _shape(x)[-1]
-    xs = sort(x, axis=-1)
     qv = np.asarray(unbox_all(q), dtype=np.float64)
+    nan = np.isnan(np.asarray(unbox_all(x)))
+    batch = _shape(x)[:-1]
+    # nan sorts last, so with skip_nan each row's quantile reads its first `n` (non-nan) entries
+    n = ((~nan).sum(axis=-1) if skip_nan else np.full(batch, _shape(x)[-1])).reshape(batch + (1,) * qv.ndim)
+    xs = sort(x, axis=-1)
     if method in _CONTINUOUS:
         alpha, beta = _CONTINUOUS[method]
-        virtual = clip(n * q + (alpha + q * (1 - alpha - beta)) - 1, 0, n - 1)
-        vv = np.clip(n * qv + (alpha + qv * (1 - alpha - beta)) - 1, 0, n - 1)
+        virtual = clip(n * q + (alpha + q * (1 - alpha - beta)) - 1, 0, np.maximum(n - 1, 0))
+        vv = np.clip(n * qv + (alpha + qv * (1 - alpha - beta)) - 1, 0, np.maximum(n - 1, 0))
         lo = np.floor(vv).astype(np.intp)
         gamma = virtual - lo
     elif method in _DISCRETE:
-        vv = qv * (n - 1)
+        vv = qv * np.maximum(n - 1, 0)
         lo = {"lower": np.floor, "higher": np.ceil, "nearest": np.around,
               "midpoint": np.floor}[method](vv).astype(np.intp)
-        gamma = np.where(np.ceil(vv) > np.floor(vv), 0.5, 0.0) if method == "midpoint" else np.zeros(qv.shape)
+        gamma = np.where(np.ceil(vv) > np.floor(vv), 0.5, 0.0) if method == "midpoint" else np.zeros(vv.shape)
     else:
         raise NotImplementedError(f"{name}(method={method!r}) is not supported on traced arrays; "
                                   f"the piecewise-linear methods are {sorted(_CONTINUOUS)} and "
                                   f"{list(_DISCRETE)}")
-    hi = np.minimum(lo + 1, n - 1)
-    xlo = getitem(xs, (Ellipsis, lo))
-    xhi = getitem(xs, (Ellipsis, hi))
+    out_shape = batch + qv.shape
+    lo = np.broadcast_to(lo, out_shape)
+    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+
+    def gather(idx):
+        return reshape(take_along_axis(xs, np.reshape(idx, batch + (-1,)), axis=-1), out_shape)
+    xlo, xhi = gather(lo), gather(hi)
     r = xlo + (xhi - xlo) * gamma
-    r = where(np.isnan(np.asarray(unbox_all(x))).any(axis=-1).reshape(_shape(x)[:-1] + (1,) * qv.ndim),
-              np.nan, r)
+    undefined = (n == 0) if skip_nan else nan.any(axis=-1).reshape(n.shape)
+    if undefined.any():
+        if skip_nan:
+            warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=3)
+        r = where(undefined, np.nan, r)
     r = moveaxis(r, tuple(range(len(rest), len(rest) + qv.ndim)), tuple(range(qv.ndim))) if qv.ndim else r
     if keepdims:
         shape = list(_shape(a))
@@ -444,6 +455,31 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
         raise NotImplementedError("percentile(weights=...) is not supported on traced arrays")
     _check_q(q, 100, "Percentiles")
     return _quantile(a, asarray(q) / 100.0, axis, interpolation or method, keepdims, "percentile")
+
+
+@implements(np.nanquantile)
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+                weights=None, interpolation=None):
+    """``quantile`` of the non-nan entries of each slice (nan where a slice is all nan)."""
+    if out is not None:
+        raise InPlaceError("nanquantile(..., out=...) with a traced array; use the return value")
+    if weights is not None:
+        raise NotImplementedError("nanquantile(weights=...) is not supported on traced arrays")
+    _check_q(q, 1, "Quantiles")
+    return _quantile(a, q, axis, interpolation or method, keepdims, "nanquantile", skip_nan=True)
+
+
+@implements(np.nanpercentile)
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+                  weights=None, interpolation=None):
+    """``nanquantile(a, q / 100)``."""
+    if out is not None:
+        raise InPlaceError("nanpercentile(..., out=...) with a traced array; use the return value")
+    if weights is not None:
+        raise NotImplementedError("nanpercentile(weights=...) is not supported on traced arrays")
+    _check_q(q, 100, "Percentiles")
+    return _quantile(a, asarray(q) / 100.0, axis, interpolation or method, keepdims, "nanpercentile",
+                     skip_nan=True)
 
 
 # ---------------------------------------------------------------- building arrays
@@ -789,7 +825,8 @@ def ufunc_method(ufunc, method, *inputs, **kwargs):
 
 
 __all__ = ["linspace", "logspace", "geomspace", "meshgrid", "interp", "polyval", "convolve",
-           "correlate", "cov", "corrcoef", "quantile", "percentile", "insert", "select",
+           "correlate", "cov", "corrcoef", "quantile", "percentile", "nanquantile", "nanpercentile",
+           "insert", "select",
            "piecewise", "gradient", "trapezoid", "cross", "rollaxis", "nan_to_num", "sinc",
            "real_if_close", "unwrap", "r_", "c_"]
 
