@@ -544,6 +544,8 @@ def run_train(args) -> int:
                 if x_va is not None and epoch - best["epoch"] >= patience:
                     stopped_early = True
                     break
+    except KeyboardInterrupt:  # between steps (evaluating, saving): keep what the epochs reached
+        interrupted = interrupted or (len(history), 0)
     finally:
         progress.close()
 
