@@ -122,6 +122,8 @@ CONVENTIONS: dict[str, Convention] = {
     "std of one element": Convention(cnp.std, (_a(2.0),), (_a(np.nan),),
                                      "sqrt(var) at var = 0: 0.5/sqrt(0) * 0 = nan, no special case "
                                      "(var of one element has gradient 0)"),
+    "var of one element": Convention(cnp.var, (_a(2.0),), (_a(0.0),),
+                                     "the mean is the element itself: var is 0 nearby, gradient 0"),
     "det at a singular matrix": Convention(_linalg.det, (np.array([[2.0, 0.0], [0.0, 0.0]]),),
                                            (np.array([[0.0, 0.0], [0.0, 2.0]]),),
                                            "the adjugate's transpose, as at any matrix (JAX's value)"),
