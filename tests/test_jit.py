@@ -1,6 +1,5 @@
 """jit: a staged program must give what the eager call gives, for every input of its signature."""
 
-import contextlib
 import gc
 import math
 import os
@@ -9,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import fuse_everything
 from test_random_programs import on_random_programs
 
 import chainrule as cr
@@ -16,17 +16,6 @@ import chainrule.numpy as cnp
 from chainrule import nn
 from chainrule.compile import fusion, staging
 from chainrule.core.errors import TracerEscapeError
-
-
-@contextlib.contextmanager
-def fuse_everything():
-    """Fuse loops of any size, so small test arrays go through the compiled loops too."""
-    old = fusion.MIN_SIZE
-    fusion.MIN_SIZE = 1
-    try:
-        yield
-    finally:
-        fusion.MIN_SIZE = old
 
 
 def rosenbrock(x):

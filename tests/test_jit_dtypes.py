@@ -10,15 +10,14 @@ operation is arithmetic, within a few ulps where a compiled transcendental may r
 differently from NumPy's own).
 """
 
-import contextlib
 import itertools
 import warnings
 
 import numpy as np
 import pytest
+from helpers import fuse_everything, own_loop_table  # noqa: F401
 
 import chainrule as cr
-from chainrule.compile import fusion
 
 numba = pytest.importorskip("numba")
 
@@ -26,24 +25,8 @@ ARRAYS = ("bool", "int32", "int64", "float32", "float64")
 PY = {"py-int": 3, "py-negint": -2, "py-float": 2.5, "py-bool": True}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def own_loop_table():
-    """This sweep compiles about a hundred distinct loops: keep them out of the process-wide
-    table, whose limit (fusion.KERNEL_LIMIT) the other tests' loops count against."""
-    saved = fusion._kernels
-    fusion._kernels = {}
-    yield
-    fusion._kernels = saved
+pytestmark = pytest.mark.usefixtures("own_loop_table")
 
-
-@contextlib.contextmanager
-def fuse_everything():
-    old = fusion.MIN_SIZE
-    fusion.MIN_SIZE = 1
-    try:
-        yield
-    finally:
-        fusion.MIN_SIZE = old
 
 
 def sample(dtype, seed=0):

@@ -2,18 +2,17 @@
 bool, int32, int64, float32 and float64 arrays, masks (comparisons, & | ^ ~, where) and
 broadcasting: same dtypes, same values, fused (loops of any size) and not."""
 
-import contextlib
 import warnings
 
 import numpy as np
 import pytest
+from helpers import fuse_everything, own_loop_table  # noqa: F401
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_random_programs import shapes
 
 import chainrule as cr
 import chainrule.numpy as cnp
-from chainrule.compile import fusion
 
 DTYPES = ("float64", "float32", "int64", "int32", "bool")
 
@@ -83,24 +82,8 @@ def inputs(dtypes, in_shapes, seed):
     return xs
 
 
-@pytest.fixture(autouse=True, scope="module")
-def own_loop_table():
-    """Random programs compile many distinct loops: keep them out of the process-wide table
-    (fusion.KERNEL_LIMIT counts the other tests' loops)."""
-    saved = fusion._kernels
-    fusion._kernels = {}
-    yield
-    fusion._kernels = saved
+pytestmark = pytest.mark.usefixtures("own_loop_table")
 
-
-@contextlib.contextmanager
-def fuse_everything():
-    old = fusion.MIN_SIZE
-    fusion.MIN_SIZE = 1
-    try:
-        yield
-    finally:
-        fusion.MIN_SIZE = old
 
 
 def assert_same(got, want, what, single):
