@@ -14,7 +14,9 @@ computed with NumPy on integer labels and is a constant of the trace:
   ``c[k] = sum_j a_pad[k + j] v[j]`` (also what ``chainrule.scipy.signal`` uses, n-d);
 * ``quantile``/``percentile``: a sort, then ``lo + (hi - lo) gamma`` at NumPy's virtual
   index ``n q + alpha + q (1 - alpha - beta) - 1``, differentiable in ``a`` and ``q``;
-* ``insert``: NumPy's own ``insert`` on integer labels says where each element goes.
+* ``insert``: NumPy's own ``insert`` on integer labels says where each element goes;
+* ``pad``: one axis at a time, a gather (edge, wrap, reflect, symmetric), blocks of
+  constants, ramps or statistics concatenated around the array (see ``pad``).
 """
 
 from __future__ import annotations
@@ -28,19 +30,36 @@ import numpy as np
 from ..core.aval import dtype_of
 from ..core.aval import shape_of as _shape
 from ..core.errors import InPlaceError
-from ..core.primitive import unbox_all
+from ..core.primitive import Box, unbox_all
 from .constants import zeros_like
 from .dispatch import MIRRORS, UFUNCS, implements
-from .elementwise import absolute, clip, conj, exp, floor, imag, isinf, isnan, log, mod, real, sin, where
+from .elementwise import (
+    absolute,
+    around,
+    clip,
+    conj,
+    exp,
+    floor,
+    imag,
+    isinf,
+    isnan,
+    log,
+    mod,
+    real,
+    sin,
+    where,
+)
 from .elementwise import power as _power
 from .linalg import dot, tensordot
-from .linear import getitem, normalize_axis, normalize_axis1, reshape, slice_axis, transpose
-from .reductions import average, cumprod, cumsum, max, mean, min, prod, sum  # noqa: A004
+from .linear import getitem, normalize_axis, normalize_axis1, reshape, scatter_add_p, slice_axis, transpose
+from .reductions import average, cumprod, cumsum, max, mean, median, min, prod, sum  # noqa: A004
 from .shape import (
+    _contains_box,
     asarray,
     astype,
     at_set,
     broadcast_arrays,
+    broadcast_to,
     concatenate,
     diagonal,
     diff,
@@ -50,6 +69,7 @@ from .shape import (
     sort,
     squeeze,
     stack,
+    take,
     take_along_axis,
 )
 
@@ -72,32 +92,44 @@ def _float(x):
 
 
 # ---------------------------------------------------------------- ranges
+def _weak(v):
+    """What ``np.result_type`` should see for ``v``: Python numbers stay weakly typed."""
+    return v if type(v) in (int, float, complex) else dtype_of(v)
+
+
 @implements(np.linspace)
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None):
-    """``start + t (stop - start)``, ``t = arange(num) / (num - 1)`` (``/ num`` without the
-    endpoint); the last sample is ``stop`` itself, as in NumPy."""
+    """``start + t step``, ``step = (stop - start) / div``, ``t = 0, 1, ..., num - 1`` and
+    ``div = num - 1`` (``num`` without the endpoint), in NumPy's arithmetic and dtype: the
+    endpoints may be traced; where a step is 0 (denormals) ``(t / div) (stop - start)``;
+    the last sample is ``stop`` itself."""
     num = int(num)
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
-    start, stop = _float(asarray(start)), _float(asarray(stop))
     div = (num - 1) if endpoint else num
-    shape = np.broadcast_shapes(_shape(start), _shape(stop))
-    t = np.arange(num, dtype=np.float64).reshape((-1,) + (1,) * len(shape))
+    dt = np.result_type(_weak(start), _weak(stop), 0.0)  # NumPy's ensure_inexact
+    start, stop = astype(asarray(start), dt), astype(asarray(stop), dt)
     delta = stop - start
-    if num == 0:
-        y = _sl(reshape(start + zeros_like(stop), (1,) + shape), 0, 0, 0)
+    shape = _shape(delta)
+    t = np.arange(num, dtype=dt).reshape((-1,) + (1,) * len(shape))
+    if div > 0:
+        step = delta / div
+        zero = max(step == 0)  # any(): a recorded reduction under jit, which keeps both branches
+        if isinstance(zero, Box):
+            y = where(zero, t / div * delta, t * step)
+        else:
+            y = t / div * delta if zero else t * step
     else:
-        y = start + (t / div if div > 0 else t * np.nan) * delta
+        step = np.nan  # no step: NumPy's nan
+        y = t * delta
+    y = y + start
     if endpoint and num > 1:
-        y = concatenate([_sl(y, 0, None, -1), reshape(stop + zeros_like(start), (1,) + shape)],
-                        axis=0)
+        y = concatenate([_sl(y, 0, None, -1), broadcast_to(stop, (1,) + shape)], axis=0)
     if axis != 0:
         y = moveaxis(y, 0, axis)
     if dtype is not None:
         y = astype(floor(y) if np.issubdtype(dtype, np.integer) else y, dtype)
-    if retstep:
-        return y, (delta / div if div > 0 else delta * np.nan)
-    return y
+    return (y, step) if retstep else y
 
 
 @implements(np.logspace)
@@ -482,6 +514,169 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
                      skip_nan=True)
 
 
+# ---------------------------------------------------------------- padding
+_PAD_KWARGS = {"empty": (), "edge": (), "wrap": (), "constant": ("constant_values",),
+               "linear_ramp": ("end_values",), "maximum": ("stat_length",),
+               "mean": ("stat_length",), "median": ("stat_length",), "minimum": ("stat_length",),
+               "reflect": ("reflect_type",), "symmetric": ("reflect_type",)}
+_PAD_STATS = {"maximum": max, "minimum": min, "mean": mean, "median": median}
+
+
+def _as_pairs(v, nd, as_index=False):
+    """NumPy's reading of a pad argument as one ``(before, after)`` pair per axis: one value
+    for all, one pair for all axes (any shape of two elements but ``(2, 1)``), or anything
+    that broadcasts to ``(nd, 2)``. Traced values stay traced (0-d pieces of ``v``)."""
+    if v is None:
+        return [(None, None)] * nd
+    v = asarray(v)
+    if as_index:
+        v = np.round(np.asarray(unbox_all(v))).astype(np.intp)
+        if v.size and v.min() < 0:
+            raise ValueError("index can't contain negative values")
+    shape, size = _shape(v), math.prod(_shape(v))
+    if len(shape) < 3 and size == 1:
+        s = reshape(v, ())
+        return [(s, s)] * nd
+    if len(shape) < 3 and size == 2 and shape != (2, 1):
+        f = ravel(v)
+        return [(f[0], f[1])] * nd
+    if not isinstance(v, Box):  # NumPy's .tolist(): Python numbers, weakly typed
+        return [tuple(p) for p in np.broadcast_to(v, (nd, 2)).tolist()]
+    b = broadcast_to(v, (nd, 2))
+    return [(b[d, 0], b[d, 1]) for d in range(nd)]
+
+
+def _pad_blocks(x, d, before, after, wb, wa):
+    """``x`` with ``wb`` copies of ``before`` in front along axis ``d`` and ``wa`` of ``after``
+    behind (each broadcast over the block: a constant, a ramp, or a keepdims statistic)."""
+    shape = list(_shape(x))
+    parts = []
+    for v, w in ((before, wb), (x, None), (after, wa)):
+        if w is None:
+            parts.append(x)
+        elif w:
+            shape[d] = w
+            parts.append(astype(broadcast_to(v, tuple(shape)), dtype_of(x)))
+    return concatenate(parts, axis=d) if len(parts) > 1 else x
+
+
+def _pad_gather(x, d, b, a, mode, reflect_type):
+    """One axis of ``edge``, ``wrap``, ``reflect`` or ``symmetric`` padding.
+
+    Without arithmetic it is a gather, ``y[i] = x[m[i]]`` with the index map NumPy itself
+    computes, ``m = np.pad(arange(n))``. An odd reflection is ``2 e - x`` about the edge
+    value ``e``, and NumPy repeats it about each new edge until the width is filled, in
+    chunks of whole periods: that loop is followed here with slices and concatenations, so
+    the values are NumPy's to the last bit.
+    """
+    n = _shape(x)[d]
+    if reflect_type != "odd" or mode not in ("reflect", "symmetric") or n == 1:
+        kw = {} if mode in ("edge", "wrap") else {"reflect_type": "even"}
+        # (NumPy extends a single element by its edge, whatever the reflection)
+        return take(x, np.pad(np.arange(n), (b, a), mode=mode, **kw), axis=d)
+    skip = 0 if mode == "symmetric" else 1  # reflect mirrors about the edge, not including it
+    period = n if mode == "symmetric" else n - 1
+    while b or a:
+        chunk = (_shape(x)[d] - skip) // period * period  # whole periods, as NumPy chunks
+        if b:
+            k = builtins.min(chunk, b)
+            piece = flip(_sl(x, d, skip, skip + k), axis=d)
+            x = concatenate([2 * _sl(x, d, 0, 1) - piece, x], axis=d)
+            b -= k
+        if a:
+            k = builtins.min(chunk, a)
+            m = _shape(x)[d]
+            piece = flip(_sl(x, d, m - skip - k, m - skip), axis=d)
+            x = concatenate([x, 2 * _sl(x, d, m - 1, m) - piece], axis=d)
+            a -= k
+    return x
+
+
+@implements(np.pad)
+def pad(array, pad_width, mode="constant", **kwargs):
+    """NumPy's ``pad`` in every mode, axis by axis in order (each axis pads the array already
+    padded along the earlier ones, which is how NumPy fills the corners):
+
+    * ``constant``: ``constant_values`` (traced ones too) per axis and side; ``empty`` pads
+      with zeros (NumPy leaves the values undefined);
+    * ``edge``, ``wrap``, ``reflect``, ``symmetric``: gathers (odd reflections add multiples
+      of the end values: ``2 e - x``), see ``_pad_gather``;
+    * ``linear_ramp``: ``linspace(end, edge, width, endpoint=False)`` on each side, so the
+      gradient reaches the edge values and (traced) ``end_values``;
+    * ``maximum``, ``minimum``, ``mean``, ``median``: the statistic of the first / last
+      ``stat_length`` values of the axis (all by default), broadcast over the pad; ties of
+      ``maximum``/``minimum`` share the gradient as the reductions do.
+    """
+    if not isinstance(array, Box) and not _contains_box(list(kwargs.values())):
+        return np.pad(array, pad_width, mode=mode, **kwargs)  # nothing traced: NumPy's own
+    x = asarray(array)
+    xs = _shape(x)
+    nd = len(xs)
+    if callable(mode):
+        raise NotImplementedError("pad with a callable mode writes in place; not supported on "
+                                  "traced arrays")
+    if not np.issubdtype(np.asarray(unbox_all(pad_width)).dtype, np.integer):
+        raise TypeError("`pad_width` must be of integral type.")
+    pw = [(int(b), int(a)) for b, a in _as_pairs(pad_width, nd, as_index=True)]
+    if mode not in _PAD_KWARGS:
+        raise ValueError(f"mode '{mode}' is not supported")
+    extra = set(kwargs) - set(_PAD_KWARGS[mode])
+    if extra:
+        raise ValueError(f"unsupported keyword arguments for mode '{mode}': {extra}")
+    if mode not in ("constant", "empty") and math.prod(xs) == 0:
+        for d, (n, (b, a)) in enumerate(zip(xs, pw, strict=True)):
+            if n == 0 and (b or a):
+                raise ValueError(f"can't extend empty axis {d} using modes other than "
+                                 "'constant' or 'empty'")
+        mode = "empty"  # nothing to pad along the non-empty axes: the result is empty
+    if mode in ("constant", "empty"):
+        cv = kwargs.get("constant_values", 0)
+        if mode == "constant" and (isinstance(cv, Box) or _contains_box(cv)):
+            for d, ((b, a), (vb, va)) in enumerate(zip(pw, _as_pairs(cv, nd), strict=True)):
+                x = _pad_blocks(x, d, vb, va, b, a)
+            return x
+        out_shape = tuple(n + b + a for n, (b, a) in zip(xs, pw, strict=True))
+        if out_shape == xs:
+            return x
+        inner = tuple(slice(b, b + n) for n, (b, _) in zip(xs, pw, strict=True))
+        y = scatter_add_p(x, idx=inner, shape=out_shape)
+        if mode == "constant" and np.any(np.asarray(cv) != 0):
+            y = y + np.pad(np.zeros(xs, dtype=dtype_of(x)), pw, mode="constant", constant_values=cv)
+        return y if dtype_of(y) == dtype_of(x) else astype(y, dtype_of(x))
+    if mode in _PAD_STATS:
+        stat = _PAD_STATS[mode]
+        for d, ((b, a), (lb, la)) in enumerate(zip(pw, _as_pairs(kwargs.get("stat_length"), nd,
+                                                                 as_index=True), strict=True)):
+            n = _shape(x)[d]
+            lb, la = (n if v is None else builtins.min(int(v), n) for v in (lb, la))
+            if (lb == 0 or la == 0) and mode in ("maximum", "minimum"):
+                raise ValueError("stat_length of 0 yields no value for padding")
+            if not (b or a):
+                continue
+            left = stat(_sl(x, d, 0, lb), axis=d, keepdims=True)
+            right = left if lb == la == n else stat(_sl(x, d, n - la, n), axis=d, keepdims=True)
+            if np.issubdtype(dtype_of(x), np.integer):  # NumPy rounds an integer array's mean
+                left, right = around(left), around(right)
+            x = _pad_blocks(x, d, left, right, b, a)
+        return x
+    if mode == "linear_ramp":
+        for d, ((b, a), (eb, ea)) in enumerate(zip(pw, _as_pairs(kwargs.get("end_values", 0), nd),
+                                                   strict=True)):
+            if not (b or a):
+                continue
+            n = _shape(x)[d]
+            ramps = [linspace(e, squeeze(_sl(x, d, i, i + 1), axis=d), num=w, endpoint=False,
+                              dtype=dtype_of(x), axis=d)
+                     for e, i, w in ((eb, 0, b), (ea, n - 1, a))]
+            x = concatenate([ramps[0], x, flip(ramps[1], axis=d)], axis=d)
+        return x
+    reflect_type = kwargs.get("reflect_type", "even")
+    for d, (b, a) in enumerate(pw):
+        if b or a:
+            x = _pad_gather(x, d, b, a, mode, reflect_type)
+    return x
+
+
 # ---------------------------------------------------------------- building arrays
 @implements(np.insert)
 def insert(arr, obj, values, axis=None):
@@ -825,7 +1020,7 @@ def ufunc_method(ufunc, method, *inputs, **kwargs):
 
 
 __all__ = ["linspace", "logspace", "geomspace", "meshgrid", "interp", "polyval", "convolve",
-           "correlate", "cov", "corrcoef", "quantile", "percentile", "nanquantile", "nanpercentile",
+           "correlate", "cov", "corrcoef", "pad", "quantile", "percentile", "nanquantile", "nanpercentile",
            "insert", "select",
            "piecewise", "gradient", "trapezoid", "cross", "rollaxis", "nan_to_num", "sinc",
            "real_if_close", "unwrap", "r_", "c_"]

@@ -2,8 +2,6 @@
 :mod:`.linear` (reshape, broadcast_to, transpose, getitem / scatter_add, concatenate, astype)
 and ``where``, so it needs no rule of its own:
 
-* padding is ``scatter_add`` into zeros (constant mode) or a ``take`` with a NumPy-computed
-  index map (edge, reflect, symmetric, wrap);
 * stack/hstack/vstack/append/roll are concatenations; split/flip/diff are slices;
 * take/take_along_axis/repeat/sort/diagonal are fancy indexing (repeated indices accumulate
   in the VJP, as ``np.add.at`` does); tile is a reshape of a broadcast;
@@ -452,56 +450,6 @@ def tile(A, reps):
     return reshape(x, tuple(r * s for r, s in zip(reps, xs, strict=True)))
 
 
-@implements(np.pad)
-def pad(array, pad_width, mode="constant", **kwargs):
-    """Pad an array. ``constant`` (any ``constant_values``), ``edge``, ``reflect``,
-    ``symmetric`` and ``wrap`` are supported; ``empty`` pads with zeros.
-
-    Constant padding is ``scatter_add`` into zeros (its VJP crops); the other modes gather
-    with an index map that NumPy itself computes, ``np.pad(arange(n), ...)``.
-    """
-    x = asarray(array)
-    xs = _shape(x)
-    nd = len(xs)
-    if callable(mode):
-        raise NotImplementedError("pad with a callable mode is not supported on traced arrays")
-    pw = np.asarray(unbox_all(pad_width))
-    if not np.issubdtype(pw.dtype, np.integer):
-        raise TypeError("`pad_width` must be of integral type.")
-    pw = np.broadcast_to(pw, (nd, 2)).tolist() if nd else []
-    if builtins.any(v < 0 for p in pw for v in p):
-        raise ValueError("index can't contain negative values")
-    if mode in ("constant", "empty"):
-        cv = kwargs.pop("constant_values", 0)
-        if kwargs:
-            raise TypeError(f"unsupported keyword arguments for mode {mode!r}: {sorted(kwargs)}")
-        out_shape = tuple(n + b + a for n, (b, a) in zip(xs, pw, strict=True))
-        if out_shape == xs:
-            return x
-        inner = tuple(slice(b, b + n) for n, (b, _) in zip(xs, pw, strict=True))
-        y = scatter_add_p(x, idx=inner, shape=out_shape)
-        if mode == "empty":
-            return y
-        if isinstance(cv, Box):
-            if _shape(cv) != ():
-                raise NotImplementedError("traced constant_values must be a scalar")
-            return y + cv * np.pad(np.zeros(xs), pw, mode="constant", constant_values=1.0)
-        if np.any(np.asarray(cv) != 0):
-            y = y + np.pad(np.zeros(xs), pw, mode="constant", constant_values=cv)
-        return y
-    if mode not in ("edge", "reflect", "symmetric", "wrap"):
-        raise NotImplementedError(f"pad mode {mode!r} is not supported on traced arrays "
-                                  "(supported: constant, empty, edge, reflect, symmetric, wrap)")
-    if kwargs.pop("reflect_type", "even") != "even":
-        raise NotImplementedError("pad with reflect_type='odd' is not supported on traced arrays")
-    if kwargs:
-        raise TypeError(f"unsupported keyword arguments for mode {mode!r}: {sorted(kwargs)}")
-    for d, (n, (b, a)) in enumerate(zip(xs, pw, strict=True)):
-        if b or a:
-            x = take(x, np.pad(np.arange(n), (b, a), mode=mode), axis=d)
-    return x
-
-
 # ---------------------------------------------------------------- reordering
 @implements(np.flip)
 def flip(m, axis=None):
@@ -728,7 +676,7 @@ __all__ = ["reshape", "method_reshape", "ravel", "flatten", "broadcast_to", "tra
            "method_nonzero", "method_all", "method_any",
            "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack", "append",
            "split", "array_split", "hsplit", "vsplit", "dsplit",
-           "take", "take_along_axis", "repeat", "tile", "pad",
+           "take", "take_along_axis", "repeat", "tile",
            "flip", "fliplr", "flipud", "rot90", "roll", "sort", "partition", "method_sort", "diff",
            "diagonal", "tril", "triu", "atleast_1d", "atleast_2d", "atleast_3d",
            "broadcast_arrays"]

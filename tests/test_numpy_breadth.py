@@ -1,0 +1,146 @@
+"""NumPy's breadth on traced arrays (issue 14 item 5): every ``np.pad`` mode, the ufuncs'
+``.at`` (scatter) methods, quantiles with ``weights=`` and every ``method=``, and an audit of
+the whole item's list: each function runs through ``chainrule.numpy`` and through plain
+``numpy`` on traced arrays, equals NumPy's value, passes ``check_grads`` in both modes to
+order 2 and gives the same Jacobian batched as row by row."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from helpers import check_batched
+
+import chainrule as cr
+import chainrule.numpy as cnp
+from chainrule import check_grads
+
+
+def rand(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def value(f, *args):
+    """``f``'s value computed on traced arguments (the forward pass of a vjp)."""
+    return cr.vjp(f, *args)[0]
+
+
+def check(f, *args, eps=1e-6):
+    check_grads(f, modes=("fwd", "rev"), order=2, eps=eps)(*args)
+    check_batched(f, *args)
+
+
+# ---------------------------------------------------------------- np.pad, every mode
+WIDTHS = [0, 2, ((1, 0), (0, 3)), ((7, 1), (0, 9)), ((2, 2),), (1,)]
+PAD_KWARGS = {
+    "constant": [{}, {"constant_values": ((1.5, 2.0), (-3.0, 4.0))}, {"constant_values": 0.25}],
+    "edge": [{}],
+    "wrap": [{}],
+    "reflect": [{}, {"reflect_type": "odd"}],
+    "symmetric": [{}, {"reflect_type": "odd"}],
+    "linear_ramp": [{}, {"end_values": (0.5, -1.0)}, {"end_values": ((1.0, 2.0), (3.0, 4.0))}],
+    "maximum": [{}, {"stat_length": 2}, {"stat_length": ((1, 3), (2, 1))}, {"stat_length": 7}],
+    "minimum": [{}, {"stat_length": 2}],
+    "mean": [{}, {"stat_length": ((1, 3), (2, 1))}],
+    "median": [{}, {"stat_length": 3}, {"stat_length": ((2, 1), (3, 2))}],
+}
+PAD_CASES = [(mode, i, w) for mode, kws in PAD_KWARGS.items() for i in range(len(kws))
+             for w in range(len(WIDTHS))]
+
+
+@pytest.mark.parametrize("mode, k, w", PAD_CASES)
+def test_pad_values_equal_numpy_bit_for_bit(mode, k, w):
+    """Every mode, width and keyword: NumPy's values exactly (the odd reflections repeat
+    NumPy's ``2 e - x`` chunk by chunk, the ramps are NumPy's ``linspace`` arithmetic), on
+    every shape of axis (one element, two, more), through both import styles."""
+    kw, pw = PAD_KWARGS[mode][k], WIDTHS[w]
+    for x in (rand(3, 4), rand(1, 2, seed=1), rand(2, 1, seed=2), rand(4, 5, seed=3)):
+        want = np.pad(x, pw, mode=mode, **kw)
+        for M in (cnp, np):
+            got = value(lambda x, M=M: M.pad(x, pw, mode=mode, **kw), x)
+            assert got.shape == want.shape and got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("mode, k", [(m, i) for m, kws in PAD_KWARGS.items() for i in range(len(kws))])
+def test_pad_derivatives_every_mode(mode, k):
+    """Both modes to order 2 against central differences, and batched (a Jacobian in one
+    pass), with widths larger than the axis (the repeated reflections) and per-axis widths."""
+    kw = PAD_KWARGS[mode][k]
+    x = rand(3, 4, seed=4) if mode not in ("maximum", "minimum", "median") else \
+        np.arange(12.0).reshape(3, 4) ** 1.5 / 7  # distinct values: no ties at a kink
+    check(lambda x: np.pad(x, ((5, 1), (0, 6)), mode=mode, **kw), x)
+    check(lambda x: cnp.pad(x, 2, mode=mode, **kw), x)
+
+
+def test_pad_gradients_are_exact_sums():
+    """The VJP of a pad sums where each input element went (closed forms)."""
+    x = np.array([1.0, 2.0, 4.0, 8.0])
+    g = cr.grad(lambda x: np.sum(np.pad(x, 3, mode="mean")))(x)
+    np.testing.assert_allclose(g, 1.0 + 6 / 4)  # 6 padded means of all 4 values
+    g = cr.grad(lambda x: np.sum(np.pad(x, (2, 1), mode="maximum", stat_length=2)))(x)
+    np.testing.assert_allclose(g, [1.0, 3.0, 1.0, 2.0])  # x; max(1, 2) twice; max(4, 8) once
+    g = cr.grad(lambda x: np.sum(np.pad(x, (2, 0), mode="linear_ramp", end_values=5.0)))(x)
+    np.testing.assert_allclose(g, [1.5, 1.0, 1.0, 1.0])  # the ramp 5, 5 + (1 - 5) / 2
+    g = cr.grad(lambda x: np.sum(np.pad(x, (2, 0), mode="reflect", reflect_type="odd")))(x)
+    np.testing.assert_allclose(g, [5.0, 0.0, 0.0, 1.0])  # 2 x0 - x1, 2 x0 - x2
+    g = cr.grad(lambda x: np.sum(np.pad(x, 1, mode="median")))(x)
+    np.testing.assert_allclose(g, [1.0, 2.0, 2.0, 1.0])  # median = (x1 + x2) / 2, twice
+
+
+@pytest.mark.parametrize("mode, key", [("constant", "constant_values"), ("linear_ramp", "end_values")])
+@pytest.mark.parametrize("shape", [(), (2,), (1, 2), (2, 1), (2, 2)])
+def test_pad_traced_constant_and_end_values(mode, key, shape):
+    """``constant_values`` / ``end_values`` of every accepted shape may be traced: NumPy's
+    values, and the gradient reaches them (and the edges, for a ramp)."""
+    x, v = rand(3, 4, seed=5), rand(*shape, seed=6)
+    f = lambda x, v: np.pad(x, ((2, 1), (1, 3)), mode=mode, **{key: v})  # noqa: E731
+    np.testing.assert_array_equal(value(f, x, v), np.pad(x, ((2, 1), (1, 3)), mode=mode, **{key: v}))
+    check(f, x, v)
+    # a list holding a traced value is accepted as NumPy accepts the list
+    g = lambda x, c: cnp.pad(x, 1, mode=mode, **{key: [c, 2.0]})  # noqa: E731
+    np.testing.assert_array_equal(value(g, x, 0.5), np.pad(x, 1, mode=mode, **{key: [0.5, 2.0]}))
+    check(g, x, 0.5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int32, np.int64])
+@pytest.mark.parametrize("mode", sorted(PAD_KWARGS))
+def test_pad_dtypes_match_numpy_under_jit(mode, dtype):
+    """Staged (jit) pads keep NumPy's dtype and values: integer means round, ramps floor,
+    float32 ramps compute as NumPy does (``end_values`` pairs are weakly typed)."""
+    x = (rand(3, 4, seed=7) * 10).astype(dtype)
+    for kw in PAD_KWARGS[mode]:
+        want = np.pad(x, ((2, 1), (5, 3)), mode=mode, **kw)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", cr.JitFallbackWarning)  # median sorts: runs eagerly
+            got = cr.jit(lambda x, kw=kw: np.pad(x, ((2, 1), (5, 3)), mode=mode, **kw))(x)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+def test_pad_float32_derivative_dtype():
+    x = rand(3, seed=8).astype(np.float32)
+    for mode in PAD_KWARGS:
+        assert cr.grad(lambda x, mode=mode: np.sum(np.pad(x, 2, mode=mode)))(x).dtype == np.float32
+
+
+def test_pad_errors_are_numpys():
+    x = rand(2, 3)
+    run = lambda f: cr.grad(lambda x: np.sum(f(x)))(x)  # noqa: E731
+    with pytest.raises(ValueError, match="mode 'ramp' is not supported"):
+        run(lambda x: np.pad(x, 1, mode="ramp"))
+    with pytest.raises(ValueError, match="unsupported keyword arguments for mode 'edge'"):
+        run(lambda x: np.pad(x, 1, mode="edge", stat_length=2))
+    with pytest.raises(ValueError, match="negative"):
+        run(lambda x: np.pad(x, ((1, -1), (0, 0))))
+    with pytest.raises(TypeError, match="integral"):
+        run(lambda x: np.pad(x, 1.5))
+    with pytest.raises(ValueError, match="stat_length of 0"):
+        run(lambda x: np.pad(x, 1, mode="maximum", stat_length=0))
+    with pytest.raises(ValueError, match="can't extend empty axis 1"):
+        cr.grad(lambda x: np.sum(np.pad(x, ((0, 0), (1, 0)), mode="edge")))(np.ones((2, 0)))
+    with pytest.raises(NotImplementedError, match="callable"):
+        run(lambda x: np.pad(x, 1, mode=lambda *a: None))
+    # an empty array pads along its non-empty axes (to an empty result) in every mode
+    assert value(lambda x: np.pad(x, ((1, 1), (0, 0)), mode="mean"), np.ones((2, 0))).shape == (4, 0)
