@@ -22,6 +22,7 @@ from chainrule import (
 )
 from chainrule.checkpoint import CheckpointClosureError, checkpoint, checkpoint_p, remat
 from chainrule.core.linearize import linearize_reverse
+from chainrule.core.tape import Checks
 
 RNG = np.random.default_rng(0)
 WS = [RNG.normal(size=(5, 5)) / 2 for _ in range(6)]
@@ -131,6 +132,67 @@ def test_the_backward_pass_recomputes_each_block_once():
             h = counted(h, W)
         return np.sum(h)
     _close(g, grad(plain)(WS[0]))
+
+
+class _Contributions:
+    """Every ``(primitive name, argnum)`` the backward passes contribute to (``Checks.vjp``)."""
+
+    def __enter__(self):
+        self.seen = []
+        self._old, Checks.vjp = Checks.vjp, lambda rec, argnum, node, g, c: self.seen.append(
+            (rec.prim.name, argnum))
+        return self
+
+    def __exit__(self, *exc):
+        Checks.vjp = self._old
+
+
+@pytest.mark.parametrize("k", [0, 1, 2])
+def test_no_cotangent_is_computed_for_a_constant_argument(k):
+    """Only a traced argument is a parent of the record, so only its cotangent is asked for:
+    the recomputation's backward pass must not compute the others (a network input's cotangent
+    is one more matmul per gradient and one more activation-sized array)."""
+    const = RNG.normal(size=(5, 5))
+
+    def body(a, b, c):
+        return np.tanh(a @ b) * c
+
+    def f(W, ck=True):
+        args = [W, W, W]
+        args[k] = const
+        return np.sum((checkpoint(body) if ck else body)(*args))
+    with _Contributions() as c:
+        g = grad(f)(WS[0])
+    # the constant's operand of matmul / multiply gets no contribution, every traced one does
+    want = {("matmul", 0), ("matmul", 1), ("multiply", 1)} - {[("matmul", 0), ("matmul", 1),
+                                                              ("multiply", 1)][k]}
+    assert {s for s in c.seen if s[0] in ("matmul", "multiply") and s != ("multiply", 0)} == want, c.seen
+    _close(g, grad(lambda W: f(W, ck=False))(WS[0]))
+
+
+def test_no_cotangent_for_a_tensor_that_does_not_require_grad():
+    from chainrule import Tensor
+    from chainrule.frontends.checkpoint import checkpoint as tcheckpoint
+
+    W = Tensor(WS[0].copy(), requires_grad=True)
+    x = Tensor(X.copy())  # data: requires no grad
+    with _Contributions() as c:
+        (tcheckpoint(lambda x, W: (x @ W).tanh(), x, W) ** 2).sum().backward()
+    assert ("matmul", 1) in c.seen and ("matmul", 0) not in c.seen, c.seen
+    _close(W.grad.value, grad(lambda W: np.sum(np.tanh(X @ W) ** 2))(WS[0]))
+
+
+def test_a_finished_backward_pass_leaves_no_cotangent_in_the_records():
+    """A tape that outlives its pull (``vjp``'s closure, pulled twice) must not keep each
+    checkpointed block's cotangent (an activation per block) between pulls."""
+    lin, *_ = linearize_reverse(lambda p: net(p, X, every=1), (P,))
+    calls = [rec.params["call"] for rec in lin.trace.tape if rec.prim is checkpoint_p]
+    assert len(calls) == 3
+    for _ in range(2):
+        lin.pull([1.0])
+        assert all(c._g is None and c._cts is None for c in calls)
+    f_vjp = vjp(lambda p: net(p, X, every=1), P)[1]
+    _close(f_vjp(1.0), f_vjp(1.0))
 
 
 def test_decorator_forms_pytrees_kwargs_and_static_leaves():

@@ -44,30 +44,51 @@ class CheckpointClosureError(ChainruleError, TypeError):
     """A checkpointed function closed over a traced value instead of taking it as an argument."""
 
 
-class _Call:
-    """One checkpointed call: ``fun`` maps the flat array arguments to a tuple of flat outputs.
+class CheckpointCall:
+    """One checkpointed call, the ``call`` parameter of its record (for :func:`checkpoint` and
+    the Tensor API's ``checkpoint`` alike).
 
-    Its VJP rule is asked once per traced argument with the same cotangent; the
-    recomputation and pull for all of them happens on the first request and each result is
-    handed out once (``_g`` identifies the record's cotangent, ``_cts`` holds the rest).
+    ``fun`` maps the flat arguments to a tuple of flat outputs; ``wanted[i]`` says whether
+    argument ``i`` can be asked for a cotangent (it was traced when the call was made: a
+    constant is never a parent on a tape, so its cotangent, for instance a network input's,
+    is not computed). The VJP rule is asked once per traced argument with the same
+    cotangent ``g``; :meth:`cotangent` runs the recomputation and its backward pass for all of
+    them on the first request, hands each result out once and forgets the pass after the
+    last, so nothing of it outlives the record.
     """
 
-    __slots__ = ("fun", "name", "_g", "_cts")
+    __slots__ = ("fun", "name", "wanted", "_g", "_cts")
 
-    def __init__(self, fun, name):
+    def __init__(self, fun, name, wanted):
         self.fun = fun
         self.name = name
+        self.wanted = tuple(wanted)
         self._g = None
         self._cts = None
 
     def __repr__(self) -> str:
         return f"<checkpointed {self.name}>"
 
+    def cotangent(self, argnum, g, pull_all):
+        """Argument ``argnum``'s cotangent for the record's cotangent ``g``; ``pull_all()``
+        returns every argument's (``None`` where not wanted) and runs once per pass."""
+        if self._g is not g:
+            self._g, self._cts = g, pull_all()
+        cts = self._cts
+        ct, cts[argnum] = cts[argnum], None  # handed out once: the outer pass owns it now
+        if all(c is None for c in cts):
+            self._g = self._cts = None  # the pass is done with this record
+        return ct
+
+    def forget(self) -> None:
+        """Drop a cached pass: a new forward evaluation makes it stale."""
+        self._g = self._cts = None
+
 
 def _impl(*xs, call):
     # a new forward evaluation: what an earlier backward pass left in the cache is stale (and a
     # jitted program, which calls only this, holds ``call`` as a constant: free it here)
-    call._g = call._cts = None
+    call.forget()
     out = call.fun(*xs)
     for o in out:
         if isinstance(o, Box):
@@ -80,25 +101,26 @@ def _impl(*xs, call):
 
 
 def _vjp(argnum, g, ans, *xs, call):
-    """Recompute ``f`` at the saved inputs on a fresh tape and pull ``g`` through it once
-    for every differentiable argument (the first request computes them all)."""
-    if call._g is not g:
-        diff = [i for i, x in enumerate(xs) if dtype_of(x).kind in "fc"]
+    """Argument ``argnum``'s part of ``(df/dxs)^T g``: ``f`` recomputed at the saved inputs on a
+    fresh lean tape and ``g`` pulled through it once for every wanted argument (the first
+    request computes them all; the recomputed tape is consumed as it is pulled)."""
+    return call.cotangent(argnum, g, lambda: _pull(g, ans, xs, call))
 
-        def f(*d):
-            full = list(xs)
-            for i, v in zip(diff, d):
-                full[i] = v
-            return call.fun(*full)
-        lin, _, _, _ = linearize_reverse(f, [xs[i] for i in diff])
-        batch = next((lead(c, a) for c, a in zip(g, ans) if c is not None), ())
-        pulled = lin.pull(list(g), batch=batch, release=True)
-        cts = [None] * len(xs)
-        for i, c in zip(diff, pulled):
-            cts[i] = c
-        call._g, call._cts = g, cts
-    ct, call._cts[argnum] = call._cts[argnum], None  # handed out once: freed with the pass
-    return ct
+
+def _pull(g, ans, xs, call):
+    diff = [i for i, x in enumerate(xs) if call.wanted[i] and dtype_of(x).kind in "fc"]
+
+    def f(*d):
+        full = list(xs)
+        for i, v in zip(diff, d):
+            full[i] = v
+        return call.fun(*full)
+    lin, _, _, _ = linearize_reverse(f, [xs[i] for i in diff])
+    batch = next((lead(c, a) for c, a in zip(g, ans) if c is not None), ())
+    cts = [None] * len(xs)
+    for i, c in zip(diff, lin.pull(list(g), batch=batch, release=True)):
+        cts[i] = c
+    return cts
 
 
 def _jvp(argnum, t, ans, *xs, call):
@@ -122,10 +144,15 @@ checkpoint_p.defjvp_argnum(_jvp)
 def _batch_rule(size, vals, batched, *, call):
     """A batch of checkpointed calls is one checkpointed call of ``vmap(f)``."""
     mapped = vmap(call.fun, in_axes=tuple(0 if b else None for b in batched), axis_size=size)
-    return checkpoint_p(*vals, call=_Call(mapped, call.name))
+    return checkpoint_p(*vals, call=CheckpointCall(mapped, call.name, _traced(vals)))
 
 
 register_batching_rule(checkpoint_p, _batch_rule)
+
+
+def _traced(args) -> list:
+    """Which arguments can be asked for a cotangent: those traced by some transform."""
+    return [isinstance(a, Box) for a in args]
 
 
 def _is_argument(x) -> bool:
@@ -176,7 +203,8 @@ def checkpoint(fun=None, *, prevent_cse: bool = True, policy=None, static_argnum
             if not out_def:
                 out_def.append(od)
             return tuple(out_leaves)
-        outs = checkpoint_p(*[leaves[i] for i in where], call=_Call(flat, name))
+        args = [leaves[i] for i in where]
+        outs = checkpoint_p(*args, call=CheckpointCall(flat, name, _traced(args)))
         return tree_unflatten(out_def[0], outs)
 
     return wrapped

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checkpoint import CheckpointCall
 from ..core.errors import NoRuleError
 from ..core.primitive import Box, Primitive
 from ..core.pytree import tree_flatten, tree_unflatten
@@ -25,50 +26,36 @@ from .tensor import GraphError, Tensor, enable_grad, no_grad
 __all__ = ["checkpoint"]
 
 
-class _Call:
-    """One checkpointed call: ``run(*tensors)`` returns the flat output Tensors; the backward
-    pass through its recomputation happens once per record (``_g``), its results handed out
-    per argument."""
-
-    __slots__ = ("run", "name", "_g", "_cts")
-
-    def __init__(self, run, name):
-        self.run = run
-        self.name = name
-        self._g = None
-        self._cts = None
-
-    def __repr__(self) -> str:
-        return f"<checkpointed {self.name}>"
-
-
 def _impl(*xs, call):
     with no_grad():
-        out = call.run(*[Tensor._make(x) for x in xs])
+        out = call.fun(*[Tensor._make(x) for x in xs])
     return tuple(o._raw() if isinstance(o, Tensor) else o for o in out)
 
 
 def _vjp(argnum, g, ans, *xs, call):
-    if call._g is not g:
-        if any(isinstance(v, Box) for v in (*g, *xs)):
-            raise GraphError(f"checkpoint({call.name}): a backward pass with create_graph=True, "
-                             "or inside a functional transform, cannot go through a Tensor "
-                             "checkpoint; use chainrule.checkpoint on functional code")
-        with enable_grad():
-            leaves = [Tensor(x, requires_grad=np.issubdtype(np.result_type(x), np.inexact))
-                      for x in xs]
-            outs = call.run(*leaves)
-            total = None
-            for o, c in zip(outs, g):
-                if c is not None and isinstance(o, Tensor) and o.requires_grad:
-                    term = (o * c).sum()
-                    total = term if total is None else total + term
-            if total is not None:
-                total.backward()
-        call._cts = [None if t.grad is None else t.grad._raw() for t in leaves]
-        call._g = g
-    ct, call._cts[argnum] = call._cts[argnum], None
-    return ct
+    return call.cotangent(argnum, g, lambda: _backward(g, xs, call))
+
+
+def _backward(g, xs, call):
+    """Every wanted argument's cotangent: ``function`` re-run with recording on at fresh
+    leaves and one ``backward`` of ``sum(outputs * g)`` through that recording (which also
+    fills ``.grad`` of the parameters it closes over)."""
+    if any(isinstance(v, Box) for v in (*g, *xs)):
+        raise GraphError(f"checkpoint({call.name}): a backward pass with create_graph=True, "
+                         "or inside a functional transform, cannot go through a Tensor "
+                         "checkpoint; use chainrule.checkpoint on functional code")
+    with enable_grad():
+        leaves = [Tensor(x, requires_grad=bool(w) and np.issubdtype(np.result_type(x), np.inexact))
+                  for x, w in zip(xs, call.wanted)]
+        outs = call.fun(*leaves)
+        total = None
+        for o, c in zip(outs, g):
+            if c is not None and isinstance(o, Tensor) and o.requires_grad:
+                term = (o * c).sum()
+                total = term if total is None else total + term
+        if total is not None:
+            total.backward()
+    return [None if t.grad is None else t.grad._raw() for t in leaves]
 
 
 def _no_jvp(argnum, t, ans, *xs, call):
@@ -113,5 +100,7 @@ def checkpoint(function, *args, use_reentrant: bool | None = None, preserve_rng_
             out_def.append(od)
         return tuple(outs)
     name = getattr(function, "__name__", type(function).__name__)
-    outs = tensor_checkpoint_p(*[leaves[i] for i in where], call=_Call(run, name))
+    tensors = [leaves[i] for i in where]
+    # only a Tensor that requires grad is a parent of the record, so only its cotangent is asked
+    outs = tensor_checkpoint_p(*tensors, call=CheckpointCall(run, name, [t.requires_grad for t in tensors]))
     return tree_unflatten(out_def[0], outs)
