@@ -73,6 +73,7 @@ from ..core.primitive import Box, Primitive, bind, unbox_all
 from ..core.tape import ancestors, consume, drop, merge, pull
 from ..core.trace import ReverseBox, ReverseTrace, Trace, new_level
 from ..numpy.operators import METHODS, OPERATORS, PROPERTIES, REFLECTED
+from ..numpy.protocol import not_a_c_sequence
 from ..rules import activations
 from ..scipy import special as _special
 
@@ -1039,6 +1040,8 @@ def _install(cls) -> None:
 
 
 _install(Tensor)
+# `a[i] = t` then raises the TracerEscapeError of t's float(), not NumPy's "sequence" ValueError
+not_a_c_sequence(Tensor)
 
 
 def _own(g, dtype, given: set) -> np.ndarray:

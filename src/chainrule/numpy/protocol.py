@@ -10,6 +10,7 @@ conversions that would silently drop a derivative, which raise.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import sys
 
@@ -49,6 +50,94 @@ def _mirror_hint(frame) -> str:
     return ""
 
 
+def _escape(what: str) -> TracerEscapeError:
+    """The error for a conversion of a traced value to a Python number (``what`` is
+    ``"float()"``...), which is also what NumPy does to store it in an ndarray."""
+    return TracerEscapeError(
+        f"{what} on a traced value, or its assignment into an ndarray (`a[i] = x`, `a.fill(x)`), "
+        "drops its derivative; keep it as a traced array (build arrays with "
+        "chainrule.numpy.stack/where, write into one with chainrule.numpy.at_set), or use "
+        "chainrule.stop_gradient if a constant is what you mean")
+
+
+# -- the C sequence slot --
+# NumPy stores a value into an element of a float ndarray (`a[i] = x`, `a.fill(x)`,
+# `a[i] += x`, an object array's astype) with float(x), and when that raises it replaces the
+# error by "ValueError: setting an array element with a sequence" whenever C's
+# PySequence_Check(x) is true (arraytypes.c.src, @TYPE@_setitem), our TracerEscapeError left
+# only as its __cause__. PySequence_Check reads the type's C slot sq_item alone, which CPython
+# fills for every Python class defining __getitem__, whatever __len__ says (so a 0-d
+# __len__ raising TypeError, as ndarray's does, cannot help). Indexing reaches __getitem__
+# through the mapping slot mp_subscript, len() and iteration have their own slots, and the
+# conversions NumPy tries first (np.asarray, slices, np.array([...])) call __array__; so a
+# traced array loses nothing by not being a C sequence, and it is cleared once per class,
+# at no cost to any operation. The slot's address comes from PyTypeObject's documented
+# layout and is used only after PyType_GetSlot agrees with it on probe classes; where it
+# does not (another interpreter or layout), nothing is written and NumPy's ValueError,
+# with our error as its cause, is what the user sees.
+_PTR = ctypes.sizeof(ctypes.c_void_p)
+_TP_AS_SEQUENCE = 13 * _PTR  # ob_refcnt, ob_type, ob_size, tp_name .. tp_repr, tp_as_number
+_SQ_ITEM = 3 * _PTR          # sq_length, sq_concat, sq_repeat, then sq_item
+_PY_SQ_ITEM = 44             # the slot's number in CPython's typeslots.h (stable ABI)
+
+
+def _sq_item_address(cls) -> int | None:
+    """Where ``cls``'s ``tp_as_sequence->sq_item`` lives, if this interpreter's layout is
+    the one above: a heap type's sequence methods are stored inside the type object."""
+    if sys.implementation.name != "cpython":
+        return None
+    methods = ctypes.c_void_p.from_address(id(cls) + _TP_AS_SEQUENCE).value
+    if not methods or not id(cls) < methods < id(cls) + type(cls).__basicsize__:
+        return None
+    return methods + _SQ_ITEM
+
+
+def _slot_layout_checked() -> bool:
+    """True when the address above is verified on throwaway classes: it holds exactly what
+    PyType_GetSlot reports (set for a class with __getitem__, empty for one without), and
+    clearing it makes PySequence_Check false while indexing still works."""
+    try:  # prototypes of our own: ctypes.pythonapi's function objects are shared
+        get_slot = ctypes.PYFUNCTYPE(ctypes.c_void_p, ctypes.py_object, ctypes.c_int)(
+            ("PyType_GetSlot", ctypes.pythonapi))
+        is_sequence = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.py_object)(
+            ("PySequence_Check", ctypes.pythonapi))
+    except (AttributeError, ValueError):
+        return False
+
+    class Indexable:
+        def __getitem__(self, i):
+            return i
+
+    class Plain:
+        pass
+
+    def slot_agrees(cls):
+        address = _sq_item_address(cls)
+        return address is not None and (
+            ctypes.c_void_p.from_address(address).value == get_slot(cls, _PY_SQ_ITEM))
+
+    if not (slot_agrees(Indexable) and slot_agrees(Plain) and get_slot(Indexable, _PY_SQ_ITEM)
+            and not get_slot(Plain, _PY_SQ_ITEM) and is_sequence(Indexable())):
+        return False
+    ctypes.c_void_p.from_address(_sq_item_address(Indexable)).value = None
+    return not is_sequence(Indexable()) and Indexable()[3] == 3
+
+
+_SLOT_OK = _slot_layout_checked()
+
+
+def not_a_c_sequence(cls) -> None:
+    """Make instances of ``cls`` and of its present subclasses no C sequence (see above), so
+    that NumPy's "setting an array element with a sequence" cannot replace the
+    TracerEscapeError their ``__float__`` raises; a no-op where the layout is unverified.
+    Call it after the last ``setattr(cls, "__getitem__", ...)``, which refills the slot."""
+    classes = [cls]
+    while _SLOT_OK and classes:
+        c = classes.pop()
+        ctypes.c_void_p.from_address(_sq_item_address(c)).value = None
+        classes.extend(c.__subclasses__())
+
+
 class _ArraySurface:
     """The methods installed on :class:`~chainrule.core.trace.TracedArray`."""
 
@@ -81,6 +170,10 @@ class _ArraySurface:
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
+    def __reversed__(self):
+        # Python's reversed() would otherwise need the C sequence slot that install() clears.
+        return (self[i] for i in range(len(self) - 1, -1, -1))
+
     def __bool__(self):
         # Control flow on a value is fine: it picks a branch, it does not drop a derivative.
         return bool(unbox_all(self))
@@ -91,20 +184,17 @@ class _ArraySurface:
             _mirror_hint(sys._getframe(1))
             + "a traced array was converted to a plain NumPy array (np.asarray, np.array, "
             "or assignment into an ndarray such as `a[i] = x`); its derivative would be lost. "
-            "Use chainrule.numpy functions or keep the value traced (np.stack instead of filling "
-            "an array, for example).")
+            "Use chainrule.numpy functions or keep the value traced (build an array from traced "
+            "pieces with chainrule.numpy.stack, or write into one with chainrule.numpy.at_set).")
 
     def __float__(self):
-        raise TracerEscapeError("float() on a traced value, or its assignment into an ndarray "
-                                "(`a[i] = x`), drops its derivative; keep it as a traced array "
-                                "(build arrays with chainrule.numpy.stack/where), or use "
-                                "chainrule.stop_gradient if a constant is what you mean")
+        raise _escape("float()")
 
     def __int__(self):
-        raise TracerEscapeError("int() on a traced value drops its derivative")
+        raise _escape("int()")
 
     def __complex__(self):
-        raise TracerEscapeError("complex() on a traced value drops its derivative")
+        raise _escape("complex()")
 
     def item(self, *args):
         raise TracerEscapeError(".item() on a traced value drops its derivative")
@@ -120,6 +210,12 @@ class _ArraySurface:
 
     def __hash__(self):
         return id(self)
+
+    def __init_subclass__(cls, **kwargs):
+        # A box class defined after install() (vmap's, jit's) gets the C sequence slot back
+        # from its inherited __getitem__ when it is created: clear it there too.
+        super(TracedArray, cls).__init_subclass__(**kwargs)
+        not_a_c_sequence(cls)
 
     # -- NumPy dispatch protocols --
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -198,3 +294,4 @@ def install() -> None:
         if name not in _NOT_METHODS:
             setattr(TracedArray, name, attr)
     install_operators(TracedArray)
+    not_a_c_sequence(TracedArray)  # after the setattr of __getitem__ above, which refills it
