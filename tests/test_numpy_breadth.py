@@ -15,6 +15,7 @@ from helpers import check_batched
 import chainrule as cr
 import chainrule.numpy as cnp
 from chainrule import check_grads
+from chainrule.core.errors import InPlaceError
 
 
 def rand(*shape, seed=0):
@@ -144,3 +145,150 @@ def test_pad_errors_are_numpys():
         run(lambda x: np.pad(x, 1, mode=lambda *a: None))
     # an empty array pads along its non-empty axes (to an empty result) in every mode
     assert value(lambda x: np.pad(x, ((1, 1), (0, 0)), mode="mean"), np.ones((2, 0))).shape == (4, 0)
+
+
+# ---------------------------------------------------------------- ufunc.at: a differentiable scatter
+# every index form: repeats (accumulate), slices with repeats inside, boolean masks, ints
+AT_INDICES = {
+    "repeats": (np.array([0, 2, 0, 0, 1]), np.array([1, 3, 1, 1, 0])),
+    "slice_and_repeats": (slice(None), [3, 0, 3]),
+    "mask": np.array([True, False, True]),
+    "int": 1,
+    "row_list": [2, 2, 0],
+}
+BINARY_AT = ["add", "subtract", "multiply", "divide", "maximum", "minimum", "fmax", "fmin", "power",
+             "hypot", "arctan2", "logaddexp", "true_divide"]
+UNARY_AT = ["negative", "sin", "exp", "tanh", "square", "sqrt"]
+
+
+def _at_args(name, key):
+    x = np.abs(rand(3, 4, seed=9)) + 0.5  # positive: every ufunc's domain
+    shape = np.empty((3, 4))[key].shape
+    return x, np.abs(rand(*shape, seed=10)) + 0.5
+
+
+@pytest.mark.parametrize("key", sorted(AT_INDICES))
+@pytest.mark.parametrize("name", BINARY_AT + UNARY_AT)
+def test_ufunc_at_is_numpys_unbuffered_update(name, key):
+    """``ufunc_at`` leaves what NumPy's ``ufunc.at`` leaves in ``a`` (a repeated index applies
+    the operation once per occurrence; exact, but for add/subtract with repeats, which sum
+    the values first), and its derivatives pass both modes to order 2, batched."""
+    ufunc, idx = getattr(np, name), AT_INDICES[key]
+    x, v = _at_args(name, idx)
+    want = x.copy()
+    if ufunc.nin == 2:
+        ufunc.at(want, idx, v)
+        f = lambda x, v: cnp.ufunc_at(ufunc, x, idx, v)  # noqa: E731
+        args = (x, v)
+    else:
+        ufunc.at(want, idx)
+        f = lambda x: cnp.ufunc_at(ufunc, x, idx)  # noqa: E731
+        args = (x,)
+    got = value(f, *args)
+    if name in ("add", "subtract"):
+        np.testing.assert_allclose(got, want, rtol=1e-15, atol=1e-15)
+    else:
+        np.testing.assert_array_equal(got, want)
+    check(f, *args)
+
+
+def test_ufunc_at_repeats_accumulate_in_the_gradient():
+    x, v = np.array([1.0, 2.0, 3.0]), np.array([2.0, 3.0, 5.0])
+    idx = [0, 0, 2]
+    # multiply.at: x0 * 2 * 3, x2 * 5
+    np.testing.assert_array_equal(cnp.ufunc_at(np.multiply, x, idx, v), [6.0, 2.0, 15.0])
+    gx, gv = cr.grad(lambda x, v: np.sum(cnp.ufunc_at(np.multiply, x, idx, v)), (0, 1))(x, v)
+    np.testing.assert_array_equal(gx, [6.0, 1.0, 5.0])
+    np.testing.assert_array_equal(gv, [3.0, 2.0, 3.0])
+    # add.at is at_add: every occurrence's value reaches the output
+    gv = cr.grad(lambda v: np.sum(cnp.at_add(x, idx, v) ** 2))(v)
+    np.testing.assert_array_equal(gv, 2 * np.array([6.0, 6.0, 8.0]))
+    # maximum.at keeps the largest occurrence (and the gradient goes there)
+    gv = cr.grad(lambda v: np.sum(cnp.ufunc_at(np.maximum, x, idx, v)))(v)
+    np.testing.assert_array_equal(gv, [0.0, 1.0, 1.0])
+
+
+def test_ufunc_at_broadcasting_and_dtypes():
+    x32 = np.ones(4, dtype=np.float32)
+    want = x32.copy()
+    np.add.at(want, [0, 0], 0.1)  # a Python number is weakly typed: float32 arithmetic
+    got = value(lambda x: cnp.ufunc_at(np.add, x, [0, 0], 0.1), x32)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+    x = rand(2, 3)
+    want = x.copy()
+    np.add.at(want, (slice(None), [0, 0]), np.arange(2.0))  # b broadcast to a[indices]
+    np.testing.assert_array_equal(value(lambda x: cnp.ufunc_at(np.add, x, (slice(None), [0, 0]),
+                                                               np.arange(2.0)), x), want)
+    with pytest.raises(ValueError, match="not broadcastable"):
+        value(lambda x: cnp.ufunc_at(np.add, x, [0, 1], np.ones((1, 2))), x)
+    with pytest.raises(ValueError, match="second operand needed"):
+        cnp.ufunc_at(np.add, x, [0])
+    with pytest.raises(ValueError, match="second operand provided"):
+        cnp.ufunc_at(np.negative, x, [0], 1.0)
+    # nothing traced: NumPy's own .at on a copy, the argument left alone
+    y = cnp.ufunc_at(np.add, x, [0, 0], 1.0)
+    np.testing.assert_array_equal(y[0], x[0] + 2.0)
+    assert not np.array_equal(x[0], y[0])
+
+
+def test_numpy_at_on_traced_arrays_names_the_function_that_returns_the_new_array():
+    """np.<ufunc>.at writes in place: on a traced ``a`` (its views would not see the write)
+    and into a plain ``a`` with a traced ``b`` (no derivative) it raises, naming the
+    functional form, in one line."""
+    x = rand(3)
+    for ufunc, fix in [(np.add, "chainrule.numpy.at_add(a, indices, b)"),
+                       (np.multiply, "chainrule.numpy.ufunc_at(np.multiply, a, indices, b)")]:
+        with pytest.raises(InPlaceError, match="traced array a") as err:
+            cr.grad(lambda x, ufunc=ufunc: np.sum(ufunc.at(x, [0], 1.0)))(x)
+        assert fix in str(err.value) and "\n" not in str(err.value)
+
+    def histogram(w):
+        out = np.zeros(2)
+        np.add.at(out, [0, 1, 0], w)
+        return out.sum()
+    with pytest.raises(InPlaceError, match=r"plain array a.*at_add\(a, indices, b\)"):
+        cr.grad(histogram)(x)
+    with pytest.raises(InPlaceError, match=r"ufunc_at\(np.negative, a, indices\)"):
+        cr.grad(lambda x: np.sum(np.negative.at(x, [0])))(x)
+    # the functional forms are what the message says
+    g = cr.grad(lambda w: np.sum(cnp.at_add(np.zeros(2), [0, 1, 0], w) ** 2))(x)
+    np.testing.assert_array_equal(g, 2 * np.array([x[0] + x[2], x[1], x[0] + x[2]]))
+
+
+@pytest.mark.parametrize("name", ["add", "subtract", "multiply", "maximum", "minimum", "negative"])
+def test_tensor_ufunc_at_records_and_rebinds(name):
+    """On a Tensor, ``np.<ufunc>.at(t, i, v)`` updates ``t`` as NumPy updates an array, and
+    ``backward`` gives the gradient ``grad`` gives for the functional form."""
+    ufunc = getattr(np, name)
+    x0, v0 = np.abs(rand(4, seed=11)) + 0.5, np.abs(rand(3, seed=12)) + 0.5
+    idx = [1, 3, 1]
+    x, v = cr.tensor(x0, requires_grad=True), cr.tensor(v0, requires_grad=True)
+    t = x * 1.0
+    before = t
+    extra = () if ufunc.nin == 1 else (v,)
+    assert ufunc.at(t, idx, *extra) is None
+    assert t is before  # the same tensor object, with the new value
+    want = x0.copy()
+    ufunc.at(want, idx, *(() if ufunc.nin == 1 else (v0,)))
+    np.testing.assert_array_equal(t.numpy(), want)
+    (t * t).sum().backward()
+    f = lambda x, v: np.sum(cnp.ufunc_at(ufunc, x, idx, *(() if ufunc.nin == 1 else (v,))) ** 2)  # noqa: E731
+    gx, gv = cr.grad(f, (0, 1), allow_disconnected=True)(x0, v0)
+    np.testing.assert_allclose(x.grad, gx, rtol=1e-15)
+    if ufunc.nin == 2:
+        np.testing.assert_allclose(v.grad, gv, rtol=1e-15)
+
+
+def test_tensor_ufunc_at_rules():
+    x = cr.tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(InPlaceError, match="leaf tensor"):
+        np.add.at(x, [0], 1.0)
+    a = np.zeros(3)
+    np.add.at(a, [0, 0], cr.tensor([1.0, 2.0]))  # a Tensor without a gradient: NumPy's own
+    np.testing.assert_array_equal(a, [3.0, 0.0, 0.0])
+    with pytest.raises(InPlaceError, match="plain array a"):
+        np.add.at(a, [0, 0], x[:2])
+    t = cr.tensor([1.0, 2.0, 3.0])
+    np.add.at(t, cr.tensor(np.array([2, 2])), 1.0)  # an index Tensor is a constant
+    np.testing.assert_array_equal(t.numpy(), [1.0, 2.0, 5.0])

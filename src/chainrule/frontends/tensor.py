@@ -867,6 +867,8 @@ class Tensor(Box):
         if kwargs.get("out") is not None:
             raise InPlaceError(f"numpy.{ufunc.__name__}(..., out=...) with a Tensor writes in "
                                "place; write `y = op(...)` instead")
+        if method == "at":
+            return _ufunc_at(ufunc, *inputs, **kwargs)
         fn = ufunc if method == "__call__" else getattr(ufunc, method)
         return _apply(fn, inputs, kwargs, name=ufunc.__name__)
 
@@ -980,6 +982,25 @@ def _constant_value(t: Tensor):
 
 
 _GETITEM = OPERATORS["__getitem__"]
+
+
+def _ufunc_at(ufunc, a, indices, b=None):
+    """``np.add.at(t, i, v)`` (any ufunc's ``.at``) on a Tensor ``t``: NumPy's unbuffered
+    in-place update, recorded as ``chainrule.numpy.ufunc_at`` (a repeated index applies the
+    operation once per occurrence); ``t`` takes the new value, as ``t[i] += v`` does. Into a
+    plain ndarray only values without a gradient can be written."""
+    indices = _walk(indices, _constant_value)  # index Tensors are constants
+    if not isinstance(a, Tensor):
+        if isinstance(b, Tensor) and (b.requires_grad or b._box is not None or isinstance(b._raw(), Box)):
+            raise InPlaceError(f"numpy.{ufunc.__name__}.at(a, indices, t) would write a Tensor that "
+                               "has a gradient into the plain array a, which cannot hold it; use a "
+                               "Tensor a, or a = chainrule.numpy.ufunc_at(ufunc, a, indices, t)")
+        ufunc.at(a, indices, *(() if b is None else (np.asarray(b),)))
+        return None
+    args = (ufunc, a, indices) + (() if b is None else (b,))
+    a._inplace(_apply(cnp.ufunc_at, args, None, f"{ufunc.__name__}.at"))
+    return None
+
 
 # PyTorch's method names that NumPy arrays do not have: name -> the function it calls
 TORCH_METHODS = {

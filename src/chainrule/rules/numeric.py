@@ -29,7 +29,7 @@ import numpy as np
 
 from ..core.aval import dtype_of
 from ..core.aval import shape_of as _shape
-from ..core.errors import InPlaceError
+from ..core.errors import InPlaceError, NoRuleError
 from ..core.primitive import Box, unbox_all
 from .constants import zeros_like
 from .dispatch import MIRRORS, UFUNCS, implements
@@ -51,7 +51,16 @@ from .elementwise import (
 )
 from .elementwise import power as _power
 from .linalg import dot, tensordot
-from .linear import getitem, normalize_axis, normalize_axis1, reshape, scatter_add_p, slice_axis, transpose
+from .linear import (
+    getitem,
+    normalize_axis,
+    normalize_axis1,
+    normalize_index,
+    reshape,
+    scatter_add_p,
+    slice_axis,
+    transpose,
+)
 from .reductions import average, cumprod, cumsum, max, mean, median, min, prod, sum  # noqa: A004
 from .shape import (
     _contains_box,
@@ -994,9 +1003,78 @@ _REDUCE = {np.add: sum, np.multiply: prod, np.maximum: max, np.minimum: min}
 _ACCUMULATE = {np.add: cumsum, np.multiply: cumprod}
 
 
+def ufunc_at(ufunc, a, indices, b=None):
+    """``ufunc.at(a, indices, b)`` as a function: the array NumPy's unbuffered in-place
+    ``ufunc.at`` would leave in ``a``, returned as a new array (``a`` is not changed).
+
+    An index that repeats applies the operation once per occurrence, in order:
+    ``np.multiply.at`` multiplies by every factor, ``np.maximum.at`` keeps the largest,
+    ``np.negative.at`` negates once per occurrence. ``b`` broadcasts to ``a[indices]``.
+
+    * ``np.add`` / ``np.subtract``: ``a +- scatter_add(b)``, one scatter (``at_add``): the
+      values at a repeated index are summed first, then added, so with repeats the result
+      equals NumPy's one-by-one sum up to rounding;
+    * every other ufunc: one round per occurrence, ``a[p_k] = ufunc(a[p_k], b_k)`` over the
+      ``k``-th occurrences ``p_k`` of the written positions (distinct within a round), exact.
+
+    The gradient reaches ``b`` and the entries of ``a`` that flow through ``ufunc``.
+    """
+    fn = UFUNCS.get(ufunc)
+    name = f"numpy.{getattr(ufunc, '__name__', ufunc)}.at"
+    if fn is None or not isinstance(ufunc, np.ufunc):
+        raise NoRuleError(f"chainrule has no derivative rule for {name}")
+    if ufunc.nout != 1 or ufunc.nin not in (1, 2):
+        raise ValueError(f"{name} needs a ufunc of one or two inputs and one output")
+    if ufunc.nin == 2 and b is None:
+        raise ValueError("second operand needed for ufunc")
+    if ufunc.nin == 1 and b is not None:
+        raise ValueError("second operand provided when ufunc is unary")
+    if not isinstance(a, Box) and not _contains_box(b):
+        out = np.array(a)  # nothing traced: NumPy's own ufunc.at, on a copy
+        ufunc.at(out, normalize_index(indices, out.shape), *(() if b is None else (b,)))
+        return out
+    x = asarray(a)
+    xs, dt = _shape(x), dtype_of(x)
+    idx = normalize_index(indices, xs)
+    pos = np.arange(math.prod(xs)).reshape(xs)[idx]  # the flat position each element updates
+    if b is not None:
+        loop = np.result_type(dt, _weak(b))  # NumPy's loop: a Python number is weakly typed
+        v = astype(asarray(b), loop)
+        try:
+            v = broadcast_to(v, pos.shape)
+        except ValueError:
+            raise ValueError("array is not broadcastable to correct shape") from None
+    if pos.size == 0:
+        return x
+    if ufunc in (np.add, np.subtract):
+        y = fn(x, scatter_add_p(v, idx=idx, shape=xs))
+        return y if dtype_of(y) == dt else astype(y, dt)
+    flat = pos.ravel()
+    order = np.argsort(flat, kind="stable")
+    first = np.r_[True, flat[order][1:] != flat[order][:-1]]  # first occurrence in sorted order
+    rank = np.empty(flat.size, dtype=np.intp)
+    rank[order] = np.arange(flat.size) - np.maximum.accumulate(np.where(first, np.arange(flat.size), 0))
+    xf, vf = ravel(x), (None if b is None else ravel(v))
+    for k in range(int(rank.max()) + 1):
+        sel = np.flatnonzero(rank == k)
+        p = flat[sel]
+        cur = getitem(xf, p)
+        new = fn(cur) if b is None else fn(cur, getitem(vf, sel))
+        written = np.zeros(_shape(xf), dtype=bool)
+        written[p] = True
+        xf = where(written, scatter_add_p(astype(new, dt), idx=(p,), shape=_shape(xf)), xf)
+    return reshape(xf, xs)
+
+
 def ufunc_method(ufunc, method, *inputs, **kwargs):
-    """``np.add.reduce``, ``np.multiply.accumulate``, ``np.<binary>.outer`` on traced arrays;
-    ``np.add.at`` (in place) raises, naming ``chainrule.numpy.at_add``."""
+    """``np.add.reduce``, ``np.multiply.accumulate``, ``np.<binary>.outer`` on traced arrays.
+
+    ``np.<ufunc>.at(a, ...)`` writes into ``a`` in place and raises: a traced ``a`` is a
+    value that views and earlier references share, so rebinding it cannot keep NumPy's
+    aliasing, and a plain ``a`` cannot hold a derivative. ``ufunc_at`` (``at_add``) returns
+    the new array; the Tensor front-end, whose tensors are never shared for writing,
+    records it and rebinds the tensor.
+    """
     name = f"numpy.{ufunc.__name__}.{method}"
     if method == "reduce" and ufunc in _REDUCE:
         x, *rest = inputs
@@ -1012,10 +1090,13 @@ def ufunc_method(ufunc, method, *inputs, **kwargs):
         a, b = asarray(inputs[0]), asarray(inputs[1])
         return UFUNCS[ufunc](reshape(a, _shape(a) + (1,) * _nd(b)), b)
     if method == "at":
-        fix = "chainrule.numpy.at_add(a, indices, b)" if ufunc is np.add else \
-            "chainrule.numpy.at_set / where to build a new array"
-        raise InPlaceError(f"{name} writes into its first argument in place, which a traced "
-                           f"computation cannot do; use {fix}, which returns the new array")
+        fix = ("chainrule.numpy.at_add(a, indices, b)" if ufunc is np.add else
+               f"chainrule.numpy.ufunc_at(np.{ufunc.__name__}, a, indices{'' if ufunc.nin == 1 else ', b'})")
+        if isinstance(inputs[0], Box):
+            why = "on a traced array a would write in place, which its views would not see"
+        else:
+            why = "with a traced b would write into the plain array a, which cannot hold a derivative"
+        raise InPlaceError(f"{name}(a, ...) {why}; use a = {fix}, which returns the new array")
     return None
 
 
@@ -1023,7 +1104,7 @@ __all__ = ["linspace", "logspace", "geomspace", "meshgrid", "interp", "polyval",
            "correlate", "cov", "corrcoef", "pad", "quantile", "percentile", "nanquantile", "nanpercentile",
            "insert", "select",
            "piecewise", "gradient", "trapezoid", "cross", "rollaxis", "nan_to_num", "sinc",
-           "real_if_close", "unwrap", "r_", "c_"]
+           "real_if_close", "unwrap", "r_", "c_", "ufunc_at"]
 
 # np.r_ / np.c_ build a plain ndarray from their items; a traced item escapes from inside.
 MIRRORS[type(np.r_).__getitem__] = ("numpy.r_ / numpy.c_", "chainrule.numpy.r_ / chainrule.numpy.c_")
