@@ -42,14 +42,23 @@ def _metadata(obj):
     return obj
 
 
+def stands_for(np_fn, doc: str):
+    """Decorator: the function is what NumPy's ``np_fn`` does on traced arrays, named after
+    it, documented by ``doc``, and registered for NumPy's dispatch (``np_fn(x)`` with a traced
+    ``x`` calls it). For the wrappers a rule family builds in a loop from NumPy's functions."""
+    def register(fn):
+        fn.__name__ = fn.__qualname__ = np_fn.__name__
+        fn.__doc__ = doc
+        implements(np_fn)(fn)
+        return fn
+    return register
+
+
 def _constant(np_fn, values=_values):
+    @stands_for(np_fn, f"``numpy.{np_fn.__name__}`` of the values; a constant (no derivative "
+                       "flows through it).")
     def fn(*args, **kwargs):
         return np_fn(*values(args), **values(kwargs))
-
-    fn.__name__ = fn.__qualname__ = np_fn.__name__
-    fn.__doc__ = (f"``numpy.{np_fn.__name__}`` of the values; a constant (no derivative flows "
-                  "through it).")
-    implements(np_fn)(fn)
     return fn
 
 

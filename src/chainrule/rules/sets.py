@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.primitive import unbox_all
+from .constants import stands_for
 from .dispatch import implements
 from .linear import getitem, ravel
 from .shape import _contains_box, asarray, concatenate, take
@@ -80,17 +81,14 @@ def unique_values(x):
 
 
 def _unique_result(np_fn):
+    @stands_for(np_fn, f"NumPy 2's ``{np_fn.__name__}``: the ``values`` field is traced (each "
+                       "value flows to its first occurrence), the other fields are constants.")
     def fn(x):
         if not _traced(x):
             return np_fn(x)
         x = asarray(x)
         res = np_fn(np.asarray(unbox_all(x)))
         return res._replace(values=_pick([x], res.values))
-
-    fn.__name__ = fn.__qualname__ = np_fn.__name__
-    fn.__doc__ = (f"NumPy 2's ``{np_fn.__name__}``: the ``values`` field is traced (each value "
-                  "flows to its first occurrence), the other fields are constants.")
-    implements(np_fn)(fn)
     return fn
 
 
