@@ -8,6 +8,7 @@ Importing it records which of SciPy's Python-level functions each module mirrors
 
 import inspect
 
+import scipy.integrate
 import scipy.linalg
 import scipy.optimize
 import scipy.signal
@@ -15,7 +16,7 @@ import scipy.special
 import scipy.stats
 
 from ..rules.dispatch import MIRRORS
-from . import linalg, optimize, signal, special, stats
+from . import integrate, linalg, optimize, signal, special, stats
 
 
 def _public(module):
@@ -33,7 +34,8 @@ def _mirror(theirs, ours, prefix: str) -> None:
 for _theirs, _ours, _prefix in [(scipy.special, special, "scipy.special"),
                                 (scipy.linalg, linalg, "scipy.linalg"),
                                 (scipy.signal, signal, "scipy.signal"),
-                                (scipy.optimize, optimize, "scipy.optimize")]:
+                                (scipy.optimize, optimize, "scipy.optimize"),
+                                (scipy.integrate, integrate, "scipy.integrate")]:
     _mirror(_theirs, _ours, _prefix)
 
 for _ours in [m for m in vars(stats).values() if inspect.ismodule(m)]:
@@ -50,4 +52,4 @@ for _ours in [m for m in vars(stats).values() if inspect.ismodule(m)]:
                                               f"chainrule.scipy.stats.{{dist}}.{_method}", set()))
             _entry[2].add(_gen.name)
 
-__all__ = ["linalg", "optimize", "signal", "special", "stats"]
+__all__ = ["integrate", "linalg", "optimize", "signal", "special", "stats"]

@@ -1,3 +1,3 @@
 """``autograd.scipy``."""
 
-from . import linalg, signal, special, stats  # noqa: F401
+from . import integrate, linalg, signal, special, stats  # noqa: F401
