@@ -154,6 +154,38 @@ CASES = {
                             for tr, lo, un in [(False, True, False), (True, False, True)]],
 }
 CASES[red.min_p] = CASES[red.prod_p] = CASES[red.max_p]
+
+
+def _ints(n):  # indices into an axis of length n, negative ones included
+    return lambda rng, shape: rng.integers(-n, n, size=shape)
+
+
+# gather keys on x of shape (4, 3, 5): the Ellipsis slots are operands (traced indices);
+# adjacent advanced entries at the front, after slices or None, split by a slice or None,
+# beside integers and constant index arrays
+_GATHER = [((Ellipsis,), [(2,)]), ((slice(None), Ellipsis), [(2, 2)]),
+           ((Ellipsis, 1), [(3,)]), ((None, slice(1, 3), Ellipsis), [()]),
+           ((Ellipsis, None, Ellipsis), [(2,), (2,)]), ((np.array([0, 2]), slice(None), Ellipsis), [(2,)]),
+           ((0, slice(None, None, -1), Ellipsis), [(1, 3)]), ((Ellipsis, Ellipsis), [(2, 1), (3,)])]
+_BOUNDS = (4, 3, 5)
+
+
+def _gather_operands(key, shapes):
+    """Index makers for the key's slots, each bounded by the length of the axis it indexes."""
+    axes = iter(_BOUNDS)
+    bounds = [next(axes) for k in key if k is not None]  # None takes no axis, the rest one
+    slots = [n for k, n in zip([k for k in key if k is not None], bounds) if k is Ellipsis]
+    return [(_ints(n), s) for n, s in zip(slots, shapes)]
+
+
+def _gathered_shape(key, shapes):
+    return np.zeros(_BOUNDS)[lin.fill_key(key, [np.zeros(s, int) for s in shapes])].shape
+
+
+CASES[lin.gather_p] = [([(_f, _BOUNDS)] + _gather_operands(k, ss), {"key": k}) for k, ss in _GATHER]
+CASES[lin.gather_scatter_add_p] = [
+    ([(_f, _gathered_shape(k, ss))] + _gather_operands(k, ss), {"key": k, "shape": _BOUNDS})
+    for k, ss in _GATHER]
 CASES.update({
     dec.svd_p: [([(_f, (4, 3))], {"full": False}), ([(_f, (2, 3, 3))], {"full": True})],
     dec.svdvals_p: [([(_f, (4, 3))], {}), ([(_f, (2, 3, 3))], {})],

@@ -99,6 +99,17 @@ class BatchBox(TracedArray):
     def __repr__(self):
         return f"BatchBox(batch of {self._trace.size}, {self._value!r})"
 
+    def __array__(self, dtype=None, copy=None):
+        # NumPy's own indexing of a plain ndarray by a batched index lands here too (it
+        # converts the index): say what to write instead
+        try:
+            return TracedArray.__array__(self, dtype, copy)
+        except TracerEscapeError as e:
+            raise TracerEscapeError(
+                f"vmap({self._trace.name}): {e} An ndarray `x` indexed by a batched index `i` "
+                "(NumPy's own x[i], np.take(x, i)) converts the index this way: write "
+                "chainrule.numpy.take(x, i, axis=0), or index a traced array.") from None
+
 
 class BatchTrace(Trace):
     """The trace of one ``vmap`` call: ``size`` examples, ``name`` the mapped function's name."""
@@ -279,6 +290,79 @@ def _einsum_rule(size, vals, batched, *, subscripts):
     return _la.einsum_p(*vals, subscripts=",".join(ins) + "->" + letter + out)
 
 
+# ------------------------------------------------------------------ gathers with a batched index
+def _is_advanced(k) -> bool:
+    """Whether a normalized index entry is advanced: an integer array (or an ``Ellipsis`` slot
+    for one) or, beside one, an integer (NumPy broadcasts it as a 0-d array)."""
+    return k is Ellipsis or (k is not None and not isinstance(k, slice))
+
+
+def _batched_key(size, key, arrays, batched, x_batched):
+    """The per-example index ``key`` (``Ellipsis`` slots filled by ``arrays``) as one index of
+    the whole batch, and how the batched result's axes must be permuted.
+
+    Per example, NumPy puts the broadcast shape ``S`` of the advanced entries where the first
+    of them is when they are adjacent in the key (``pre + S + post``), and first otherwise.
+    A batched array ``(B,) + s`` is reshaped to ``(B,) + (1,) * (len(S) - len(s)) + s`` so it
+    broadcasts with the others as ``(B,) + S``; a batched ``x`` is indexed by
+    ``arange(B)`` shaped the same way, in front. NumPy then puts ``(B,) + S`` at the front
+    unless the per-example entries are adjacent, ``x`` unbatched and ``pre`` non-empty
+    (``pre + (B,) + S + post``); when ``x`` is batched and ``pre`` non-empty, the result is
+    ``(B,) + S + pre + post``. Returns ``(key, perm)``, ``perm`` the transpose of that
+    result into ``(B,) + pre + S + post`` (``None`` when it is already so), and ``len(S)``
+    and ``len(pre)``.
+    """
+    shapes = []
+    filled, it = [], iter(zip(arrays, batched))
+    for k in key:
+        if k is Ellipsis:
+            v, b = next(it)
+            shapes.append(shape_of(v)[1:] if b else shape_of(v))
+            filled.append((v, b))
+        else:
+            if _is_advanced(k):
+                shapes.append(shape_of(k))
+            filled.append((k, False))
+    ls = len(np.broadcast_shapes(*shapes))
+    adv = [i for i, k in enumerate(key) if _is_advanced(k)]
+    adjacent = adv == list(range(adv[0], adv[-1] + 1))
+    npre = adv[0] if adjacent else 0
+    out = []
+    for k, b in filled:
+        if b:
+            k = _insert_after_batch(k, ls + 1 - _ndim(k))
+        out.append(k)
+    perm = None
+    if x_batched:
+        out.insert(0, np.arange(size).reshape((size,) + (1,) * ls))
+        if npre:  # (B,) + S + pre + rest  ->  (B,) + pre + S + rest
+            perm = (0,) + tuple(range(1 + ls, 1 + ls + npre)) + tuple(range(1, 1 + ls))
+    elif npre:  # pre + (B,) + S + rest  ->  (B,) + pre + S + rest
+        perm = (npre,) + tuple(range(npre)) + tuple(range(npre + 1, npre + 1 + ls))
+    return tuple(out), perm
+
+
+def _full_perm(perm, n):
+    return perm + tuple(range(len(perm), n))
+
+
+def _gather_rule(size, vals, batched, *, key):
+    x, arrays = vals[0], vals[1:]
+    bkey, perm = _batched_key(size, key, arrays, batched[1:], batched[0])
+    r = _lin.index(x, bkey)
+    return r if perm is None else _lin.transpose(r, _full_perm(perm, _ndim(r)))
+
+
+def _gather_scatter_add_rule(size, vals, batched, *, key, shape):
+    g, arrays = vals[0], vals[1:]
+    if not batched[0]:  # every example adds its own copy of g
+        g = _broadcast_batch(g, size)
+    bkey, perm = _batched_key(size, key, arrays, batched[1:], True)
+    if perm is not None:  # g is laid out as the per-example result: into the key's layout
+        g = _lin.transpose(g, tuple(np.argsort(_full_perm(perm, _ndim(g)))))
+    return _lin.scatter_index(g, bkey, (size,) + tuple(shape))
+
+
 def _elementwise_primitives():
     """Every primitive NumPy dispatches a ufunc without a core signature to, and the
     elementwise primitives that are not ufuncs (``where``, ``integer_pow``, casts, ...)."""
@@ -299,6 +383,8 @@ for _p in (_lin.reshape_p, _lin.broadcast_to_p, _lin.transpose_p, _lin.getitem_p
            _lin.scatter_add_p, _lin.sum_p, _lin.astype_p, _red.cumsum_p):
     register_batching_rule(_p, _jvp_rule(_p))
 register_batching_rule(_lin.concatenate_p, _concatenate_rule)
+register_batching_rule(_lin.gather_p, _gather_rule)
+register_batching_rule(_lin.gather_scatter_add_p, _gather_scatter_add_rule)
 register_batching_rule(_la.matmul_p, _matmul_rule)
 register_batching_rule(_la.einsum_p, _einsum_rule)
 register_batching_rule(_la.solve_p, _stacked_rule(_la.solve_p, (2, 2)))

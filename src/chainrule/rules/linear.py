@@ -33,6 +33,7 @@ import numpy as np
 from ..core import tape as _tape
 from ..core.aval import dtype_of
 from ..core.aval import shape_of as _shape
+from ..core.errors import NoRuleError
 from ..core.primitive import Box, Primitive, strip_derivatives, unbox_all
 from .dispatch import implements
 
@@ -566,8 +567,156 @@ scatter_add_p.defjvp(lambda t, ans, v, idx, shape: _batch_last(
 
 
 def getitem(x, key):
-    """``x[key]``; indices are constants, the indexed values are traced."""
+    """``x[key]``; the indexed values are traced. A constant index is a parameter of
+    ``getitem``; an integer index that is itself a staged or batched value (``jit``, ``vmap``:
+    its contents are not one constant) is an operand of :data:`gather_p` instead."""
+    parts = key if type(key) is tuple else (key,)
+    for k in parts:
+        if isinstance(k, Box) and _traced_integers(k):
+            return _gather_traced(x, parts)
+    # (a traced mask is read here: the shape of its result depends on its value)
     return getitem_p(x, idx=normalize_index(key, _shape(x)))
+
+
+# ---------------------------------------------------------------- gathers with a traced index
+# ``x[i]`` where ``i`` is an integer array whose value is not one constant: a value staged by
+# ``jit`` or batched by ``vmap`` (an embedding lookup or a label pick, ``logp[y]``, per
+# example). The index cannot be a parameter, so it is an operand: ``gather(x, *arrays, key)``
+# where ``key`` is the normalized index with an ``Ellipsis`` in place of each traced array
+# (a normalized index never holds one). The pair is linear in ``x`` (``g``), as getitem and
+# scatter_add are, and never differentiated in the index:
+#
+#     gather(x, i; key)             = x[key(i)]
+#     gather_scatter_add(g, i; key) = zeros(shape) with g added at key(i)     (its transpose)
+#
+# ``vmap``'s batching rules turn both into the constant-index getitem / scatter_add over the
+# batch axis (``x[arange(B)[:, None], i]``) as soon as the index is a plain array again, so a
+# vmapped gather reuses their kernels, their VJPs and the sparse cotangents above.
+
+def fill_key(key: tuple, arrays) -> tuple:
+    """``key`` with its ``Ellipsis`` slots filled by ``arrays``, in order."""
+    it = iter(arrays)
+    return tuple(next(it) if k is Ellipsis else k for k in key)
+
+
+def split_key(key: tuple):
+    """A normalized index as (template, operands): each traced entry becomes an ``Ellipsis``."""
+    ops = [k for k in key if isinstance(k, Box)]
+    if not ops:
+        return key, ops
+    return tuple(Ellipsis if isinstance(k, Box) else k for k in key), ops
+
+
+def index(x, key: tuple):
+    """``x[key]`` for a normalized ``key`` whose entries may be traced integer arrays."""
+    template, ops = split_key(key)
+    return gather_p(x, *ops, key=template) if ops else getitem_p(x, idx=key)
+
+
+def scatter_index(g, key: tuple, shape: tuple):
+    """``zeros(shape)`` with ``g`` added at normalized ``key`` (traced integer arrays allowed)."""
+    template, ops = split_key(key)
+    if ops:
+        return gather_scatter_add_p(g, *ops, key=template, shape=shape)
+    return scatter_add_p(g, idx=key, shape=shape)
+
+
+def _traced_integers(k) -> bool:
+    """Whether index entry ``k`` is an array whose value is not one constant and not a mask
+    (an integer index, or a bad one that :func:`_gather_traced` names)."""
+    v = strip_derivatives(k)
+    return isinstance(v, Box) and dtype_of(v).kind != "b"
+
+
+def _gather_traced(x, parts):
+    """``x[parts]`` where some entries are staged or batched values: normalized as NumPy reads
+    the key (placeholders of the traced entries' shapes stand in for them), then a gather."""
+    held, probe = {}, []
+    for k in parts:
+        if _traced_integers(k):
+            v = strip_derivatives(k)
+            if dtype_of(v).kind not in "iu":
+                raise IndexError(f"arrays used as indices must be of integer or boolean type, "
+                                 f"got {dtype_of(v)}")
+            stand_in = np.zeros(_shape(v), dtype=np.intp)
+            held[id(stand_in)] = v
+            probe.append(stand_in)
+        else:
+            probe.append(k)
+    norm = normalize_index(tuple(probe), _shape(x))
+    found = [id(k) for k in norm if isinstance(k, np.ndarray) and id(k) in held]
+    if len(found) != len(held):  # _keep_apart spelled the key as flat positions
+        raise IndexError("an index with a traced integer array, an Ellipsis that stands for no "
+                         "axis and indices on both sides of it is not supported; drop the "
+                         "Ellipsis")
+    key = []
+    for k in norm:
+        if isinstance(k, np.ndarray) and id(k) in held:
+            key.append(held[id(k)])
+        elif isinstance(k, np.ndarray) and k.dtype == bool:
+            if k.ndim == 0:
+                raise IndexError("a boolean scalar index beside a traced integer index is not "
+                                 "supported; use None for a new axis")
+            key.extend(np.nonzero(k))  # what NumPy does with a mask among advanced indices
+        else:
+            key.append(k)
+    return index(x, tuple(key))
+
+
+def _gather_impl(x, *arrays, key):
+    return x[fill_key(key, arrays)]
+
+
+def _scatter_impl(g, *arrays, key, shape):
+    return _scatter_add_impl(g, fill_key(key, arrays), shape)
+
+
+gather_p = Primitive("gather", _gather_impl,
+                     doc="x[key] where the key's Ellipsis slots are the (traced) integer arrays "
+                         "given after x; linear in x, not differentiable in the index")
+gather_scatter_add_p = Primitive(
+    "gather_scatter_add", _scatter_impl,
+    doc="zeros(shape) with g added at key (its Ellipsis slots: the integer arrays given after "
+        "g): the transpose of gather")
+
+
+def _not_the_index(name):
+    def rule(argnum, gt, ans, x, *arrays, **params):
+        raise NoRuleError(f"{name}: argument {argnum} is an integer index, which has no "
+                          "derivative")
+    return rule
+
+
+def _gather_rule(kind):
+    """gather's VJP (kind 'vjp') and JVP: the other primitive of the pair, or itself, applied
+    with the batch axes of the cotangent / tangent moved behind the indexed ones."""
+    def rule(argnum, gt, ans, x, *arrays, key):
+        if argnum:
+            return _not_the_index("gather")(argnum, gt, ans, x, *arrays, key=key)
+        full = fill_key(key, arrays)
+        if kind == "vjp":
+            batch = lead(gt, ans)
+            return _batch_last(lambda v: scatter_index(v, full, _shape(x) + batch), gt, len(batch))
+        return _batch_last(lambda v: index(v, full), gt, len(lead(gt, x)))
+    return rule
+
+
+def _scatter_rule(kind):
+    def rule(argnum, gt, ans, g, *arrays, key, shape):
+        if argnum:
+            return _not_the_index("gather_scatter_add")(argnum, gt, ans, g, *arrays, key=key)
+        full = fill_key(key, arrays)
+        if kind == "vjp":
+            return _batch_last(lambda w: index(w, full), gt, len(lead(gt, ans)))
+        batch = lead(gt, g)
+        return _batch_last(lambda w: scatter_index(w, full, tuple(shape) + batch), gt, len(batch))
+    return rule
+
+
+gather_p.defvjp_argnum(_gather_rule("vjp"))
+gather_p.defjvp_argnum(_gather_rule("jvp"))
+gather_scatter_add_p.defvjp_argnum(_scatter_rule("vjp"))
+gather_scatter_add_p.defjvp_argnum(_scatter_rule("jvp"))
 
 
 def scatter_add(values, key, shape):

@@ -21,7 +21,7 @@ import numpy as np
 from ..core.aval import dtype_of
 from ..core.aval import shape_of as _shape
 from ..core.errors import InPlaceError
-from ..core.primitive import Box, unbox_all
+from ..core.primitive import Box, strip_derivatives, unbox_all
 from . import constants as _constants
 from .dispatch import implements
 from .elementwise import conj, conjugate, imag, real, where  # noqa: F401 (re-exported)
@@ -378,6 +378,13 @@ def dsplit(ary, indices_or_sections):
 
 
 # ---------------------------------------------------------------- gathers
+def _index_operand(indices):
+    """An index as an array: its value, or (staged by jit, batched by vmap) the traced value
+    itself, which ``getitem`` turns into a gather."""
+    v = strip_derivatives(indices)
+    return v if isinstance(v, Box) else np.asarray(unbox_all(v))
+
+
 @implements(np.take)
 def take(a, indices, axis=None, out=None, mode="raise"):
     """Elements of ``a`` at ``indices`` along ``axis`` (``None``: of the flattened array)."""
@@ -389,10 +396,11 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     nd = len(_shape(x))
     ax = normalize_axis1(axis, nd) + nd
     n = _shape(x)[ax]
-    idx = np.asarray(unbox_all(indices))
-    if not (np.issubdtype(idx.dtype, np.integer) or idx.size == 0):
-        raise IndexError(f"take indices must be integers, got dtype {idx.dtype}")
-    idx = idx.astype(np.intp)
+    idx = _index_operand(indices)
+    if not (np.issubdtype(dtype_of(idx), np.integer) or math.prod(_shape(idx)) == 0):
+        raise IndexError(f"take indices must be integers, got dtype {dtype_of(idx)}")
+    if not isinstance(idx, Box):
+        idx = idx.astype(np.intp)
     if mode == "wrap":
         idx = np.mod(idx, n)
     elif mode == "clip":
@@ -406,7 +414,7 @@ def take(a, indices, axis=None, out=None, mode="raise"):
 def take_along_axis(arr, indices, axis=-1):
     """``arr`` gathered with ``indices`` along ``axis``, the other axes matched elementwise."""
     x = asarray(arr)
-    idx = np.asarray(unbox_all(indices))
+    idx = _index_operand(indices)
     if axis is None:
         if idx.ndim != 1:
             raise ValueError("when axis=None, `indices` must have a single dimension.")
