@@ -6,9 +6,15 @@ import zlib
 
 import pytest
 
+from chainrule.core.trace import ReverseTrace
+
 # jit's compiled loops go to a cache directory of this run, not the user's: a test run neither
 # reads loops another version of chainrule left behind nor leaves its own there.
 os.environ.setdefault("CHAINRULE_CACHE_DIR", tempfile.mkdtemp(prefix="chainrule-test-cache-"))
+
+# Lean tapes keep small arrays whole for speed; in the tests they drop every array a primitive's
+# `saves` leaves out, so a wrong `saves` declaration fails on arrays of any size.
+ReverseTrace.lean_min_bytes = -1
 
 # Slow sweeps (marked @pytest.mark.slow) run in full with --slow; otherwise a fixed sample of
 # them runs, so CI still exercises every sweep while staying within its time.

@@ -74,20 +74,22 @@ class Shaped(ShapedArray):
 
 
 _ndarray = np.ndarray
-_F64 = np.dtype(np.float64)
+_REAL = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.bool_})
 
 
-def _residuals(prim, args: list, ans):
+def _residuals(prim, args: list, ans, min_bytes=-1):
     """Reduce, in place, the arrays of a record that its rules never read to shape and dtype."""
     saves = prim.saves
     for i, a in enumerate(args):
-        if type(a) is _ndarray and i not in saves:
+        if type(a) is _ndarray and i not in saves and a.nbytes > min_bytes:
             args[i] = Shaped(a.shape, a.dtype, prim, i)
     if "ans" in saves:
         return args, ans
     if prim.multiple_results:
-        return args, tuple(Shaped(a.shape, a.dtype, prim) if type(a) is _ndarray else a for a in ans)
-    return args, (Shaped(ans.shape, ans.dtype, prim) if type(ans) is _ndarray else ans)
+        return args, tuple(Shaped(a.shape, a.dtype, prim) if type(a) is _ndarray and a.nbytes > min_bytes
+                           else a for a in ans)
+    return args, (Shaped(ans.shape, ans.dtype, prim) if type(ans) is _ndarray and ans.nbytes > min_bytes
+                  else ans)
 
 
 def _complex_impl(x):
@@ -119,10 +121,13 @@ class ReverseTrace(Trace):
     ``keep_values=False`` makes a lean tape: each record keeps only the values its
     primitive declares in ``Primitive.saves`` (undeclared primitives keep all), the
     rest as :class:`Shaped`. Gradients are the same; the glass box and the per-record
-    checks of ``check_grads`` want every value and use the default.
+    checks of ``check_grads`` want every value and use the default. Arrays of at most
+    ``lean_min_bytes`` are kept: their stand-in would cost more time than they cost memory
+    (the tests set it to -1, so a wrong ``saves`` declaration shows on any array).
     """
 
     __slots__ = ("tape", "_nodes", "keep_values", "_released")
+    lean_min_bytes = 512
 
     def __init__(self, keep_values: bool = True):
         super().__init__()
@@ -138,32 +143,36 @@ class ReverseTrace(Trace):
         vals = list(args)
         parents = []
         nested = False  # a value still boxed by an outer (lower-level) trace
-        for i, a in enumerate(args):
+        arrays = False  # an input array the lean tape may drop
+        i = 0
+        for a in args:
             if type(a) is ReverseBox and a._trace is self:
                 parents.append((i, a._node))
                 a = vals[i] = a._value
-            if isinstance(a, Box):
+            if type(a) is _ndarray:
+                if a.nbytes > self.lean_min_bytes:
+                    arrays = True
+            elif isinstance(a, Box):
                 nested = True
+            i += 1
         ans = bind(prim, vals, params) if nested else prim.impl(*vals, **params)
-        t = type(ans)  # Python floats and float64 arrays skip the complex test
-        if t is not float and (t is complex or prim.multiple_results or getattr(
-                ans, "dtype", _F64) is not _F64) and _is_complex(prim, ans):
+        t = type(ans)  # known real types skip the complex test
+        if t not in _REAL and (t is not _ndarray or ans.dtype.kind == "c") and _is_complex(prim, ans):
             parents = self._promote(vals, parents)
         if Checks.value is not None:
             Checks.value(prim, vals, params, ans)
-        nodes = self._nodes
         if prim.multiple_results:
-            out = tuple(next(nodes) for _ in ans)
+            out = tuple(next(self._nodes) for _ in ans)
             result = tuple(ReverseBox(v, self, n) for v, n in zip(ans, out, strict=True))
         else:
-            node = next(nodes)
+            node = next(self._nodes)
             out = (node,)
             result = ReverseBox(ans, self, node)
-        if self.keep_values or prim.saves is None:
-            self.tape.append(Record(prim, vals, params, ans, tuple(parents), out))
-        else:  # a lean tape: keep only what the rules read
-            vals, kept = _residuals(prim, vals, ans)
-            self.tape.append(Record(prim, vals, params, kept, tuple(parents), out))
+        # a lean tape keeps only what the rules read
+        if not (self.keep_values or prim.saves is None) and (arrays or prim.multiple_results or (
+                t is _ndarray and ans.nbytes > self.lean_min_bytes)):
+            vals, ans = _residuals(prim, vals, ans, self.lean_min_bytes)
+        self.tape.append(Record(prim, vals, params, ans, tuple(parents), out))
         return result
 
     def _promote(self, vals, parents):

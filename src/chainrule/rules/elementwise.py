@@ -36,6 +36,8 @@ def _scalar_fast(ufunc, op):
     def impl(x, y):
         tx = type(x)
         ty = type(y)
+        if tx is _f64 and ty in _SCALARS:  # a float64 scalar already: NumPy's own arithmetic
+            return op(x, y)
         if tx in _SCALARS and ty in _SCALARS and (tx is not int or ty is not int):
             return op(_f64(x), y)
         return ufunc(x, y)

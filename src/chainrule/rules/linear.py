@@ -119,8 +119,8 @@ def _batched_axes(nb, axes):
 # ---------------------------------------------------------------- broadcasting bookkeeping
 def unbroadcast(g, x, ans):
     """Sum ``g`` (shape ``batch + ans.shape``) down to ``batch + x.shape``: the VJP of broadcasting."""
-    gs = _shape(g)
-    xs = _shape(x)
+    gs = getattr(g, "shape", ())  # (shape_of, inlined: this runs in most backward steps)
+    xs = getattr(x, "shape", ())
     if gs == xs:
         return g
     nb = len(gs) - len(_shape(ans))
@@ -136,9 +136,9 @@ def unbroadcast(g, x, ans):
 
 def lift(t, x, ans):
     """Reshape a tangent ``batch + x.shape`` to ``batch + (1,...) + x.shape`` so it broadcasts like ``x``."""
-    ts = _shape(t)
-    xn = len(_shape(x))
-    an = len(_shape(ans))
+    ts = getattr(t, "shape", ())
+    xn = len(getattr(x, "shape", ()))
+    an = len(getattr(ans, "shape", ()))
     if len(ts) == xn or xn == an:
         return t
     nb = len(ts) - xn
@@ -147,9 +147,9 @@ def lift(t, x, ans):
 
 def fill(c, t, x, ans):
     """Broadcast a tangent contribution to the full ``batch + ans.shape``."""
-    ts = _shape(t)
-    want = ts[: len(ts) - len(_shape(x))] + _shape(ans)
-    return c if _shape(c) == want else broadcast_to(c, want)
+    ts = getattr(t, "shape", ())
+    want = ts[: len(ts) - len(getattr(x, "shape", ()))] + getattr(ans, "shape", ())
+    return c if getattr(c, "shape", ()) == want else broadcast_to(c, want)
 
 
 def expand_to_input(g, ans, x, axes, keepdims):
