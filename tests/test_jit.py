@@ -163,6 +163,28 @@ def test_shared_subexpressions_keep_signed_zeros_apart():
         assert not np.signbit(a).any() and np.signbit(b).all()
 
 
+@pytest.mark.parametrize("k", range(4))
+@pytest.mark.parametrize("literal_first", [False, True])
+def test_a_constant_equal_to_a_variable_number_is_another_operand(k, literal_first):
+    """Repeated operations run once, keyed by their operands: the literal ``k`` and the
+    program's variable number ``k`` are different operands (they once shared a key, and
+    jit(grad) of ``abs(maximum(x, x))`` mixed ``x > x`` with ``x > 0``: 3.5 instead of 1.5)."""
+    def f(x):
+        v = x
+        for _ in range(k):  # v is variable k of the program (the input is variable 0)
+            v = v + 1.0
+        pair = (cnp.multiply(x, k), cnp.multiply(x, v))
+        pair = (cnp.multiply(x, v), cnp.multiply(x, k)) if not literal_first else pair
+        return pair[0] - 2.0 * pair[1]
+    x = np.array([2.0, 3.0])
+    want = f(x)
+    for got in twice(cr.jit(f, fuse=False), x):
+        np.testing.assert_array_equal(got, want)
+    h = lambda x: cnp.sum(cnp.abs(cnp.maximum(x, x)) + ((x > 0) & (x < 0.5)))  # noqa: E731
+    for got in twice(cr.jit(cr.grad(h), fuse=False), np.array(0.46)):
+        assert got == cr.grad(h)(np.array(0.46)) == 1.0
+
+
 def test_fused_loops_with_comparisons_and_where():
     pytest.importorskip("numba")
 

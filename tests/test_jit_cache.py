@@ -15,7 +15,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.numpy as cnp
-from chainrule.compile import cache, fusion, staging
+from chainrule.compile import cache, fusion, ir, staging
 
 SRC = str(Path(cr.__file__).resolve().parents[1])
 
@@ -192,13 +192,13 @@ def test_sums_of_scatters_are_flattened_once_at_their_root(monkeypatch):
 
 
 def test_simplify_keeps_distinct_parameters_apart():
-    """_freeze's fast paths: 1, True and 1.0 are different parameters; equal tuples of ints
+    """freeze's fast paths: 1, True and 1.0 are different parameters; equal tuples of ints
     are the same; -0.0 and 0.0 differ."""
-    keys = [fusion._freeze(v) for v in (1, True, 1.0, (1, 2), [1, 2], (1, 2.0), -0.0, 0.0,
+    keys = [ir.freeze(v) for v in (1, True, 1.0, (1, 2), [1, 2], (1, 2.0), -0.0, 0.0,
                                         slice(1, 2), ("a", 1), {"axis": 1}, {"axis": True})]
     assert len(set(keys)) == len(keys)
-    assert fusion._freeze((1, 2)) == fusion._freeze((1, 2))
-    assert fusion._freeze({"idx": (slice(0, 7),)}) == fusion._freeze({"idx": (slice(0, 7),)})
+    assert ir.freeze((1, 2)) == ir.freeze((1, 2))
+    assert ir.freeze({"idx": (slice(0, 7),)}) == ir.freeze({"idx": (slice(0, 7),)})
 
 
 def test_no_numba_import_for_a_program_without_a_loop_to_fuse():

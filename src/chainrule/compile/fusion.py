@@ -29,115 +29,64 @@ from ..core.primitive import Primitive
 from ..rules import elementwise as ew
 from ..rules.shape import scatter_add_p
 from .cache import dispatcher_stats, load_kernel
-from .ir import Eqn, Lit, Staged
+from .ir import Eqn, Lit, Staged, freeze, prune
 
 __all__ = ["simplify", "fuse_elementwise", "kernel_cache_info"]
 
 
 # ------------------------------------------------------------------ simplification
-def _freeze(v):
-    """A hashable key for a constant or parameter: equal keys mean interchangeable values.
+def simplify(eqns: list[Eqn], outs: list, staged: Staged) -> list[Eqn]:
+    """The equations the outputs need, with sums of scatters merged.
 
-    Python ints, strings and None are their own keys (the common parameters: axes, shapes,
-    indices; a bool, a float or a NumPy scalar is tagged with its type, so ``1``, ``True``
-    and ``1.0`` stay apart), and so is a tuple of ints; anything else is tagged."""
-    t = type(v)
-    if t is int or t is str or v is None:
-        return v
-    if t is tuple:
-        for x in v:
-            if type(x) is not int:
-                return ("tuple",) + tuple(map(_freeze, v))
-        return v
-    if t is slice:
-        return ("slice", _freeze(v.start), _freeze(v.stop), _freeze(v.step))
-    if t is list:
-        return ("list",) + tuple(map(_freeze, v))
-    if t is dict:  # parameters
-        return ("dict",) + tuple((k, _freeze(x)) for k, x in v.items())
-    if isinstance(v, (float, np.floating)):
-        return (t, repr(v))  # keeps -0.0 and 0.0 apart
-    if isinstance(v, np.ndarray):
-        return ("array", id(v))
-    try:
-        hash(v)
-    except TypeError:
-        return ("object", id(v))
-    return (t, v)
-
-
-def simplify(eqns: list[Eqn], outs: list, staged: Staged):
-    """Drop repeated operations and merge scatters of sums; returns ``(eqns, outs)``.
-
-    Every primitive is a pure function of its operands and parameters, so an equation
-    equal to an earlier one is replaced by that one's result. One pass, one dictionary
-    lookup per equation: linear in the program's length.
+    Repeated operations are already gone (the staging trace records an operation equal to
+    an earlier one as that one's result, :class:`~chainrule.compile.staging.StagingTrace`).
+    One pass from the end keeps what ``outs`` need and counts each variable's readers; one
+    pass from the start finds the scatters and adds, and the scatter rewrites visit only
+    those: linear in the program's length.
     """
-    rename: dict = {}
-    seen: dict = {}
     uses: dict = {}
-    result: list = []
-    get_uses = uses.get
-    for e in eqns:
-        ins = e.ins
-        plain = True  # only variables: the operands are their own key
-        for a in ins:
-            if type(a) is not int:
-                plain = False
-                break
-        if rename:
-            ins = tuple([rename.get(a, a) if type(a) is int else a for a in ins])
-        key = (e.prim, ins if plain else tuple([a if type(a) is int else _freeze(a.value)
-                                                for a in ins]),
-               _freeze(e.params) if e.params else ())
-        prev = seen.get(key)
-        if prev is not None:
-            rename.update(zip(e.outs, prev.outs, strict=True))
-            continue
-        if ins is not e.ins:
-            e = Eqn(e.prim, ins, e.params, e.outs)
-        seen[key] = e
-        result.append(e)
-        for a in ins:
-            if type(a) is int:
-                uses[a] = get_uses(a, 0) + 1
-    outs = [rename.get(o, o) if type(o) is int else o for o in outs]
-    for o in outs:
-        if type(o) is int:
-            uses[o] = uses.get(o, 0) + 1
-    return _sum_scatters(_merge_scatters(result, uses, staged), uses, staged.avals), outs
+    eqns = prune(eqns, [o for o in outs if type(o) is int], uses)
+    return _rewrite_scatters(eqns, uses, staged)
 
 
-def _merge_scatters(eqns, uses, staged: Staged):
-    """``scatter_add(a, i, s) + scatter_add(b, i, s)`` -> ``scatter_add(a + b, i, s)``."""
-    avals = staged.avals
-    producer = {e.outs[0]: k for k, e in enumerate(eqns) if e.prim is scatter_add_p}
-    out: list = list(eqns)
+def _rewrite_scatters(eqns, uses, staged: Staged):
+    """``scatter_add(a, i, s) + scatter_add(b, i, s)`` -> ``scatter_add(a + b, i, s)``, then
+    every tree of adds over scatters -> one ``scatter_sum`` (:func:`_sum_scatters`)."""
     add = ew.add
+    scatters, adds = [], []
     for k, e in enumerate(eqns):
-        if e.prim is not add or not all(type(a) is int for a in e.ins):
+        prim = e.prim
+        if prim is add:
+            adds.append(k)
+        elif prim is scatter_add_p:
+            scatters.append(k)
+    if not scatters:
+        return eqns
+    avals = staged.avals
+    out: list = list(eqns)  # rewritten in place; None marks a dropped equation
+    producer = {eqns[k].outs[0]: k for k in scatters}
+    for k in adds:
+        e = eqns[k]
+        a, b = e.ins
+        if type(a) is not int or type(b) is not int:
             continue
-        p, q = (producer.get(a) for a in e.ins)
+        p, q = producer.get(a), producer.get(b)
         if p is None or q is None or p == q:
             continue
         s1, s2 = eqns[p], eqns[q]
-        if (s1.prim is not scatter_add_p or s2.prim is not s1.prim or out[p] is None
-                or out[q] is None or uses.get(s1.outs[0]) != 1 or uses.get(s2.outs[0]) != 1
-                or _freeze(s1.params) != _freeze(s2.params)
-                or any(type(a) is not int for a in (s1.ins[0], s2.ins[0]))
+        # each scatter is read once (by this add), so it is merged at most once
+        if (uses.get(a) != 1 or uses.get(b) != 1 or freeze(s1.params) != freeze(s2.params)
+                or type(s1.ins[0]) is not int or type(s2.ins[0]) is not int
                 or avals[s1.ins[0]] != avals[s2.ins[0]]):
             continue
         total = staged.new_var(aval=avals[s1.ins[0]])
-        out[p] = out[q] = None
-        out[k] = [Eqn(add, (s1.ins[0], s2.ins[0]), {}, (total,)),
-                  Eqn(s1.prim, (total,), s1.params, e.outs)]
-    flat: list = []
-    for e in out:
-        if type(e) is list:
-            flat.extend(e)
-        elif e is not None:
-            flat.append(e)
-    return flat
+        uses[total] = 1
+        # the sum where the later scatter was (both terms exist there), the scatter at the add
+        out[min(p, q)] = None
+        out[max(p, q)] = Eqn(add, (s1.ins[0], s2.ins[0]), {}, (total,))
+        out[k] = Eqn(scatter_add_p, (total,), s1.params, e.outs)
+    _sum_scatters(out, sorted(scatters + adds), uses, avals)
+    return [e for e in out if e is not None]
 
 
 def _scatter_sum_impl(*values, idxs, shape):
@@ -160,8 +109,9 @@ def _basic(idx) -> bool:
     return all(type(k) in (slice, int) for k in idx)
 
 
-def _sum_scatters(eqns, uses, avals):
-    """A tree of ``add`` over ``scatter_add`` results -> one ``scatter_sum``.
+def _sum_scatters(out, positions, uses, avals) -> None:
+    """A tree of ``add`` over ``scatter_add`` results -> one ``scatter_sum``, in ``out`` (a
+    list of equations with None holes) at the given ``positions`` (every scatter and add).
 
     ``scatter_add(a, i) + scatter_add(b, j)`` allocates three full arrays and reads them
     twice; ``scatter_sum`` allocates one and adds ``a`` and ``b`` into views of it. The
@@ -173,7 +123,10 @@ def _sum_scatters(eqns, uses, avals):
     nodes: dict = {}  # add result -> its two operands, both leaves or nodes of one tree
     shape_of: dict = {}
     pos: dict = {}  # leaf or node -> the index of the equation that makes it
-    for k, e in enumerate(eqns):
+    for k in positions:
+        e = out[k]
+        if e is None:
+            continue
         prim = e.prim
         if prim is scatter_add_p:
             if type(e.ins[0]) is int and _basic(e.params["idx"]) \
@@ -194,8 +147,7 @@ def _sum_scatters(eqns, uses, avals):
             shape_of[v] = shape_of[a]
             pos[v] = k
     if not nodes:
-        return eqns
-    out = list(eqns)
+        return
     absorbed = set()
     for a, b in nodes.values():
         absorbed.add(a)
@@ -218,7 +170,6 @@ def _sum_scatters(eqns, uses, avals):
                 idxs.append(idx)
         out[pos[root]] = Eqn(scatter_sum, tuple(vals),
                              {"idxs": tuple(idxs), "shape": shape_of[root]}, (root,))
-    return [e for e in out if e is not None]
 
 
 # ------------------------------------------------------------------ fused loops
@@ -304,6 +255,7 @@ def _op_table() -> dict:
 
 
 _OPS = _op_table()
+_LOOP_PRIMS = frozenset(_OPS) | {ew.where, ew.integer_pow}  # what _loop may fuse
 _WEAK_VALUE = {int: 0, float: 0.0, complex: 0j}  # a weakly typed operand, for np.result_type
 
 
@@ -430,13 +382,16 @@ def fuse_elementwise(eqns: list[Eqn], outs: list, staged: Staged):
     open_by_shape: dict = {}
     made_by: dict = {}
     owner: list = [None] * len(eqns)
+    loops = _LOOP_PRIMS
     for k, e in enumerate(eqns):
-        shape = _fusable(e, staged)
+        shape = _fusable(e, staged) if e.prim in loops else None
         target = open_by_shape.get(shape) if shape is not None else None
-        for v in e.in_vars():  # a value read outside its run closes that run
-            c = made_by.get(v)
-            if c is not None and c is not target:
-                c.open = False
+        if made_by:
+            for v in e.ins:  # a value read outside its run closes that run
+                if type(v) is int:
+                    c = made_by.get(v)
+                    if c is not None and c is not target:
+                        c.open = False
         if shape is None:
             continue
         if target is None or not target.open:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..core.aval import ShapedArray, aval_of
 
-__all__ = ["Lit", "Eqn", "Staged", "prune", "PY_NUMBERS"]
+__all__ = ["Lit", "Eqn", "Staged", "prune", "freeze", "PY_NUMBERS"]
 
 PY_NUMBERS = (bool, int, float, complex)  # weakly typed in NumPy's promotion
 
@@ -102,19 +102,62 @@ class Staged:
 _WEAK = {"i": int, "f": float, "c": complex}
 
 
-def prune(eqns: list[Eqn], wanted) -> list[Eqn]:
+def freeze(v):
+    """A hashable key for a constant or parameter: equal keys mean interchangeable values.
+
+    Python ints, strings and None are their own keys (the common parameters: axes, shapes,
+    indices; a bool, a float or a NumPy scalar is tagged with its type, so ``1``, ``True``
+    and ``1.0`` stay apart), and so is a tuple of ints; anything else is tagged. An array is
+    keyed by its identity (a program's constants are its own copies, alive as long as it)."""
+    t = type(v)
+    if t is int or t is str or v is None:
+        return v
+    if t is tuple:
+        for x in v:
+            if type(x) is not int:
+                return ("tuple",) + tuple(map(freeze, v))
+        return v
+    if t is slice:
+        return ("slice", freeze(v.start), freeze(v.stop), freeze(v.step))
+    if t is list:
+        return ("list",) + tuple(map(freeze, v))
+    if t is dict:  # parameters
+        return ("dict",) + tuple((k, freeze(x)) for k, x in v.items())
+    if isinstance(v, (float, np.floating)):
+        return (t, repr(v))  # keeps -0.0 and 0.0 apart
+    if isinstance(v, np.ndarray):
+        return ("array", id(v))
+    try:
+        hash(v)
+    except TypeError:
+        return ("object", id(v))
+    return (t, v)
+
+
+def prune(eqns: list[Eqn], wanted, uses: dict | None = None) -> list[Eqn]:
     """The equations the ``wanted`` variables depend on, in their original order (one pass
-    from the end)."""
+    from the end). ``uses``, if given, is filled with how many times each variable is read
+    by the kept equations (the ``wanted`` count once each)."""
     live = set(wanted)
+    if uses is not None:
+        for w in wanted:
+            uses[w] = uses.get(w, 0) + 1
+        count = uses.get
     kept = []
     add = live.add
     for e in reversed(eqns):
         for o in e.outs:
             if o in live:
                 kept.append(e)
-                for a in e.ins:
-                    if type(a) is int:
-                        add(a)
+                if uses is None:
+                    for a in e.ins:
+                        if type(a) is int:
+                            add(a)
+                else:
+                    for a in e.ins:
+                        if type(a) is int:
+                            add(a)
+                            uses[a] = count(a, 0) + 1
                 break
     kept.reverse()
     return kept

@@ -44,7 +44,7 @@ from ..core.trace import Trace, TracedArray
 from ..debug import check_jit_call
 from ..debug import enabled as debug_nans_enabled
 from .fusion import fuse_elementwise, simplify
-from .ir import PY_NUMBERS, Eqn, Lit, Staged, prune
+from .ir import PY_NUMBERS, Eqn, Lit, Staged, freeze
 
 __all__ = ["jit", "Program", "JitFallbackWarning"]
 
@@ -112,14 +112,22 @@ class StagedBox(TracedArray):
 
 
 class StagingTrace(Trace):
-    """Records primitive calls on staged values as equations, computing them as it goes."""
+    """Records primitive calls on staged values as equations, computing them as it goes.
 
-    __slots__ = ("staged", "reads", "done", "_copies")
+    An operation equal to one already recorded (the same primitive, operands and parameters:
+    every primitive is a pure function of them) is not recorded again: its result gets the
+    earlier one's variables, so the program runs it once. A backward pass and a tangent push
+    recompute the same products (``2 * x``, ``y * y``); finding them here, with one dictionary
+    lookup per call, spares a pass over the whole program afterwards.
+    """
+
+    __slots__ = ("staged", "reads", "done", "_copies", "_seen")
 
     def __init__(self):
         super().__init__()
         self.staged = Staged()
         self._copies: dict = {}  # id(array) -> (array, its copy): one copy per constant
+        self._seen: dict = {}  # (prim, operand keys, parameter key) -> the result's variables
         self.reads: list[str] = []  # where input-dependent values were read (see read_value)
         self.done = False  # set when the staged call returns: later use is an escaped value
 
@@ -146,6 +154,7 @@ class StagingTrace(Trace):
                 "an attribute or a closure); a staged value exists only during its call: return "
                 "it from the jitted function instead")
         ins, vals = [], []
+        plain = True  # only staged operands: the variables are their own key
         for a in args:
             if type(a) is StagedBox and a._trace is self:
                 ins.append(a._var)
@@ -155,17 +164,29 @@ class StagingTrace(Trace):
             else:
                 ins.append(Lit(self.constant(a)))
                 vals.append(a)
+                plain = False
         ans = prim.impl(*vals, **params)
-        staged = self.staged
-        if prim.multiple_results:
-            outs = tuple(staged.new_var(v) for v in ans)
-            result = tuple(StagedBox(v, self, n) for v, n in zip(ans, outs, strict=True))
+        ins = tuple(ins)
+        if params:
+            params = self.constant(params)
+            pkey = freeze(params)
         else:
-            var = staged.new_var(ans)
-            outs = (var,)
-            result = StagedBox(ans, self, var)
-        staged.eqns.append(Eqn(prim, tuple(ins), self.constant(params) if params else params, outs))
-        return result
+            pkey = ()
+        # a constant's key is tagged: the literal 3 and variable 3 are different operands
+        key = (prim, ins if plain else tuple([a if type(a) is int else (Lit, freeze(a.value))
+                                              for a in ins]), pkey)
+        outs = self._seen.get(key)
+        if outs is None:  # a new operation (else the earlier one's result: run once)
+            staged = self.staged
+            if prim.multiple_results:
+                outs = tuple([staged.new_var(v) for v in ans])
+            else:
+                outs = (staged.new_var(ans),)
+            self._seen[key] = outs
+            staged.eqns.append(Eqn(prim, ins, params, outs))
+        if prim.multiple_results:
+            return tuple([StagedBox(v, self, n) for v, n in zip(ans, outs, strict=True)])
+        return StagedBox(ans, self, outs[0])
 
     def constant(self, v):
         """``v`` as a constant of the program: arrays (also inside tuples, lists and dicts of
@@ -175,21 +196,37 @@ class StagingTrace(Trace):
         t = type(v)
         if t in _NOT_ARRAYS:
             return v
+        if t is dict:  # parameters: most hold only numbers, axes, shapes and slices
+            out = None
+            for k, x in v.items():
+                tx = type(x)
+                if tx in _NOT_ARRAYS or tx is tuple and _no_array(x):
+                    continue
+                y = self.constant(x)
+                if y is not x:
+                    if out is None:
+                        out = dict(v)
+                    out[k] = y
+            return v if out is None else out
         if t is tuple or t is list:
+            if _no_array(v):
+                return v
             items = [self.constant(x) for x in v]
             return v if all(a is b for a, b in zip(items, v, strict=True)) else t(items)
-        if t is dict:
-            out, changed = {}, False
-            for k, x in v.items():
-                out[k] = y = self.constant(x)
-                changed = changed or y is not x
-            return out if changed else v
         if isinstance(v, np.ndarray):
             pair = self._copies.get(id(v))
             if pair is None:  # the original stays referenced: its id names it until staged
                 pair = self._copies[id(v)] = (v, v.copy())
             return pair[1]
         return v
+
+
+def _no_array(items) -> bool:
+    """A tuple or list of plain values (ints, slices, ...) only: nothing to copy."""
+    for x in items:
+        if type(x) not in _NOT_ARRAYS:
+            return False
+    return True
 
 
 _NOT_ARRAYS = frozenset((int, float, bool, str, slice, type(None), type(Ellipsis)))
@@ -226,14 +263,12 @@ class Program:
     def __init__(self, staged: Staged, fuse: bool = True, staging_time: float = 0.0):
         t0 = time.perf_counter()
         self.in_vars = list(staged.in_vars)
-        with _no_gc():
-            # one prune, after simplify: pruning first would cost as much as simplifying the
-            # equations it drops
-            eqns, self.outs = simplify(staged.eqns, staged.outs, staged)
-            self.eqns = prune(eqns, [o for o in self.outs if type(o) is int])
+        self.outs = list(staged.outs)
         self.kernels: list = []  # the fused loops' sources (glass box)
-        if fuse:
-            self.eqns, self.kernels = fuse_elementwise(self.eqns, self.outs, staged)
+        with _no_gc():
+            self.eqns = simplify(staged.eqns, self.outs, staged)
+            if fuse:
+                self.eqns, self.kernels = fuse_elementwise(self.eqns, self.outs, staged)
         self._source = None
         self._fn = None
         self._interpreter = None
@@ -290,11 +325,14 @@ class Program:
 
 @contextlib.contextmanager
 def _no_gc():
-    """The cyclic garbage collector paused around a rewrite of a program. The rewrites
-    allocate tuples, lists and dicts by the hundred thousand and make no reference cycles
-    (refcounting frees what they drop), but each allocation burst makes the collector
-    traverse every live object again: 3-4 times the rewrite's own time on a 150,000-equation
-    program. Collection resumes (if it was on) when the block ends."""
+    """The cyclic garbage collector paused around staging and the rewrites of a program.
+    Both allocate boxes, tuples, lists and dicts by the hundred thousand and make no reference
+    cycles (refcounting frees what they drop), but each allocation burst makes the collector
+    traverse every live object again, and the objects staging keeps (the program, the tapes
+    of the transforms inside the call) grow with it: the collector took 3-4 times a rewrite's
+    own time on a 150,000-equation program, and 1.2-1.9 s of a 2.0-2.8 s staging call of the
+    LSTM gradient (``benchmarks/lstm.py``, l = 2). Collection resumes (if it was on) when the
+    block ends; garbage with cycles that the staged function makes is collected then."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -524,7 +562,8 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
         boxes = [trace.new_input(x) for x in leaves]
         args, kwargs = rebuild(static, treedef, boxes)
         try:
-            out = f(*args, **kwargs)
+            with _no_gc():  # see _no_gc: staging allocates a box and an equation per operation
+                out = f(*args, **kwargs)
         except _OuterTraceError as err:
             cache[key] = _EAGER
             warnings.warn(f"jit({_name(f)}): a value traced by an enclosing transform reached "
@@ -534,6 +573,7 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
             return _EAGER, False, None
         finally:
             trace.done = True
+            trace._seen.clear()  # only the recording needs it
         out_leaves, out_def = tree_flatten(out)
         outs = []
         for o in out_leaves:
@@ -557,6 +597,8 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
             return _EAGER, True, concrete
         trace.staged.outs = outs
         program = Program(trace.staged, fuse=fuse, staging_time=time.perf_counter() - t0)
+        trace.staged = None  # the program holds what it needs (a box that outlives the call
+        # holds the trace: it must not hold the whole record too)
         program.out_def = out_def
         cache[key] = program
         return program, True, concrete
