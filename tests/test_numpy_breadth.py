@@ -292,3 +292,110 @@ def test_tensor_ufunc_at_rules():
     t = cr.tensor([1.0, 2.0, 3.0])
     np.add.at(t, cr.tensor(np.array([2, 2])), 1.0)  # an index Tensor is a constant
     np.testing.assert_array_equal(t.numpy(), [1.0, 2.0, 5.0])
+
+
+# ---------------------------------------------------------------- quantiles: every method, weights
+METHODS = ["inverted_cdf", "averaged_inverted_cdf", "closest_observation", "interpolated_inverted_cdf",
+           "hazen", "weibull", "linear", "median_unbiased", "normal_unbiased", "lower", "higher",
+           "midpoint", "nearest"]
+QS = [0.0, 0.5, 1.0, 0.3, np.array([0.0, 0.1, 0.25, 0.5, 0.93, 1.0]), np.array([[0.2, 0.7], [1.0, 0.0]])]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_quantile_every_method_equals_numpy_bit_for_bit(method):
+    """Values and dtypes of NumPy's four quantile functions, every method, scalar / 1-d / 2-d
+    ``q`` (a Python ``q`` is weakly typed: float32 stays float32), every axis form, keepdims,
+    float32, and slices holding NaN."""
+    a = rand(4, 7, seed=13)
+    for fn in ("quantile", "nanquantile", "percentile", "nanpercentile"):
+        for q in QS:
+            qq = q * 100 if "percentile" in fn else q
+            for axis, keepdims in [(None, False), (0, False), (1, True), ((0, 1), False), (-1, False)]:
+                for x in (a, a.astype(np.float32), np.where(a > 1.2, np.nan, a)):
+                    call = lambda x, fn=fn, qq=qq, axis=axis, keepdims=keepdims: getattr(np, fn)(  # noqa: E731
+                        x, qq, axis=axis, method=method, keepdims=keepdims)
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+                        want, got = np.asarray(call(x)), value(call, x)
+                    assert got.shape == want.shape and got.dtype == want.dtype, (fn, q, axis)
+                    np.testing.assert_array_equal(got, want, err_msg=f"{fn} {q} {axis}")
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_quantile_derivatives_every_method(method):
+    """In ``a`` every method is differentiable (the picked values, or the interpolation of two);
+    in ``q`` the piecewise-linear ones have their slope and the discrete ones 0 (away from
+    the jumps central differences agree)."""
+    a = rand(4, 7, seed=14)
+    q = np.array([0.13, 0.55, 0.61, 0.93])  # no q (n - 1) or n q + ... on an integer
+    check(lambda a, q: np.quantile(a, q, axis=1, method=method), a, q)
+    check(lambda a: cnp.nanpercentile(a, 37.0, axis=0, method=method), np.where(a > 1.2, np.nan, a)[:, :3])
+    dq = cr.grad(lambda q: np.sum(np.quantile(a, q, axis=1, method=method)))(q)
+    if method in ("inverted_cdf", "averaged_inverted_cdf", "closest_observation", "lower", "higher",
+                  "midpoint", "nearest"):
+        np.testing.assert_array_equal(dq, 0.0)
+    else:  # (flat where the virtual index is clamped to the first or last value)
+        assert np.any(dq != 0)
+
+
+WEIGHT_CASES = {
+    "full_none": (None, lambda w: w),
+    "full_axis1": (1, lambda w: w),
+    "full_axis0": (0, lambda w: w),
+    "vector_axis1": (1, lambda w: w[1]),
+    "vector_axis0": (0, lambda w: w[:, 3]),
+    "full_tuple": ((0, 1), lambda w: w),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WEIGHT_CASES))
+def test_weighted_quantile_equals_numpy(case):
+    """``weights=`` (method ``inverted_cdf``): NumPy's value in every function and weight shape,
+    leading zero weights included (q = 0 picks the first value that has weight); the gradient
+    reaches the picked value of ``a``, and the weights get 0 (piecewise constant)."""
+    axis, pick = WEIGHT_CASES[case]
+    a = rand(4, 7, seed=15)
+    w = np.random.default_rng(16).integers(0, 4, size=(4, 7)).astype(float)
+    w[:, 3] += 1
+    w[1] += 1
+    w[0, :2] = 0
+    w = pick(w)
+    for fn in ("quantile", "nanquantile", "percentile", "nanpercentile"):
+        if fn.startswith("nan") and np.shape(w) != a.shape:
+            continue  # NumPy's nan-functions index 1-d weights as if they were full (an IndexError)
+        for q in (0.0, 0.5, 1.0, np.array([0.0, 0.1, 0.37, 0.5, 1.0])):
+            qq = q * 100 if "percentile" in fn else q
+            for x in (a, np.where(a > 1.2, np.nan, a)):
+                call = lambda x, w, fn=fn, qq=qq: getattr(np, fn)(  # noqa: E731
+                    x, qq, axis=axis, method="inverted_cdf", weights=w)
+                want = np.asarray(call(x, w))
+                np.testing.assert_array_equal(value(call, x, w), want, err_msg=f"{fn} {q}")
+    f = lambda a, w: np.quantile(a, np.array([0.2, 0.7]), axis=axis, method="inverted_cdf", weights=w)  # noqa: E731
+    check(f, a, w + 0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cr.DisconnectedWarning)
+        gw = cr.grad(lambda w: np.sum(f(a, w)))(w + 0.5)
+    np.testing.assert_array_equal(gw, 0.0)
+    ga = cr.grad(lambda a: np.sum(f(a, w + 0.5)))(a)
+    assert set(np.unique(ga)) <= {0.0, 1.0, 2.0} and ga.sum() == np.size(f(a, w + 0.5))
+
+
+def test_quantile_argument_errors_are_numpys():
+    a, w = rand(3, 4), np.ones((3, 4))
+    run = lambda f: cr.grad(lambda a: np.sum(f(a)))(a)  # noqa: E731
+    with pytest.raises(ValueError, match="Only method 'inverted_cdf' supports weights"):
+        run(lambda a: np.quantile(a, 0.5, axis=1, weights=w))
+    with pytest.raises(ValueError, match="non-negative"):
+        run(lambda a: np.quantile(a, 0.5, axis=1, method="inverted_cdf", weights=-w))
+    with pytest.raises(TypeError, match="Axis must be specified"):
+        run(lambda a: np.quantile(a, 0.5, method="inverted_cdf", weights=w[0]))
+    with pytest.raises(ValueError, match="consistent with shape of a"):
+        run(lambda a: np.quantile(a, 0.5, axis=0, method="inverted_cdf", weights=w[0]))
+    with pytest.raises(ValueError, match="all zero"):
+        run(lambda a: np.quantile(a, 0.5, axis=1, method="inverted_cdf", weights=0 * w))
+    with pytest.raises(ValueError, match="not a valid method"):
+        run(lambda a: np.percentile(a, 50, method="cdf"))
+    with pytest.raises(ValueError, match="scalar or 1d"):
+        run(lambda a: np.quantile(a, np.full((2, 2, 2), 0.5)))
+    with pytest.raises(TypeError, match="real numbers"):
+        cr.grad(lambda a: np.abs(np.quantile(a * 1j, 0.5)))(a)

@@ -33,6 +33,11 @@ The choices, in short:
   non-NaN one); ``maximum``/``minimum`` with a NaN return NaN and send 0 to both.
 * ``hypot(0, 0)`` follows ``norm``: 0. ``std`` of one element is ``nan`` (``sqrt`` at 0).
 * ``det`` at a singular matrix: the adjugate, as everywhere (``slogdet`` raises there).
+* ``quantile``/``percentile`` (and the nan-versions): at an order statistic the derivative in
+  ``q`` is the slope of the segment above; the discrete methods (``lower``, ``higher``,
+  ``nearest``, ``midpoint``, ``inverted_cdf``, ``averaged_inverted_cdf``,
+  ``closest_observation``) and ``weights`` are piecewise constant: derivative 0 in ``q`` and
+  in the weights, at the jumps too; the gradient in ``a`` goes to the values picked.
 """
 
 from __future__ import annotations
@@ -63,6 +68,16 @@ class Convention:
 
 def _a(*v) -> np.ndarray:
     return np.array(v, dtype=float)
+
+
+def _quantile_lower(a, q):
+    """``quantile(a, q, method="lower")``: a discrete method, a step function of ``q``."""
+    return cnp.quantile(a, q, method="lower")
+
+
+def _weighted_median(a, weights):
+    """``quantile(a, 0.5, method="inverted_cdf", weights=weights)``."""
+    return cnp.quantile(a, 0.5, method="inverted_cdf", weights=weights)
 
 
 CONVENTIONS: dict[str, Convention] = {
@@ -127,6 +142,17 @@ CONVENTIONS: dict[str, Convention] = {
     "det at a singular matrix": Convention(_linalg.det, (np.array([[2.0, 0.0], [0.0, 0.0]]),),
                                            (np.array([[0.0, 0.0], [0.0, 2.0]]),),
                                            "the adjugate's transpose, as at any matrix (JAX's value)"),
+    "quantile at an order statistic": Convention(cnp.quantile, (_a(1, 2, 4), 0.5), (_a(0, 1, 0), 4.0),
+                                                 "the slope in q of the segment above (here "
+                                                 "(4 - 2) (n - 1)); the value's gradient goes to "
+                                                 "that order statistic", argnums=(0, 1)),
+    "quantile in q, discrete method": Convention(_quantile_lower, (_a(1, 2, 4), 0.5), (_a(0, 1, 0), 0.0),
+                                                 "lower/higher/nearest/midpoint/inverted_cdf/...: "
+                                                 "piecewise constant in q, 0 at the jumps too",
+                                                 argnums=(0, 1)),
+    "quantile weights": Convention(_weighted_median, (_a(1, 3, 2), _a(1, 1, 1)), (_a(0, 0, 1), _a(0, 0, 0)),
+                                   "weights choose which value is picked: piecewise constant, "
+                                   "0 at the jumps too", argnums=(0, 1)),
 }
 
 

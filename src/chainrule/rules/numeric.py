@@ -408,51 +408,146 @@ def corrcoef(x, y=None, rowvar=True, *, dtype=None):
     return c
 
 
-# NumPy's quantile methods: (alpha, beta) of the continuous ones, or how the discrete ones
-# pick between the two neighbours of the virtual index.
+# NumPy's quantile methods. The piecewise-linear ones interpolate between two neighbours of
+# the virtual index ``n q + alpha + q (1 - alpha - beta) - 1`` (``(n - 1) q`` for linear) with
+# the fraction ``gamma``: differentiable in ``a`` and in ``q``. The discrete ones pick one
+# order statistic (or the mean of two) with a step in ``q``: differentiable in ``a``, with
+# derivative 0 in ``q`` (and in ``weights``), the jumps included (see chainrule.conventions).
 _CONTINUOUS = {"linear": (1.0, 1.0), "weibull": (0.0, 0.0), "hazen": (0.5, 0.5),
                "median_unbiased": (1 / 3, 1 / 3), "normal_unbiased": (3 / 8, 3 / 8),
                "interpolated_inverted_cdf": (0.0, 1.0)}
-_DISCRETE = ("lower", "higher", "nearest", "midpoint")
+_PICK_ONE = ("lower", "higher", "nearest", "inverted_cdf", "closest_observation")
+_PICK_TWO = ("midpoint", "averaged_inverted_cdf")
+_METHODS = tuple(_CONTINUOUS) + _PICK_ONE + _PICK_TWO
 
 
-def _quantile(a, q, axis, method, keepdims, name, skip_nan=False):
-    a = _float(asarray(a))
+def _boundary(index, condition):
+    """NumPy's ``_discrete_interpolation_to_boundaries``: ``floor(index)`` where
+    ``condition(gamma, index)``, else the next index, never below 0."""
+    prev = np.floor(index)
+    return np.maximum(np.where(condition(index - prev, index), prev, prev + 1), 0).astype(np.intp)
+
+
+def _pick_one(method, n, q):
+    """The order statistic each discrete method picks (NumPy's virtual index)."""
+    if method == "lower":
+        return np.floor((n - 1) * q).astype(np.intp)
+    if method == "higher":
+        return np.ceil((n - 1) * q).astype(np.intp)
+    if method == "nearest":
+        return np.around((n - 1) * q).astype(np.intp)
+    if method == "inverted_cdf":
+        return _boundary(n * q - 1, lambda g, _: g == 0)
+    return _boundary(n * q - 1 - 0.5, lambda g, i: (g == 0) & (np.floor(i) % 2 == 1))
+
+
+def _weighted_pick(xv, w, q, n, skip_nan):
+    """``inverted_cdf`` with weights, as NumPy computes it: the first sorted position ``i``
+    with ``cdf[i] >= q``, ``cdf`` the normalised cumulative weights in sorted order (NaN
+    entries, sorted last, weigh 0 for the nan-functions)."""
+    order = np.argsort(xv, axis=-1)
+    w = np.take_along_axis(w, order, axis=-1)
+    if skip_nan:
+        w = np.where(np.isnan(np.take_along_axis(xv, order, axis=-1)), 0, w)
+    cdf = np.cumsum(w, axis=-1, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cdf = cdf / cdf[..., -1:]
+    live = n.reshape(cdf.shape[:-1]) > 0 if skip_nan else np.ones(cdf.shape[:-1], dtype=bool)
+    if np.isnan(cdf[..., -1][live]).any():
+        raise ValueError("Weights included NaN, inf or were all zero.")
+    if q.dtype.kind == "f":
+        cdf = cdf.astype(q.dtype)
+    cdf[cdf == 0] = -1  # leading zero weights: q = 0 picks the first value that has weight
+    below = cdf.reshape(cdf.shape[:-1] + (1,) * q.ndim + cdf.shape[-1:]) < q[..., None]
+    return np.minimum(below.sum(axis=-1), xv.shape[-1] - 1)
+
+
+def _weights_for(a, weights, axis, name):
+    """NumPy's checks of ``weights``, and the weights broadcast to ``a``'s shape."""
+    w = np.asarray(unbox_all(weights))
+    shape = _shape(a)
+    if w.shape != shape:
+        if axis is None:
+            raise TypeError("Axis must be specified when shapes of a and weights differ.")
+        axes = tuple(v % len(shape) for v in normalize_axis(axis, len(shape)))
+        if w.shape != tuple(shape[ax] for ax in axes):
+            raise ValueError("Shape of weights must be consistent with shape of a along specified axis.")
+        w = w.transpose(np.argsort(axes)).reshape(tuple(s if d in axes else 1 for d, s in enumerate(shape)))
+    if np.any(w < 0):
+        raise ValueError("Weights must be non-negative.")
+    return np.broadcast_to(w, shape)
+
+
+def _quantile(a, q, axis, method, keepdims, name, skip_nan=False, weights=None, weak_q=False):
+    """NumPy's quantile of every ``method`` (``weights`` with ``inverted_cdf``), in NumPy's
+    arithmetic: the sort is a constant permutation, the value a gather of the sorted ``a``
+    and, for the interpolating methods, ``lo + (hi - lo) gamma`` (``hi - (hi - lo) (1 - gamma)``
+    for ``gamma >= 0.5``, NumPy's ``_lerp``)."""
+    a = asarray(a)
+    if np.issubdtype(dtype_of(a), np.complexfloating):
+        raise TypeError("a must be an array of real numbers")
+    if method not in _METHODS:
+        raise ValueError(f"{method!r} is not a valid method. Use one of: {list(_METHODS)}")
+    if weights is not None and method != "inverted_cdf":
+        raise ValueError(f"Only method 'inverted_cdf' supports weights. Got: {method}.")
     q = asarray(q)
+    qv = np.asarray(unbox_all(q))
+    if qv.ndim > 2:
+        raise ValueError("q must be a scalar or 1d")
+    if weights is not None:
+        weights = _weights_for(a, weights, axis, name)
     nd = _nd(a)
     axes = tuple(range(nd)) if axis is None else tuple(a % nd for a in normalize_axis(axis, nd))
     rest = [i for i in range(nd) if i not in axes]
     x = transpose(a, rest + list(axes))
     x = reshape(x, _shape(x)[:len(rest)] + (-1,))
-    qv = np.asarray(unbox_all(q), dtype=np.float64)
-    nan = np.isnan(np.asarray(unbox_all(x)))
+    xv = np.asarray(unbox_all(x))
+    nan = np.isnan(xv) if np.issubdtype(xv.dtype, np.inexact) else np.zeros(xv.shape, dtype=bool)
     batch = _shape(x)[:-1]
     # nan sorts last, so with skip_nan each row's quantile reads its first `n` (non-nan) entries
     n = ((~nan).sum(axis=-1) if skip_nan else np.full(batch, _shape(x)[-1])).reshape(batch + (1,) * qv.ndim)
-    xs = sort(x, axis=-1)
-    if method in _CONTINUOUS:
-        alpha, beta = _CONTINUOUS[method]
-        virtual = clip(n * q + (alpha + q * (1 - alpha - beta)) - 1, 0, np.maximum(n - 1, 0))
-        vv = np.clip(n * qv + (alpha + qv * (1 - alpha - beta)) - 1, 0, np.maximum(n - 1, 0))
-        lo = np.floor(vv).astype(np.intp)
-        gamma = virtual - lo
-    elif method in _DISCRETE:
-        vv = qv * np.maximum(n - 1, 0)
-        lo = {"lower": np.floor, "higher": np.ceil, "nearest": np.around,
-              "midpoint": np.floor}[method](vv).astype(np.intp)
-        gamma = np.where(np.ceil(vv) > np.floor(vv), 0.5, 0.0) if method == "midpoint" else np.zeros(vv.shape)
-    else:
-        raise NotImplementedError(f"{name}(method={method!r}) is not supported on traced arrays; "
-                                  f"the piecewise-linear methods are {sorted(_CONTINUOUS)} and "
-                                  f"{list(_DISCRETE)}")
     out_shape = batch + qv.shape
-    lo = np.broadcast_to(lo, out_shape)
-    hi = np.minimum(lo + 1, np.maximum(n - 1, 0))
+    xs = sort(x, axis=-1)
 
     def gather(idx):
+        idx = np.broadcast_to(np.clip(idx, 0, np.maximum(n - 1, 0)), out_shape)
         return reshape(take_along_axis(xs, np.reshape(idx, batch + (-1,)), axis=-1), out_shape)
-    xlo, xhi = gather(lo), gather(hi)
-    r = xlo + (xhi - xlo) * gamma
+    if weights is not None:
+        w = np.transpose(weights, rest + list(axes)).reshape(xv.shape)
+        r = gather(_weighted_pick(xv, w, qv, n, skip_nan))
+    elif method in _PICK_ONE:
+        r = gather(_pick_one(method, n, qv))
+    else:
+        if method == "linear":
+            vv, vt = (n - 1) * qv, (n - 1) * q
+        elif method in _CONTINUOUS:
+            alpha, beta = _CONTINUOUS[method]
+            vv = n * qv + (alpha + qv * (1 - alpha - beta)) - 1
+            vt = n * q + (alpha + q * (1 - alpha - beta)) - 1
+        elif method == "midpoint":
+            vv = 0.5 * (np.floor((n - 1) * qv) + np.ceil((n - 1) * qv))
+        else:  # averaged_inverted_cdf
+            vv = n * qv - 1
+        lo = np.floor(vv)
+        hi = lo + 1
+        top = (vv >= n - 1) | np.isnan(vv)
+        lo, hi = np.where(top, n - 1, lo), np.where(top, n - 1, hi)
+        lo, hi = np.where(vv < 0, 0, lo), np.where(vv < 0, 0, hi)
+        if method in _CONTINUOUS:
+            gamma = vt - lo  # traced when q is: the slope in q is (hi - lo) dvirtual/dq
+        elif method == "midpoint":
+            gamma = np.where(vv % 1 == 0, 0.0, 0.5)
+        else:
+            gamma = np.where(vv - lo == 0, 0.5, 1.0)
+        gv = np.broadcast_to(np.asarray(unbox_all(gamma)), out_shape)
+        up, down = gamma, 1 - gamma
+        if weak_q and np.issubdtype(dtype_of(x), np.inexact) and not isinstance(gamma, Box):
+            # a Python q is weakly typed, as in NumPy: gamma and 1 - gamma (computed in float64)
+            # meet a float32 ``a`` as float32
+            up, down = np.asarray(up, dtype=dtype_of(x)), np.asarray(down, dtype=dtype_of(x))
+        xlo, xhi = gather(lo.astype(np.intp)), gather(hi.astype(np.intp))
+        d = xhi - xlo
+        r = where(gv >= 0.5, xhi - d * down, xlo + d * up)
     undefined = (n == 0) if skip_nan else nan.any(axis=-1).reshape(n.shape)
     if undefined.any():
         if skip_nan:
@@ -473,17 +568,21 @@ def _check_q(q, hi, name):
         raise ValueError(f"{name} must be in the range [0, {hi}]")
 
 
+def _weak_q(q) -> bool:
+    return type(q) in (int, float)
+
+
 @implements(np.quantile)
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
              weights=None, interpolation=None):
-    """The ``q``-th quantile(s) along ``axis``; differentiable in ``a`` and ``q``."""
+    """The ``q``-th quantile(s) along ``axis``, every NumPy ``method``; differentiable in ``a``
+    and (piecewise-linear methods) ``q``. ``weights`` (with ``inverted_cdf``) choose which
+    value is picked: derivative 0 in them."""
     if out is not None:
         raise InPlaceError("quantile(..., out=...) with a traced array; use the return value")
-    if weights is not None:
-        raise NotImplementedError("quantile(weights=...) is not supported on traced arrays")
-    method = interpolation or method
     _check_q(q, 1, "Quantiles")
-    return _quantile(a, q, axis, method, keepdims, "quantile")
+    return _quantile(a, q, axis, interpolation or method, keepdims, "quantile", weights=weights,
+                     weak_q=_weak_q(q))
 
 
 @implements(np.percentile)
@@ -492,10 +591,9 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
     """``quantile(a, q / 100)``."""
     if out is not None:
         raise InPlaceError("percentile(..., out=...) with a traced array; use the return value")
-    if weights is not None:
-        raise NotImplementedError("percentile(weights=...) is not supported on traced arrays")
     _check_q(q, 100, "Percentiles")
-    return _quantile(a, asarray(q) / 100.0, axis, interpolation or method, keepdims, "percentile")
+    return _quantile(a, asarray(q) / 100, axis, interpolation or method, keepdims, "percentile",
+                     weights=weights, weak_q=_weak_q(q))
 
 
 @implements(np.nanquantile)
@@ -504,10 +602,9 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
     """``quantile`` of the non-nan entries of each slice (nan where a slice is all nan)."""
     if out is not None:
         raise InPlaceError("nanquantile(..., out=...) with a traced array; use the return value")
-    if weights is not None:
-        raise NotImplementedError("nanquantile(weights=...) is not supported on traced arrays")
     _check_q(q, 1, "Quantiles")
-    return _quantile(a, q, axis, interpolation or method, keepdims, "nanquantile", skip_nan=True)
+    return _quantile(a, q, axis, interpolation or method, keepdims, "nanquantile", skip_nan=True,
+                     weights=weights, weak_q=_weak_q(q))
 
 
 @implements(np.nanpercentile)
@@ -516,11 +613,9 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
     """``nanquantile(a, q / 100)``."""
     if out is not None:
         raise InPlaceError("nanpercentile(..., out=...) with a traced array; use the return value")
-    if weights is not None:
-        raise NotImplementedError("nanpercentile(weights=...) is not supported on traced arrays")
     _check_q(q, 100, "Percentiles")
-    return _quantile(a, asarray(q) / 100.0, axis, interpolation or method, keepdims, "nanpercentile",
-                     skip_nan=True)
+    return _quantile(a, asarray(q) / 100, axis, interpolation or method, keepdims, "nanpercentile",
+                     skip_nan=True, weights=weights, weak_q=_weak_q(q))
 
 
 # ---------------------------------------------------------------- padding
