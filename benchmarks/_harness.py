@@ -268,6 +268,156 @@ def lazy(factory, tool=None):
     return run
 
 
+# ---------------------------------------------------------------- the tools' gradients
+def as_arrays(out) -> list:
+    """A tool's result as the harness's flat list of NumPy arrays: nested tuples and lists
+    (``(value, [gradients])``) flattened in order, tensors and JAX arrays converted."""
+    if isinstance(out, (list, tuple)):
+        return [a for o in out for a in as_arrays(o)]
+    return [np.asarray(out)]
+
+
+def np_logsumexp(a, axis):
+    """``log(sum(exp(a), axis))`` in NumPy, shifted by the maximum (NumPy has no logsumexp)."""
+    mx = np.max(a, axis=axis, keepdims=True)
+    return np.log(np.sum(np.exp(a - mx), axis=axis)) + np.squeeze(mx, axis)
+
+
+def mygrad_logsumexp(a, axis):
+    """The same in mygrad (which has none); the shift is a constant, read from ``a.data``."""
+    import mygrad as mg
+
+    mx = np.max(a.data, axis=axis, keepdims=True)
+    return mg.log(mg.sum(mg.exp(a - mx), axis=axis)) + np.squeeze(mx, axis)
+
+
+def namespace(tool: str):
+    """``(xp, logsumexp)``: the tool's NumPy-like namespace and its stable ``logsumexp(a, axis)``,
+    what a workload's function written once for every tool is called with."""
+    if tool == "chainrule":
+        import chainrule.numpy as cnp
+        from chainrule.scipy.special import logsumexp
+
+        return cnp, logsumexp
+    if tool == "numpy":
+        return np, np_logsumexp
+    if tool == "torch":
+        import torch
+
+        return torch, torch.logsumexp
+    if tool == "jax":
+        import jax.numpy as jnp
+        from jax.scipy.special import logsumexp
+
+        return jnp, logsumexp
+    if tool == "autograd":
+        import autograd.numpy as anp
+        from autograd.scipy.special import logsumexp
+
+        return anp, logsumexp
+    if tool == "mygrad":
+        import mygrad as mg
+
+        return mg, mygrad_logsumexp
+    raise ValueError(f"no namespace for {tool!r}")
+
+
+def gradient_runner(tool: str, loss, params: list, consts=(), jit: bool = False):
+    """A runner of one value and gradient of ``loss(xp, logsumexp, params, *consts)`` with
+    respect to the list of arrays ``params``, in ``tool``: ``[value, *gradients]``.
+
+    The constants (arrays) are converted once to the tool's arrays and closed over; the
+    parameters are the tool's leaves (mygrad's are rebuilt each run, as its graph is
+    cleared by ``backward``). ``jit``: ``chainrule.jit`` staged before timing, or
+    ``jax.jit``. JAX computes in float64 (:func:`jax_x64`).
+    """
+    xp, logsumexp = namespace(tool)
+    if tool in ("chainrule", "autograd"):  # the same names: value_and_grad of a list
+        transforms = importlib.import_module(tool)
+        vg = transforms.value_and_grad(lambda ps: loss(xp, logsumexp, ps, *consts))
+        params = list(params)
+        if jit:
+            vg = staged(transforms.jit(vg), params)
+        return lambda: as_arrays(vg(params))
+    if tool == "torch":
+        ps = [xp.tensor(np.asarray(p), requires_grad=True) for p in params]
+        cs = [xp.as_tensor(c) if isinstance(c, np.ndarray) else c for c in consts]
+
+        def run():
+            v = loss(xp, logsumexp, ps, *cs)
+            return as_arrays([v.detach(), xp.autograd.grad(v, ps)])
+        return run
+    if tool == "jax":
+        import jax
+
+        with jax_x64():
+            ps = [xp.asarray(p) for p in params]
+            cs = [xp.asarray(c) if isinstance(c, np.ndarray) else c for c in consts]
+            vg = jax.value_and_grad(lambda ps: loss(xp, logsumexp, ps, *cs))
+            vg = jax.jit(vg) if jit else vg
+
+        def run():
+            with jax_x64():
+                return as_arrays(vg(ps))
+        return run
+    if tool == "mygrad":
+        def run():
+            ps = [xp.tensor(p) for p in params]
+            v = loss(xp, logsumexp, ps, *consts)
+            v.backward()
+            return as_arrays([v.data, [p.grad for p in ps]])
+        return run
+    raise ValueError(f"no gradient runner for {tool!r}")
+
+
+def forward_case(tool: str, loss, params: list, consts=(), label=None, note="") -> Case:
+    """The row of ``loss`` alone (no derivative, untraced) in ``tool``: compared by value."""
+    def factory():
+        xp, logsumexp = namespace(tool)
+        return lambda: as_arrays(loss(xp, logsumexp, params, *consts))
+    return Case(tool, lazy(factory), label=label, compare=1, note=note)
+
+
+def gradient_cases(loss, params: list, consts=(), losses=None) -> list:
+    """The rows of a value-and-gradient workload: chainrule (eager and jit), PyTorch eager,
+    JAX (jit and eager), autograd and mygrad, each running :func:`gradient_runner`.
+    ``losses``: tool -> the function in that tool's own formulation, where it differs."""
+    losses = losses or {}
+
+    def case(tool, jit=False, **kw):
+        return Case(tool, lazy(lambda: gradient_runner(tool, losses.get(tool, loss), params,
+                                                       consts, jit), tool), **kw)
+    return [case("chainrule"),
+            case("chainrule", True, label="chainrule (jit)", note=JIT_NOTE),
+            case("torch", note="eager, float64"),
+            case("jax", True, label="jax (jit)", note="compiled"),
+            case("jax", label="jax (eager)"),
+            case("autograd"),
+            case("mygrad")]
+
+
+def jax_cases(build, args, what: str) -> list:
+    """JAX's rows, compiled and eager, for ``build(jax, jnp)``: a function of ``args`` (arrays,
+    converted once) whose result is compared; built and run in float64."""
+    def make(jit):
+        def factory():
+            import jax
+            import jax.numpy as jnp
+
+            with jax_x64():
+                fn = build(jax, jnp)
+                fn = jax.jit(fn) if jit else fn
+                jargs = [jnp.asarray(a) for a in args]
+
+            def run():
+                with jax_x64():
+                    return as_arrays(fn(*jargs))
+            return run
+        return factory
+    return [Case("jax", lazy(make(True), "jax"), label="jax (jit)", note=f"jit({what})"),
+            Case("jax", lazy(make(False), "jax"), label="jax (eager)", note=what)]
+
+
 @contextlib.contextmanager
 def jax_x64():
     """float64 for JAX inside the block only, so every tool computes in double precision."""
@@ -301,6 +451,13 @@ def format_value(result: Result, row: Row) -> str:
     return _fmt_time(row.value)
 
 
+def _targets(result: Result) -> list:
+    """``(description, limit, ratio shown, "met" / "NOT met" / "n/a")`` for each target."""
+    return [(desc, limit, "-" if ratio is None else f"{ratio:.2f}",
+             "n/a" if met is None else ("met" if met else "NOT met"))
+            for desc, ratio, limit, met in result.targets()]
+
+
 def table(result: Result, markdown: bool = False) -> str:
     """The result as a text (or Markdown) table, then its targets."""
     w = result.workload
@@ -328,9 +485,7 @@ def table(result: Result, markdown: bool = False) -> str:
         lines.append("|" + "|".join("---" for _ in head) + "|")
         lines += ["| " + " | ".join(c) + " |" for c in body]
         lines.append("")
-        for desc, ratio, limit, met in result.targets():
-            status = "n/a" if met is None else ("met" if met else "NOT met")
-            shown = "-" if ratio is None else f"{ratio:.2f}"
+        for desc, limit, shown, status in _targets(result):
             lines.append(f"- target: {desc} <= {limit:g}: **{shown}**, {status}")
         lines.append("")
         return "\n".join(lines)
@@ -340,9 +495,7 @@ def table(result: Result, markdown: bool = False) -> str:
     widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
     for cells in [head, *body]:
         lines.append("  " + "  ".join(c.ljust(n) for c, n in zip(cells, widths, strict=True)).rstrip())
-    for desc, ratio, limit, met in result.targets():
-        status = "n/a" if met is None else ("met" if met else "NOT met")
-        shown = "-" if ratio is None else f"{ratio:.2f}"
+    for desc, limit, shown, status in _targets(result):
         lines.append(f"  target: {desc} <= {limit:g}: {shown}  [{status}]")
     lines.append("")
     return "\n".join(lines)

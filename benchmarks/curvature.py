@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._harness import JIT_NOTE, Case, Workload, jax_x64, lazy, staged
+from ._harness import Case, Workload, chainrule_rows, jax_cases, lazy, staged
 
 
 def _requires(name):
@@ -42,21 +42,19 @@ def _rng():
     return np.random.default_rng(31337)
 
 
-def _chainrule_jit(make, *args):
-    """chainrule.jit of ``make(chainrule, chainrule.numpy)``, staged (and compiled) before timing."""
-    def factory():
+def _chainrule_cases(make, args, note):
+    """chainrule's rows, eager and ``chainrule.jit`` (staged before timing), of the function
+    ``make(chainrule, chainrule.numpy)`` of ``args``."""
+    def runner(jit=False):
         import chainrule
         import chainrule.numpy as cnp
 
-        fn = staged(chainrule.jit(make(chainrule, cnp)), *args)
+        fn = make(chainrule, cnp)
+        fn = staged(chainrule.jit(fn), *args) if jit else fn
         return lambda: [fn(*args)]
-    return Case("chainrule", lazy(factory), label="chainrule (jit)", note=JIT_NOTE)
-
-
-def _jax_pair(make, what):
-    """JAX compiled and eager: ``make(jit)`` returns the factory of a runner."""
-    return [Case("jax", lazy(make(True), "jax"), label="jax (jit)", note=f"jit({what})"),
-            Case("jax", lazy(make(False), "jax"), label="jax (eager)", note=what)]
+    rows = chainrule_rows(runner)
+    rows[0].note = note
+    return rows
 
 
 # ---------------------------------------------------------------- Jacobian
@@ -67,14 +65,8 @@ def jacobian_cases(n, hidden):
     x = rng.standard_normal(n)
     out = []
 
-    def chainrule_case():
-        import chainrule
-        import chainrule.numpy as cnp
-
-        jac = chainrule.jacobian(lambda x: net(cnp, params, x))
-        return lambda: [jac(x)]
-    out.append(Case("chainrule", lazy(chainrule_case), note="mode='auto': one batched sweep"))
-    out.append(_chainrule_jit(lambda cr, cnp: cr.jacobian(lambda x: net(cnp, params, x)), x))
+    out += _chainrule_cases(lambda cr, cnp: cr.jacobian(lambda x: net(cnp, params, x)), [x],
+                            "mode='auto': one batched sweep")
 
     def torch_case():
         import torch
@@ -86,23 +78,10 @@ def jacobian_cases(n, hidden):
         return lambda: [jac(tx).numpy()]
     out.append(Case("torch", lazy(torch_case, "torch"), note="torch.func.jacrev (vmap)"))
 
-    def jax_case(jit):
-        def factory():
-            import jax
-            import jax.numpy as jnp
-
-            with jax_x64():
-                jp = [jnp.asarray(p) for p in params]
-                jac = jax.jacrev(lambda x: net(jnp, jp, x))
-                jac = jax.jit(jac) if jit else jac
-                jx = jnp.asarray(x)
-
-            def run():
-                with jax_x64():
-                    return [np.asarray(jac(jx))]
-            return run
-        return factory
-    out += _jax_pair(jax_case, "jacrev")
+    def jax_jacobian(jax, jnp):
+        jp = [jnp.asarray(p) for p in params]
+        return jax.jacrev(lambda x: net(jnp, jp, x))
+    out += jax_cases(jax_jacobian, [x], "jacrev")
 
     def autograd_case():
         import autograd
@@ -121,14 +100,8 @@ def hessian_cases(n):
     x = rng.standard_normal(n)
     out = []
 
-    def chainrule_case():
-        import chainrule
-        import chainrule.numpy as cnp
-
-        hess = chainrule.hessian(lambda x: energy(cnp, A, x))
-        return lambda: [hess(x)]
-    out.append(Case("chainrule", lazy(chainrule_case), note="forward over reverse, batched"))
-    out.append(_chainrule_jit(lambda cr, cnp: cr.hessian(lambda x: energy(cnp, A, x)), x))
+    out += _chainrule_cases(lambda cr, cnp: cr.hessian(lambda x: energy(cnp, A, x)), [x],
+                            "forward over reverse, batched")
 
     def torch_case():
         import torch
@@ -140,23 +113,10 @@ def hessian_cases(n):
         return lambda: [hess(tx).numpy()]
     out.append(Case("torch", lazy(torch_case, "torch"), note="torch.func.hessian"))
 
-    def jax_case(jit):
-        def factory():
-            import jax
-            import jax.numpy as jnp
-
-            with jax_x64():
-                jA = jnp.asarray(A)
-                hess = jax.hessian(lambda x: energy(jnp, jA, x))
-                hess = jax.jit(hess) if jit else hess
-                jx = jnp.asarray(x)
-
-            def run():
-                with jax_x64():
-                    return [np.asarray(hess(jx))]
-            return run
-        return factory
-    out += _jax_pair(jax_case, "hessian")
+    def jax_hessian(jax, jnp):
+        jA = jnp.asarray(A)
+        return jax.hessian(lambda x: energy(jnp, jA, x))
+    out += jax_cases(jax_hessian, [x], "hessian")
 
     def autograd_case():
         import autograd
@@ -175,14 +135,8 @@ def hvp_cases(n):
     v = rng.standard_normal(n)
     out = []
 
-    def chainrule_case():
-        import chainrule
-        import chainrule.numpy as cnp
-
-        return lambda: [chainrule.hvp(lambda x: rosenbrock(cnp, x), x, v)]
-    out.append(Case("chainrule", lazy(chainrule_case), note="R-operator, forward over reverse"))
-    out.append(_chainrule_jit(
-        lambda cr, cnp: lambda x, v: cr.hvp(lambda x: rosenbrock(cnp, x), x, v), x, v))
+    out += _chainrule_cases(lambda cr, cnp: lambda x, v: cr.hvp(lambda x: rosenbrock(cnp, x), x, v),
+                            [x, v], "R-operator, forward over reverse")
 
     def torch_case():
         import torch
@@ -193,23 +147,10 @@ def hvp_cases(n):
         return lambda: [jvp(g, (tx,), (tv,))[1].numpy()]
     out.append(Case("torch", lazy(torch_case, "torch"), note="torch.func jvp(grad)"))
 
-    def jax_case(jit):
-        def factory():
-            import jax
-            import jax.numpy as jnp
-
-            with jax_x64():
-                g = jax.grad(lambda x: rosenbrock(jnp, x))
-                hvp = lambda x, v: jax.jvp(g, (x,), (v,))[1]  # noqa: E731
-                hvp = jax.jit(hvp) if jit else hvp
-                jx, jv = jnp.asarray(x), jnp.asarray(v)
-
-            def run():
-                with jax_x64():
-                    return [np.asarray(hvp(jx, jv))]
-            return run
-        return factory
-    out += _jax_pair(jax_case, "jvp(grad)")
+    def jax_hvp(jax, jnp):
+        g = jax.grad(lambda x: rosenbrock(jnp, x))
+        return lambda x, v: jax.jvp(g, (x,), (v,))[1]
+    out += jax_cases(jax_hvp, [x, v], "jvp(grad)")
 
     def autograd_case():
         import autograd

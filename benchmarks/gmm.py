@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ._harness import Case, Workload, chainrule_rows, jax_x64, lazy, staged
+from ._harness import Case, Workload, forward_case, gradient_cases
 
 CHECK_VALUE = -20.067360546658307  # objective on gmm_d2_K3_n1.txt (float64)
 
@@ -119,113 +119,22 @@ def objective_torch(torch, alphas, means, icf, x, gamma, m, idx):
     return ll - w
 
 
-def np_logsumexp(a, axis):
-    mx = np.max(a, axis=axis, keepdims=True)
-    return np.log(np.sum(np.exp(a - mx), axis=axis)) + np.squeeze(mx, axis)
-
-
 def cases(d, K, n) -> list[Case]:
     alphas, means, icf, x, gamma, m = make_data(d, K, n)
-    idx = tri_index(d)
-    primals = (alphas, means, icf)
-    out = []
+    consts = (x, tri_index(d))  # converted to each tool's arrays; gamma and m stay numbers
 
-    def chainrule_case(jit=False):
-        import chainrule
-        import chainrule.numpy as cnp
-        from chainrule.scipy.special import logsumexp
+    def loss(xp, logsumexp, ps, x, idx):
+        return objective(xp, logsumexp, *ps, x, gamma, m, idx)
 
-        f = lambda a, mu, c: objective(cnp, logsumexp, a, mu, c, x, gamma, m, idx)  # noqa: E731
-        vg = chainrule.value_and_grad(f, argnums=(0, 1, 2))
-        if jit:
-            vg = staged(chainrule.jit(vg), *primals)
+    def loss_torch(torch, logsumexp, ps, x, idx):
+        return objective_torch(torch, *ps, x, gamma, m, idx)
 
-        def run():
-            v, g = vg(*primals)
-            return [v, *g]
-        return run
-    out += chainrule_rows(chainrule_case)
-
-    def objective_case():
-        import chainrule.numpy as cnp
-        from chainrule.scipy.special import logsumexp
-
-        def run():
-            return [objective(cnp, logsumexp, *primals, x, gamma, m, idx)]
-        return run
-    out.append(Case("chainrule", lazy(objective_case), label="chainrule objective", compare=1,
-                    note="objective only, untraced"))
-
-    def numpy_case():
-        def run():
-            return [objective(np, np_logsumexp, *primals, x, gamma, m, idx)]
-        return run
-    out.append(Case("numpy", lazy(numpy_case), label="numpy objective", compare=1,
-                    note="objective only"))
-
-    def torch_case():
-        import torch
-
-        ps = [torch.tensor(p, requires_grad=True) for p in primals]
-        tx, tidx = torch.tensor(x), torch.tensor(idx)
-
-        def run():
-            v = objective_torch(torch, *ps, tx, gamma, m, tidx)
-            g = torch.autograd.grad(v, ps)
-            return [v.item(), *[t.numpy() for t in g]]
-        return run
-    out.append(Case("torch", lazy(torch_case, "torch"), note="eager, float64"))
-
-    def jax_case(jit):
-        def factory():
-            import jax
-            import jax.numpy as jnp
-            from jax.scipy.special import logsumexp
-
-            with jax_x64():
-                jps = [jnp.asarray(p) for p in primals]
-                jx = jnp.asarray(x)
-                f = lambda a, mu, c: objective(jnp, logsumexp, a, mu, c, jx, gamma, m, idx)  # noqa: E731
-                vg = jax.value_and_grad(f, argnums=(0, 1, 2))
-                vg = jax.jit(vg) if jit else vg
-
-            def run():
-                with jax_x64():
-                    v, g = vg(*jps)
-                    return [np.asarray(v), *[np.asarray(t) for t in g]]
-            return run
-        return factory
-    out.append(Case("jax", lazy(jax_case(True), "jax"), label="jax (jit)", note="compiled"))
-    out.append(Case("jax", lazy(jax_case(False), "jax"), label="jax (eager)"))
-
-    def autograd_case():
-        import autograd
-        import autograd.numpy as anp
-        from autograd.scipy.special import logsumexp
-
-        vg = autograd.value_and_grad(
-            lambda ps: objective(anp, logsumexp, *ps, x, gamma, m, idx))
-
-        def run():
-            v, g = vg(list(primals))
-            return [v, *g]
-        return run
-    out.append(Case("autograd", lazy(autograd_case, "autograd")))
-
-    def mygrad_case():
-        import mygrad as mg
-
-        def lse(a, axis):
-            mx = np.max(a.data, axis=axis, keepdims=True)  # a constant shift
-            return mg.log(mg.sum(mg.exp(a - mx), axis=axis)) + np.squeeze(mx, axis)
-
-        def run():
-            ps = [mg.tensor(p) for p in primals]
-            v = objective(mg, lse, *ps, x, gamma, m, idx)
-            v.backward()
-            return [v.item(), *[p.grad for p in ps]]
-        return run
-    out.append(Case("mygrad", lazy(mygrad_case, "mygrad")))
+    primals = [alphas, means, icf]
+    out = gradient_cases(loss, primals, consts, losses={"torch": loss_torch})
+    out[2:2] = [forward_case("chainrule", loss, primals, consts, label="chainrule objective",
+                             note="objective only, untraced"),
+                forward_case("numpy", loss, primals, consts, label="numpy objective",
+                             note="objective only")]
     return out
 
 

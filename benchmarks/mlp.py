@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._harness import Case, Workload, chainrule_rows, jax_x64, lazy, staged
+from ._harness import Case, Workload, forward_case, gradient_cases
 
 
 def make_data(sizes, batch, seed=31337):
@@ -33,99 +33,11 @@ def loss(xp, logsumexp, params, x, onehot):
     return xp.mean(logsumexp(h, axis=1) - xp.sum(h * onehot, axis=1))
 
 
-def _np_logsumexp(z, axis):
-    m = np.max(z, axis=axis, keepdims=True)
-    return np.log(np.sum(np.exp(z - m), axis=axis)) + np.squeeze(m, axis)
-
-
 def cases(sizes, batch) -> list[Case]:
     params, x, onehot = make_data(sizes, batch)
-    out = []
-
-    def chainrule_case(jit=False):
-        import chainrule
-        import chainrule.numpy as cnp
-        from chainrule.scipy.special import logsumexp
-
-        vg = chainrule.value_and_grad(lambda ps: loss(cnp, logsumexp, ps, x, onehot))
-        if jit:
-            vg = staged(chainrule.jit(vg), params)
-
-        def run():
-            v, g = vg(params)
-            return [v, *g]
-        return run
-    out += chainrule_rows(chainrule_case)
-
-    def numpy_case():
-        def run():
-            return [loss(np, _np_logsumexp, params, x, onehot)]
-        return run
-    out.append(Case("numpy", lazy(numpy_case), label="numpy forward", compare=1,
-                    note="forward pass only (value)"))
-
-    def torch_case():
-        import torch
-
-        ps = [torch.tensor(p, requires_grad=True) for p in params]
-        tx = torch.tensor(x)
-        ty = torch.tensor(onehot)
-
-        def run():
-            v = loss(torch, torch.logsumexp, ps, tx, ty)
-            g = torch.autograd.grad(v, ps)
-            return [v.item(), *[t.numpy() for t in g]]
-        return run
-    out.append(Case("torch", lazy(torch_case, "torch"), note="eager, float64"))
-
-    def autograd_case():
-        import autograd
-        import autograd.numpy as anp
-        from autograd.scipy.special import logsumexp
-
-        vg = autograd.value_and_grad(lambda ps: loss(anp, logsumexp, ps, x, onehot))
-
-        def run():
-            v, g = vg(params)
-            return [v, *g]
-        return run
-    out.append(Case("autograd", lazy(autograd_case, "autograd")))
-
-    def mygrad_case():
-        import mygrad as mg
-
-        def lse(z, axis):
-            m = np.max(z.data, axis=axis, keepdims=True)  # a constant shift
-            return mg.log(mg.sum(mg.exp(z - m), axis=axis)) + np.squeeze(m, axis)
-
-        def run():
-            ps = [mg.tensor(p) for p in params]
-            v = loss(mg, lse, ps, x, onehot)
-            v.backward()
-            return [v.item(), *[p.grad for p in ps]]
-        return run
-    out.append(Case("mygrad", lazy(mygrad_case, "mygrad")))
-
-    def jax_case(jit):
-        def factory():
-            import jax
-            import jax.numpy as jnp
-            from jax.scipy.special import logsumexp
-
-            with jax_x64():
-                jps = [jnp.asarray(p) for p in params]
-                jx, jy = jnp.asarray(x), jnp.asarray(onehot)
-                vg = jax.value_and_grad(lambda ps: loss(jnp, logsumexp, ps, jx, jy))
-                vg = jax.jit(vg) if jit else vg
-
-            def run():
-                with jax_x64():
-                    v, g = vg(jps)
-                    return [np.asarray(v), *[np.asarray(t) for t in g]]
-            return run
-        return factory
-    out.append(Case("jax", lazy(jax_case(True), "jax"), label="jax (jit)", note="compiled"))
-    out.append(Case("jax", lazy(jax_case(False), "jax"), label="jax (eager)"))
+    out = gradient_cases(loss, params, (x, onehot))
+    out.insert(2, forward_case("numpy", loss, params, (x, onehot), label="numpy forward",
+                               note="forward pass only (value)"))
     return out
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import sys
 
-from ._harness import Case, Workload, chainrule_rows, jax_x64, lazy, staged
+from ._harness import JIT_NOTE, Case, Workload, as_arrays, gradient_runner, lazy
 
 _BINARY = ("add", "sub", "mul", "div")  # the operand is an earlier value
 _OPS = _BINARY + ("square", "scale", "shift", "rsub")  # the operand (if any) is a constant
@@ -70,95 +70,61 @@ def replay(xs, ops):
 
 def cases(n_ops: int, n_inputs: int) -> list[Case]:
     xs, ops = make_program(n_ops, n_inputs)
-    out = []
 
-    def chainrule_case(jit=False):
-        import chainrule
+    def program(xp, logsumexp, xs):
+        return replay(xs, ops)
 
-        vg = chainrule.value_and_grad(lambda xs: replay(xs, ops))
-        if jit:
-            vg = staged(chainrule.jit(vg), xs)
+    def backward_case(tool, make_leaf, label=None, note=""):
+        """The program run PyTorch-style: leaves made each run, operators, ``.backward()``."""
+        def factory():
+            leaf = make_leaf()
 
-        def run():
-            v, g = vg(xs)
-            return [v, g]
-        return run
-    out += chainrule_rows(chainrule_case)
+            def run():
+                inputs = [leaf(x) for x in xs]
+                y = replay(inputs, ops)
+                limit = sys.getrecursionlimit()  # micrograd's topological sort recurses
+                sys.setrecursionlimit(max(limit, 4 * len(ops) + 1000))
+                try:
+                    y.backward()
+                finally:
+                    sys.setrecursionlimit(limit)
+                value = y.item() if hasattr(y, "item") else y.data
+                return as_arrays([value, [0.0 if x.grad is None else float(x.grad) for x in inputs]])
+            return run
+        return Case(tool, lazy(factory, tool), label=label, note=note)
 
-    def tensor_case():
+    def tensor_leaf():
         from chainrule import Tensor
 
-        def run():  # the same program written PyTorch-style: leaves, operators, .backward()
-            inputs = [Tensor(x, requires_grad=True) for x in xs]
-            y = replay(inputs, ops)
-            y.backward()
-            return [y.item(), [0.0 if x.grad is None else x.grad.item() for x in inputs]]
-        return run
-    out.append(Case("chainrule", lazy(tensor_case), label="chainrule (Tensor)",
-                    note="eager Tensor API, 0-d float64"))
+        return lambda x: Tensor(x, requires_grad=True)
 
-    def micrograd_case():
+    def micrograd_leaf():
         from micrograd.engine import Value
 
-        def run():
-            inputs = [Value(x) for x in xs]
-            y = replay(inputs, ops)
-            limit = sys.getrecursionlimit()
-            sys.setrecursionlimit(max(limit, 4 * len(ops) + 1000))  # its topological sort recurses
-            try:
-                y.backward()
-            finally:
-                sys.setrecursionlimit(limit)
-            return [y.data, [x.grad for x in inputs]]
-        return run
-    out.append(Case("micrograd", lazy(micrograd_case, "micrograd")))
+        return Value
 
-    def torch_case():
+    def torch_leaf():
         import torch
 
-        def run():
-            inputs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
-            y = replay(inputs, ops)
-            y.backward()
-            return [y.item(), [0.0 if x.grad is None else x.grad.item() for x in inputs]]
-        return run
-    out.append(Case("torch", lazy(torch_case, "torch"), note="eager, 0-d float64 tensors"))
+        return lambda x: torch.tensor(x, dtype=torch.float64, requires_grad=True)
 
-    def autograd_case():
-        import autograd
-
-        vg = autograd.value_and_grad(lambda xs: replay(xs, ops))
-
-        def run():
-            v, g = vg(xs)
-            return [v, g]
-        return run
-    out.append(Case("autograd", lazy(autograd_case, "autograd")))
-
-    def mygrad_case():
+    def mygrad_leaf():
         import mygrad as mg
 
-        def run():
-            inputs = [mg.tensor(x) for x in xs]
-            y = replay(inputs, ops)
-            y.backward()
-            return [y.item(), [0.0 if x.grad is None else float(x.grad) for x in inputs]]
-        return run
-    out.append(Case("mygrad", lazy(mygrad_case, "mygrad")))
+        return mg.tensor
 
-    def jax_case():
-        import jax
+    def runner(tool, jit=False):
+        return lazy(lambda: gradient_runner(tool, program, xs, jit=jit), tool)
 
-        with jax_x64():
-            vg = jax.value_and_grad(lambda xs: replay(xs, ops))
-
-        def run():
-            with jax_x64():
-                v, g = vg(xs)
-                return [float(v), [float(t) for t in g]]
-        return run
-    out.append(Case("jax", lazy(jax_case, "jax"), label="jax (eager)", note="no jit: op by op"))
-    return out
+    return [Case("chainrule", runner("chainrule")),
+            Case("chainrule", runner("chainrule", jit=True), label="chainrule (jit)", note=JIT_NOTE),
+            backward_case("chainrule", tensor_leaf, label="chainrule (Tensor)",
+                          note="eager Tensor API, 0-d float64"),
+            backward_case("micrograd", micrograd_leaf),
+            backward_case("torch", torch_leaf, note="eager, 0-d float64 tensors"),
+            Case("autograd", runner("autograd")),
+            backward_case("mygrad", mygrad_leaf),
+            Case("jax", runner("jax"), label="jax (eager)", note="no jit: op by op")]
 
 
 WORKLOAD = Workload(
