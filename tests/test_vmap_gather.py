@@ -274,3 +274,19 @@ def test_a_traced_index_is_a_gather_only_when_its_value_is_not_one_constant():
         for i in ([1, 2], [3, -1]):
             np.testing.assert_array_equal(f(np.arange(4.0), np.array(i)), np.arange(4.0)[i] * 2)
     assert f.cache_info()["eager"] == 0
+
+
+def test_masks_that_keep_shapes_static_are_elementwise():
+    """``np.where(mask, a, b)`` and ``x * mask`` with a mask per example need no gather: the
+    result has the per-example shape whatever the mask (checked with gradients)."""
+    rng = np.random.default_rng(4)
+    X, M = rng.normal(size=(5, 3, 2)), rng.uniform(size=(5, 3, 2)) < 0.5
+
+    def f(x, m):
+        return np.sum(np.where(m, np.sin(x), x ** 2) + x * m)
+    for in_axes, x in (((0, 0), X), ((None, 0), X[0])):
+        xs = [x] * 5 if in_axes[0] is None else list(X)
+        np.testing.assert_allclose(vmap(f, in_axes=in_axes)(x, M),
+                                   [f(xe, m) for xe, m in zip(xs, M)], rtol=1e-13)
+        np.testing.assert_allclose(vmap(cr.grad(f), in_axes=in_axes)(x, M),
+                                   [cr.grad(f)(xe, m) for xe, m in zip(xs, M)], rtol=1e-13)
