@@ -15,7 +15,7 @@ from helpers import check_batched
 import chainrule as cr
 import chainrule.numpy as cnp
 from chainrule import check_grads
-from chainrule.core.errors import InPlaceError
+from chainrule.core.errors import InPlaceError, TracerEscapeError
 
 
 def rand(*shape, seed=0):
@@ -399,3 +399,138 @@ def test_quantile_argument_errors_are_numpys():
         run(lambda a: np.quantile(a, np.full((2, 2, 2), 0.5)))
     with pytest.raises(TypeError, match="real numbers"):
         cr.grad(lambda a: np.abs(np.quantile(a * 1j, 0.5)))(a)
+
+
+# ---------------------------------------------------------------- the audit of issue 14 item 5
+NAN3 = np.array([[0.3, np.nan, -1.2, 0.7], [np.nan, 2.0, 0.5, -0.4], [1.1, -0.6, np.nan, 0.9]])
+AUDIT = {
+    # name: (f(M, *args) with M = chainrule.numpy or numpy, argument shapes or SPECIAL names)
+    "r_": (lambda M, x, y: M.r_[x, 0.5, y, -1:2], [(3,), (2,)]),
+    "c_": (lambda M, x, y: M.c_[x, y], [(3,), (3, 2)]),
+    "linspace": (lambda M, a, b: M.linspace(a, b, 7), [(2,), ()]),
+    "linspace_axis_noend": (lambda M, a, b: M.linspace(a, b, 4, endpoint=False, axis=-1), [(2, 1), (3,)]),
+    "logspace": (lambda M, a, b: M.logspace(a, b, 5, base=3.0), [(2,), ()]),
+    "geomspace": (lambda M, a, b: M.geomspace(a, b, 5), ["pos2", "pos"]),
+    "meshgrid": (lambda M, x, y: M.meshgrid(x, y), [(3,), (2,)]),
+    "meshgrid_ij_sparse": (lambda M, x, y, z: M.meshgrid(x, y, z, indexing="ij", sparse=True),
+                           [(3,), (2,), (2,)]),
+    "interp": (lambda M, x, fp: M.interp(x, np.array([-1.0, 0.0, 0.5, 2.0]), fp), ["interp_x", (4,)]),
+    "polyval": (lambda M, p, x: M.polyval(p, x), [(4,), (3,)]),
+    "convolve": (lambda M, a, v: M.convolve(a, v), [(5,), (3,)]),
+    "convolve_same": (lambda M, a, v: M.convolve(a, v, "same"), [(5,), (3,)]),
+    "correlate": (lambda M, a, v: M.correlate(a, v, "full"), [(5,), (3,)]),
+    "correlate_valid": (lambda M, a, v: M.correlate(a, v), [(5,), (3,)]),
+    "cov": (lambda M, x: M.cov(x), [(3, 5)]),
+    "cov_weights": (lambda M, x: M.cov(x, rowvar=False, aweights=np.arange(1.0, 6.0)), [(5, 3)]),
+    "cov_traced_weights": (lambda M, x, w: M.cov(x, aweights=w, ddof=1), [(3, 5), "weights"]),
+    "corrcoef": (lambda M, x: M.corrcoef(x), [(3, 5)]),
+    "median": (lambda M, x: M.median(x, axis=1), [(3, 4)]),
+    "median_all": (lambda M, x: M.median(x), [(3, 5)]),
+    "percentile": (lambda M, x: M.percentile(x, [10.0, 55.0], axis=0), [(5, 3)]),
+    "quantile": (lambda M, x, q: M.quantile(x, q, axis=1), [(3, 5), "q"]),
+    "nansum": (lambda M, x: M.nansum(x, axis=1), ["nan"]),
+    "nanmean": (lambda M, x: M.nanmean(x, axis=0), ["nan"]),
+    "nanvar": (lambda M, x: M.nanvar(x, axis=1), ["nan"]),
+    "nanstd": (lambda M, x: M.nanstd(x), ["nan"]),
+    "nanmax": (lambda M, x: M.nanmax(x, axis=1), ["nan"]),
+    "nanmin": (lambda M, x: M.nanmin(x, axis=0), ["nan"]),
+    "nanprod": (lambda M, x: M.nanprod(x, axis=1), ["nan"]),
+    "nanmedian": (lambda M, x: M.nanmedian(x, axis=1), ["nan"]),
+    "nanpercentile": (lambda M, x: M.nanpercentile(x, 40.0, axis=1), ["nan"]),
+    "partition": (lambda M, x: M.partition(x, 2, axis=1), [(3, 5)]),
+    "insert": (lambda M, x, v: M.insert(x, [1, 3, 3], v), [(5,), (3,)]),
+    "insert_axis": (lambda M, x, v: M.insert(x, 1, v, axis=1), [(2, 3), (2,)]),
+    "delete": (lambda M, x: M.delete(x, [0, 2], axis=1), [(2, 4)]),
+    "delete_flat": (lambda M, x: M.delete(x, slice(1, None, 2)), [(2, 3)]),
+    "append": (lambda M, x, y: M.append(x, y), [(2, 3), (2,)]),
+    "append_axis": (lambda M, x, y: M.append(x, y, axis=0), [(2, 3), (1, 3)]),
+    "select": (lambda M, x, y: M.select([np.array([True, False, False]), np.array([False, True, False])],
+                                        [x, y], default=0.5), [(3,), (3,)]),
+    "piecewise": (lambda M, x: M.piecewise(x, [np.array([True, False, True, False])],
+                                           [lambda v: v ** 2, lambda v: 3 * v]), [(4,)]),
+    "gradient": (lambda M, f: M.gradient(f, 0.5), [(5,)]),
+    "gradient_coords": (lambda M, f, x: M.gradient(f, x, edge_order=2), [(5,), "coords"]),
+    "gradient_2d": (lambda M, f: M.gradient(f, axis=0), [(4, 3)]),
+    "trapezoid": (lambda M, y, x: M.trapezoid(y, x), [(5,), "coords"]),
+    "trapezoid_dx": (lambda M, y: M.trapezoid(y, dx=0.3, axis=0), [(4, 2)]),
+    "cross": (lambda M, a, b: M.cross(a, b), [(2, 3), (2, 3)]),
+    "cross_2d": (lambda M, a, b: M.cross(a, b, axisa=0), [(3, 2), (2, 3)]),
+    "rollaxis": (lambda M, x: M.rollaxis(x, 2, 0), [(2, 3, 4)]),
+    "nan_to_num": (lambda M, x: M.nan_to_num(x, posinf=9.0), ["infs"]),
+    "sinc": (lambda M, x: M.sinc(x * np.array([1.0, 0.0, 2.0, -0.5])), [(4,)]),
+    "real_if_close": (lambda M, x: M.real_if_close(x + 0j), [(3,)]),
+    "unwrap": (lambda M, p: M.unwrap(3 * p), [(6,)]),
+    "pad_linear_ramp": (lambda M, x: M.pad(x, ((1, 2), (3, 0)), mode="linear_ramp", end_values=0.5),
+                        [(2, 3)]),
+    "pad_mean": (lambda M, x: M.pad(x, 2, mode="mean", stat_length=2), [(2, 3)]),
+    "pad_reflect_odd": (lambda M, x: M.pad(x, 3, mode="reflect", reflect_type="odd"), [(2, 3)]),
+    "add_reduce": (lambda M, x: np.add.reduce(x, axis=1), [(3, 4)]),
+    "multiply_accumulate": (lambda M, x: np.multiply.accumulate(x, axis=0), [(3, 4)]),
+    "add_outer": (lambda M, x, y: np.add.outer(x, y), [(3,), (2,)]),
+    "maximum_reduce": (lambda M, x: np.maximum.reduce(x, axis=0), [(3, 4)]),
+}
+SPECIAL = {  # arguments that need particular values
+    "pos2": lambda rng: np.abs(rng.standard_normal(2)) + 0.5,
+    "pos": lambda rng: np.float64(np.abs(rng.standard_normal()) + 2.0),
+    "interp_x": lambda rng: np.array([-1.5, -0.3, 0.2, 0.9, 1.7, 2.5]),
+    "q": lambda rng: np.array([0.13, 0.61]),
+    "coords": lambda rng: np.array([0.0, 0.3, 1.0, 1.2, 2.0]),
+    "nan": lambda rng: NAN3.copy(),
+    "infs": lambda rng: np.array([0.7, np.inf, -np.inf, np.nan, -1.3]),
+    "weights": lambda rng: rng.random(5) + 0.5,
+}
+
+# np.r_ / np.c_ build a plain ndarray from their items (NumPy's own Python code calls np.array on
+# each), so a traced item escapes there: chainrule.numpy.r_ / c_ are the differentiable ones.
+ESCAPES = {"r_", "c_"}
+# NumPy's correlate sums each lag in its own C loop, chainrule contracts windows with BLAS: the
+# sums agree to rounding, not to the bit. Everything else is NumPy's value exactly.
+ROUNDING = {"correlate", "correlate_valid"}
+
+
+def _audit_args(shapes, seed=0):
+    rng = np.random.default_rng(seed)
+    return [SPECIAL[s](rng) if isinstance(s, str) else rng.standard_normal(s) for s in shapes]
+
+
+def _assert_value(got, want, name):
+    if isinstance(want, (list, tuple)):
+        assert isinstance(got, (list, tuple)) and len(got) == len(want)
+        for g, w in zip(got, want, strict=True):
+            _assert_value(g, w, name)
+        return
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape and got.dtype == want.dtype, name
+    if name in ROUNDING:
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+    else:
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", sorted(AUDIT))
+def test_issue_14_item_5_audit(name):
+    """(a) runs through chainrule.numpy and through plain numpy on traced arrays, (b) NumPy's
+    value, (c) check_grads in both modes to order 2, (d) batched (a Jacobian in one pass)."""
+    f, shapes = AUDIT[name]
+    args = _audit_args(shapes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own nan/inf warnings
+        want = f(np, *args)
+        _assert_value(value(lambda *a: f(cnp, *a), *args), want, name)
+        if name in ESCAPES:
+            with pytest.raises(TracerEscapeError, match=r"chainrule\.numpy\.r_"):
+                value(lambda *a: f(np, *a), *args)
+        else:
+            _assert_value(value(lambda *a: f(np, *a), *args), want, name)
+        check(lambda *a: f(cnp, *a), *args)
+
+
+def test_ufunc_methods_are_numpys_own_on_traced_arrays():
+    """chainrule.numpy's add, multiply, ... are primitives, like autograd's wrappers: NumPy's own
+    ufunc methods (np.add.reduce, np.multiply.accumulate, np.subtract.outer, np.add.at through
+    ufunc_at) are the way to them, under both import styles."""
+    assert not hasattr(cnp.add, "reduce")
+    x = rand(3, 4, seed=17)
+    g = cr.grad(lambda x: np.sum(np.multiply.accumulate(np.add.reduce(x, axis=0) ** 2)))(x)
+    want = cr.grad(lambda x: cnp.sum(cnp.cumprod(cnp.sum(x, axis=0) ** 2)))(x)
+    np.testing.assert_array_equal(g, want)

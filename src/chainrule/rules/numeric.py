@@ -38,12 +38,11 @@ from .elementwise import (
     around,
     clip,
     conj,
-    exp,
     floor,
     imag,
     isinf,
     isnan,
-    log,
+    log10,
     mod,
     real,
     sin,
@@ -155,23 +154,22 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
 
 @implements(np.geomspace)
 def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
-    """``sign * 10 ** linspace(log10 |start|, log10 |stop|)`` with exact endpoints (real only)."""
-    start, stop = _float(asarray(start)), _float(asarray(stop))
-    if np.iscomplexobj(unbox_all(start)) or np.iscomplexobj(unbox_all(stop)):
-        raise NotImplementedError("geomspace of complex endpoints is not supported on traced arrays")
+    """NumPy's steps: both endpoints turned positive by ``start``'s sign, ``10 ** linspace(
+    log10 start, log10 stop)``, the exact endpoints put back, the sign restored (real only)."""
     s0, s1 = np.asarray(unbox_all(start)), np.asarray(unbox_all(stop))
+    if np.iscomplexobj(s0) or np.iscomplexobj(s1):
+        raise NotImplementedError("geomspace of complex endpoints is not supported on traced arrays")
     if np.any(s0 == 0) or np.any(s1 == 0):
         raise ValueError("Geometric sequence cannot include zero")
-    sign = np.sign(s0)
-    ln10 = np.log(10.0)
-    y = sign * exp(ln10 * linspace(log(start * sign) / ln10, log(stop * sign) / ln10, num=num,
-                                   endpoint=endpoint))
-    shape = _shape(y)[1:]
+    dt = np.result_type(dtype_of(start), dtype_of(stop), float(num), np.zeros((), dtype))
+    sign = np.sign(s0.astype(dt))
+    start, stop = astype(asarray(start), dt) / sign, astype(asarray(stop), dt) / sign
+    y = logspace(log10(start), log10(stop), num=num, endpoint=endpoint, base=10.0, dtype=dt)
     if num > 0:
-        first = reshape(start + zeros_like(y[0]), (1,) + shape)
-        rest = [_sl(y, 0, 1, -1 if endpoint and num > 1 else None)]
-        last = [reshape(stop + zeros_like(y[0]), (1,) + shape)] if endpoint and num > 1 else []
-        y = concatenate([first] + rest + last, axis=0)
+        shape = (1,) + _shape(y)[1:]
+        ends = [broadcast_to(start, shape), _sl(y, 0, 1, -1 if endpoint and num > 1 else None)]
+        y = concatenate(ends + ([broadcast_to(stop, shape)] if endpoint and num > 1 else []), axis=0)
+    y = y * sign
     if axis != 0:
         y = moveaxis(y, 0, axis)
     return y if dtype is None else astype(y, dtype)
@@ -388,7 +386,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         fact = 0.0
     X = X - avg[:, None]
     X_T = transpose(X) if w is None else transpose(X * w)
-    c = dot(X, conj(X_T)) / fact
+    c = dot(X, conj(X_T)) * np.true_divide(1, fact)  # NumPy scales by the reciprocal
     c = squeeze(c)
     return c if dtype is None else astype(c, dtype)
 
@@ -616,6 +614,34 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
     _check_q(q, 100, "Percentiles")
     return _quantile(a, asarray(q) / 100, axis, interpolation or method, keepdims, "nanpercentile",
                      skip_nan=True, weights=weights, weak_q=_weak_q(q))
+
+
+@implements(np.nanmedian)
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """The median of the non-NaN entries of each slice: after a sort (NaN last), the middle
+    one of the ``n`` non-NaN values, or the mean of the two middle ones; NaN (with NumPy's
+    warning) where a slice is all NaN. The gradient goes to the middle value(s)."""
+    if out is not None:
+        raise InPlaceError("nanmedian(..., out=...) with a traced array; use the return value")
+    a = _float(asarray(a))
+    nd = _nd(a)
+    axes = tuple(range(nd)) if axis is None else tuple(v % nd for v in normalize_axis(axis, nd))
+    rest = [i for i in range(nd) if i not in axes]
+    x = transpose(a, rest + list(axes))
+    x = reshape(x, _shape(x)[:len(rest)] + (-1,))
+    n = (~np.isnan(np.asarray(unbox_all(x)))).sum(axis=-1)
+    xs = sort(x, axis=-1)
+
+    def middle(i):
+        return take_along_axis(xs, np.maximum(i, 0)[..., None], axis=-1)[..., 0]
+    lo, hi = middle((n - 1) // 2), middle(n // 2)
+    r = where(n % 2 == 1, lo, (lo + hi) / 2)  # NumPy's mean of the middle one or two
+    if np.any(n == 0):
+        warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=2)
+        r = where(n == 0, np.nan, r)
+    if keepdims:
+        r = reshape(r, tuple(1 if d in axes else s for d, s in enumerate(_shape(a))))
+    return r
 
 
 # ---------------------------------------------------------------- padding
@@ -1196,8 +1222,8 @@ def ufunc_method(ufunc, method, *inputs, **kwargs):
 
 
 __all__ = ["linspace", "logspace", "geomspace", "meshgrid", "interp", "polyval", "convolve",
-           "correlate", "cov", "corrcoef", "pad", "quantile", "percentile", "nanquantile", "nanpercentile",
-           "insert", "select",
+           "correlate", "cov", "corrcoef", "pad", "nanmedian", "quantile", "percentile", "nanquantile",
+           "nanpercentile", "insert", "select",
            "piecewise", "gradient", "trapezoid", "cross", "rollaxis", "nan_to_num", "sinc",
            "real_if_close", "unwrap", "r_", "c_", "ufunc_at"]
 
