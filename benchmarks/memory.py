@@ -30,7 +30,7 @@ import tempfile
 
 import numpy as np
 
-from ._harness import Case, Skip, Workload, available
+from ._harness import Case, Skip, Workload, available, gradient_runner
 
 TOOLS = ("chainrule", "torch", "jax", "autograd", "mygrad")
 CHECKPOINT_EVERY = 10  # layers per checkpointed block in the "chainrule-checkpoint" child
@@ -66,56 +66,15 @@ def loss_layers(xp, params, h):
 
 def gradient_fn(tool, params, x):
     """A function running one value-and-gradient of ``loss`` with ``tool``; returns arrays."""
-    if tool == "chainrule":
-        import chainrule
-        import chainrule.numpy as cnp
-
-        vg = chainrule.value_and_grad(lambda ps: loss(cnp, ps, x))
-        return lambda: (lambda v, g: [v, *g])(*vg(params))
     if tool == "chainrule-checkpoint":
         import chainrule
         import chainrule.numpy as cnp
 
         vg = chainrule.value_and_grad(lambda ps: loss(cnp, ps, x, block=chainrule.checkpoint))
         return lambda: (lambda v, g: [v, *g])(*vg(params))
-    if tool == "torch":
-        import torch
-
-        ps = [torch.tensor(p, requires_grad=True) for p in params]
-        tx = torch.tensor(x)
-
-        def run():
-            v = loss(torch, ps, tx)
-            return [v.item(), *[t.numpy() for t in torch.autograd.grad(v, ps)]]
-        return run
-    if tool == "jax":
-        import jax
-        import jax.numpy as jnp
-
-        jax.config.update("jax_enable_x64", True)  # a child process of its own
-        jps = [jnp.asarray(p) for p in params]
-        vg = jax.jit(jax.value_and_grad(lambda ps, x: loss(jnp, ps, x)))
-        jx = jnp.asarray(x)
-
-        def run():
-            v, g = vg(jps, jx)
-            return [np.asarray(v), *[np.asarray(t) for t in g]]
-        return run
-    if tool == "autograd":
-        import autograd
-        import autograd.numpy as anp
-
-        vg = autograd.value_and_grad(lambda ps: loss(anp, ps, x))
-        return lambda: (lambda v, g: [v, *g])(*vg(params))
-    if tool == "mygrad":
-        import mygrad as mg
-
-        def run():
-            ps = [mg.tensor(p) for p in params]
-            v = loss(mg, ps, x)
-            v.backward()
-            return [v.item(), *[p.grad for p in ps]]
-        return run
+    if tool in TOOLS:  # JAX compiled, as the other workloads time it
+        return gradient_runner(tool, lambda xp, logsumexp, ps, x: loss(xp, ps, x), params, (x,),
+                               jit=tool == "jax")
     raise ValueError(tool)
 
 
