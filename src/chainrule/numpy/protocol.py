@@ -219,6 +219,10 @@ class _ArraySurface:
 
     # -- NumPy dispatch protocols --
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and not kwargs:  # the common call, before any message is built
+            fn = UFUNCS.get(ufunc)
+            if fn is not None:
+                return fn(*inputs)
         name = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
         if kwargs.get("out") is not None:
             raise InPlaceError(f"in-place {name}(..., out=...) with a traced array: the tape needs "

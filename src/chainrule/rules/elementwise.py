@@ -73,11 +73,16 @@ positive.defvjp(lambda g, ans, x: g)
 positive.defjvp(lambda t, ans, x: t)
 implements(np.positive)(positive)
 
+# x * y is the most common operation of scalar programs: written out like add (its partials are
+# its arguments, no arithmetic on them, so there is nothing for _numpy_scalars to cast)
+multiply = Primitive("multiply", _scalar_fast(np.multiply, operator.mul), doc="x * y", saves=XY)
+multiply.defvjp(lambda g, ans, x, y: unbroadcast(g * y, x, ans),
+                lambda g, ans, x, y: unbroadcast(g * x, y, ans))
+multiply.defjvp(lambda t, ans, x, y: fill(lift(t, x, ans) * y, t, x, ans),
+                lambda t, ans, x, y: fill(lift(t, y, ans) * x, t, y, ans))
+implements(np.multiply)(multiply)
+
 #                    name           numpy          d/dx (ans, x, [y])                d/dy
-# multiply's partials are its arguments, no arithmetic on them: nothing to cast (_numpy_scalars),
-# and x * constant is the most common operation of scalar programs
-multiply = elementwise("multiply", np.multiply, lambda a, x, y: y, lambda a, x, y: x, doc="x * y",
-                       impl=_scalar_fast(np.multiply, operator.mul), saves=XY, scalars=False)
 divide = elementwise("divide", np.divide, lambda a, x, y: 1.0 / y, lambda a, x, y: -a / y,
                      doc="x / y", impl=_scalar_fast(np.divide, operator.truediv), saves=(1, ANS))
 true_divide = divide
