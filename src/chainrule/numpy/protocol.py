@@ -70,8 +70,9 @@ def _escape(what: str) -> TracerEscapeError:
 # __len__ raising TypeError, as ndarray's does, cannot help). Indexing reaches __getitem__
 # through the mapping slot mp_subscript, len() and iteration have their own slots, and the
 # conversions NumPy tries first (np.asarray, slices, np.array([...])) call __array__; so a
-# traced array loses nothing by not being a C sequence, and it is cleared once per class,
-# at no cost to any operation. The slot's address comes from PyTypeObject's documented
+# traced array loses only the few C functions that index through sq_item alone (the
+# stdlib's bisect; docs/guarantees.md), and it is cleared once per class, at no cost to any
+# operation. The slot's address comes from PyTypeObject's documented
 # layout and is used only after PyType_GetSlot agrees with it on probe classes; where it
 # does not (another interpreter or layout), nothing is written and NumPy's ValueError,
 # with our error as its cause, is what the user sees.
