@@ -129,14 +129,20 @@ class OdeCall:
         return f"<ode {self.name} ({self.method})>"
 
     def derived(self, kind, make):
-        """The derived system ``kind`` (made once by ``make(rtol, atol)``) of this system."""
-        call = self._derived.get(kind)
-        if call is None:
+        """The derived system ``kind`` of this system, made once: ``make() -> (fun, name)``."""
+        def build():
             fun, name = make()
             # a derived state has another length and scale: one absolute tolerance for all of it
             atol = None if self.atol is None else float(np.min(self.atol))
-            call = self._derived[kind] = OdeCall(fun, f"{name}({self.name})", self.method, self.rtol,
-                                                 atol, self.derived_options, dense=True)
+            return OdeCall(fun, f"{name}({self.name})", self.method, self.rtol, atol,
+                           self.derived_options, dense=True)
+        return self.memo(kind, build)
+
+    def memo(self, key, build):
+        """``build()``, once per ``key``: a system made from this one (derived, batched)."""
+        call = self._derived.get(key)
+        if call is None:
+            call = self._derived[key] = build()
         return call
 
     # ------------------------------------------------------------ plain solves (SciPy)
@@ -232,8 +238,12 @@ class OdeCall:
 # ================================================================ the primitive
 def _impl(y0, ts, *args, call):
     call._key = call._cts = None  # a new forward evaluation: an earlier backward's cache is stale
-    return call.solve(np.asarray(y0, dtype=np.float64), np.asarray(ts, dtype=np.float64),
-                      [np.asarray(a) for a in args])
+    ts = np.asarray(ts, dtype=np.float64)
+    d = np.diff(ts)
+    if not (np.all(d >= 0) or np.all(d <= 0)):  # the time points were traced by vmap or jit
+        raise ValueError(f"{call.name}: the time points must be monotonic (increasing or "
+                         f"decreasing), got {ts}")
+    return call.solve(np.asarray(y0, dtype=np.float64), ts, [np.asarray(a) for a in args])
 
 
 def _size(x) -> int:
@@ -463,7 +473,10 @@ def _probe(name, fun, y0, t0, dyn):
 
 
 def _check_times(name, ts, what):
-    tp = np.asarray(unbox_all(ts), dtype=np.float64)
+    """``ts``'s plain values, checked (``None`` under ``vmap`` / ``jit``: the solve checks them)."""
+    tp = _known(ts)
+    if tp is None:
+        return None
     if tp.ndim != 1:
         raise ValueError(f"{name}: {what} must be 1-D, got shape {tp.shape}")
     if not np.all(np.isfinite(tp)):
@@ -493,8 +506,10 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None,
     name = "odeint"
     fun, jac, y0, dyn = prepare(name, func, y0, args, tfirst=tfirst, jac=Dfun)
     ts = _float(asarray(t))
-    tp = _check_times(name, ts, "t")
-    _probe(name, fun, y0, getitem(ts, 0) if tp.size else 0.0, dyn)
+    if len(shape_of(ts)) != 1:
+        raise ValueError(f"{name}: t must be 1-D, got shape {shape_of(ts)}")
+    _check_times(name, ts, "t")
+    _probe(name, fun, y0, getitem(ts, 0) if shape_of(ts)[0] else 0.0, dyn)
     options = dict(col_deriv=col_deriv, ml=ml, mu=mu, tcrit=tcrit, h0=h0, hmax=hmax, hmin=hmin,
                    ixpr=ixpr, mxstep=mxstep, mxhnil=mxhnil, mxordn=mxordn, mxords=mxords,
                    printmessg=printmessg)
@@ -536,6 +551,13 @@ def solve_ivp(fun, t_span, y0, method="RK45", t_eval=None, dense_output=False, e
         raise ValueError(f"{name}: t_span must be a pair (t0, t1), got shape {shape_of(span)}")
     sp = _check_times(name, span, "t_span")
     te = None if t_eval is None else _float(asarray(t_eval))
+    if te is not None:
+        tp = _check_times(name, te, "t_eval")
+        lo, hi = (-np.inf, np.inf) if sp is None else (min(sp), max(sp))
+        if tp is not None and tp.size and (tp.min() < lo or tp.max() > hi):
+            raise ValueError(f"{name}: t_eval values must lie within t_span {tuple(sp)}")
+        if sp is not None and tp is not None and tp.size > 1 and (tp[-1] - tp[0]) * (sp[1] - sp[0]) < 0:
+            raise ValueError(f"{name}: t_eval must be sorted in the direction of t_span")
     traced = any(isinstance(x, Box) for x in (y0, span, te, *dyn))
     if not traced:  # nothing to differentiate: SciPy's own call, every option included
         plain_args = None if args is None else (tuple(args) if isinstance(args, (tuple, list))
@@ -551,17 +573,14 @@ def solve_ivp(fun, t_span, y0, method="RK45", t_eval=None, dense_output=False, e
     derived = {k: v for k, v in options.items() if k not in _PRIMAL_ONLY}
     call = OdeCall(f, name, method, rtol, atol, options, derived, jac=jac)
     if t_eval is None:  # the solver's own steps; the ends are t_span's (traced)
+        if sp is None:
+            raise ValueError(f"{name}: without t_eval the time points are the solver's steps, "
+                             "chosen from t_span's value, which vmap or jit does not give; pass t_eval")
         grid = call._solve_ivp(np.asarray(unbox_all(y0), dtype=np.float64), sp,
                                [np.asarray(unbox_all(a)) for a in dyn], dense=False, steps=True).t
         ts = concatenate([getitem(span, slice(0, 1)), grid[1:-1], getitem(span, slice(1, 2))])
         first = 0
     else:
-        tp = _check_times(name, te, "t_eval")
-        lo, hi = min(sp), max(sp)
-        if tp.size and (tp.min() < lo or tp.max() > hi):
-            raise ValueError(f"{name}: t_eval values must lie within t_span {tuple(sp)}")
-        if tp.size > 1 and (tp[-1] - tp[0]) * (sp[1] - sp[0]) < 0:
-            raise ValueError(f"{name}: t_eval must be sorted in the direction of t_span")
         first = 1
         ts = concatenate([getitem(span, slice(0, 1)), te])
     ys = odeint_p(y0, ts, *dyn, call=call)

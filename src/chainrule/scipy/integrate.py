@@ -27,7 +27,7 @@ def _batched_call(call, size, n, batched_args):
     if atol is not None and shape_of(atol):
         atol = [a for _ in range(size) for a in atol]  # per component, tiled per example
     return OdeCall(stacked, f"vmap({call.name})", call.method, call.rtol, atol, call.options,
-                   call.derived_options)
+                   call.derived_options, dense=call.dense)
 
 
 def _batch_rule(size, vals, batched, *, call):
@@ -40,7 +40,10 @@ def _batch_rule(size, vals, batched, *, call):
         return stack(outs)
     n = shape_of(y0)[-1]
     y0 = y0 if batched[0] else broadcast_to(y0, (size, n))
-    ys = odeint_p(reshape(y0, (size * n,)), ts, *args, call=_batched_call(call, size, n, batched[2:]))
+    # one batched system per pattern, kept: its dense solution serves repeated evaluations
+    stacked = call.memo(("vmap", size, tuple(batched[2:])),
+                        lambda: _batched_call(call, size, n, batched[2:]))
+    ys = odeint_p(reshape(y0, (size * n,)), ts, *args, call=stacked)
     return moveaxis(reshape(ys, (shape_of(ys)[0], size, n)), 1, 0)
 
 
