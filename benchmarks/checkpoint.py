@@ -6,14 +6,22 @@ in the tool's checkpoint (``chainrule.checkpoint``, ``torch.utils.checkpoint.che
 ``use_reentrant=False``, ``jax.checkpoint``): the block's activations are recomputed in the
 backward pass (Chen et al. 2016: about one extra forward pass, a third more arithmetic). The
 peak memory of the same two chainrule gradients is in the ``memory`` table.
+
+``python -m benchmarks._checkpoint_scaling [LAYERS ...]`` measures how the peak grows with depth
+(default 25, 50, 100, 200 layers): the plain gradient, a checkpoint every 10 layers and one
+every ``round(sqrt(layers))`` layers, each in a fresh process as in the ``memory`` table, and
+prints a Markdown table (the one in ``benchmarks/README.md``).
 """
 
 from __future__ import annotations
 
+import math
+import sys
+
 import numpy as np
 
 from ._harness import Case, Workload, jax_x64, lazy
-from .memory import CHECKPOINT_EVERY, loss, make_data
+from .memory import CHECKPOINT_EVERY, _measure, loss, make_data
 
 
 def cases(layers, width, batch) -> list[Case]:
@@ -89,3 +97,41 @@ WORKLOAD = Workload(
               "chainrule", 1.5),),
     doc=__doc__,
 )
+
+
+def scaling(depths=(25, 50, 100, 200), width=256, batch=1024) -> str:
+    """The peak of one gradient against depth, plain and checkpointed (a Markdown table).
+
+    Each peak is the ``memory`` workload's (the rise of the peak RSS during one gradient,
+    parameters and input already resident, the gradient itself included). In parentheses:
+    the peak less the gradient's bytes (``layers * (width + 1) * width`` float64 numbers),
+    which every gradient ends up holding; the last column, the gradient over the plain peak,
+    is the floor of the ratio for any checkpointing. The three gradients must agree
+    (rtol 1e-8).
+    """
+    lines = ["| layers | gradient | plain | checkpoint every 10 | vs plain | "
+             "checkpoint every k = sqrt(layers) | vs plain | gradient / plain |",
+             "|---|---|---|---|---|---|---|---|"]
+    for n in depths:
+        k = max(1, round(math.sqrt(n)))
+        plain, want = _measure("chainrule", n, width, batch)
+        grad_bytes = sum(a.nbytes for a in want[1:])
+        cells = [f"{n}", _mib(grad_bytes), f"{_mib(plain)} ({_mib(plain - grad_bytes)})"]
+        for every in (CHECKPOINT_EVERY, k):
+            peak, got = _measure("chainrule-checkpoint", n, width, batch, every)
+            for a, b in zip(got, want, strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
+            cells += [("" if every == CHECKPOINT_EVERY else f"k = {k}: ")
+                      + f"{_mib(peak)} ({_mib(peak - grad_bytes)})", _ratio(peak, plain)]
+        cells.append(_ratio(grad_bytes, plain))
+        lines.append("| " + " | ".join(cells) + " |")
+        print(lines[-1], file=sys.stderr, flush=True)
+    return "\n".join(lines)
+
+
+def _ratio(a, b) -> str:
+    return f"{a / b:.2f}" if b > 0 else "-"  # toy sizes: the RSS mark may not move at all
+
+
+def _mib(nbytes) -> str:
+    return f"{nbytes / 2 ** 20:.1f} MiB"

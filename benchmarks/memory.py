@@ -45,10 +45,10 @@ def make_data(layers, width, batch, seed=31337):
     return params, x
 
 
-def loss(xp, params, x, block=None):
-    """``block``: a wrapper applied to each run of ``CHECKPOINT_EVERY`` layers (a checkpoint)."""
+def loss(xp, params, x, block=None, every=CHECKPOINT_EVERY):
+    """``block``: a wrapper applied to each run of ``every`` layers (a checkpoint)."""
     if block is not None:
-        step = 2 * CHECKPOINT_EVERY
+        step = 2 * every
         run = block(lambda h, *ps: loss_layers(xp, ps, h))
         h = x
         for i in range(0, len(params), step):
@@ -64,13 +64,15 @@ def loss_layers(xp, params, h):
     return h
 
 
-def gradient_fn(tool, params, x):
-    """A function running one value-and-gradient of ``loss`` with ``tool``; returns arrays."""
+def gradient_fn(tool, params, x, every=CHECKPOINT_EVERY):
+    """A function running one value-and-gradient of ``loss`` with ``tool``; returns arrays
+    (``every``: the layers per checkpointed block of "chainrule-checkpoint")."""
     if tool == "chainrule-checkpoint":
         import chainrule
         import chainrule.numpy as cnp
 
-        vg = chainrule.value_and_grad(lambda ps: loss(cnp, ps, x, block=chainrule.checkpoint))
+        vg = chainrule.value_and_grad(lambda ps: loss(cnp, ps, x, block=chainrule.checkpoint,
+                                                      every=every))
         return lambda: (lambda v, g: [v, *g])(*vg(params))
     if tool in TOOLS:  # JAX compiled, as the other workloads time it
         return gradient_runner(tool, lambda xp, logsumexp, ps, x: loss(xp, ps, x), params, (x,),
@@ -86,12 +88,13 @@ def _status(field: str) -> int:
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def child(tool: str, layers: int, width: int, batch: int, out_path: str) -> None:
+def child(tool: str, layers: int, width: int, batch: int, out_path: str,
+          every: int = CHECKPOINT_EVERY) -> None:
     """Runs in a fresh process: warm up, reset the peak mark, run once, report."""
     import gc
 
     params, x = make_data(layers, width, batch)
-    run = gradient_fn(tool, params, x)
+    run = gradient_fn(tool, params, x, every)
     run()  # imports, thread pools, caches (and JAX's compile), as for the timings
     gc.collect()
     base = _status("VmRSS")
@@ -103,7 +106,7 @@ def child(tool: str, layers: int, width: int, batch: int, out_path: str) -> None
     print(json.dumps({"peak": peak}))
 
 
-def _measure(tool, layers, width, batch):
+def _measure(tool, layers, width, batch, every=CHECKPOINT_EVERY):
     if not available(tool.split("-")[0]):
         raise Skip(f"{tool} is not installed")
     if not os.path.exists("/proc/self/clear_refs"):
@@ -116,7 +119,7 @@ def _measure(tool, layers, width, batch):
             [os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
              os.environ.get("PYTHONPATH", "")])
         proc = subprocess.run([sys.executable, "-m", "benchmarks._memory_child", tool, str(layers),
-                               str(width), str(batch), path],
+                               str(width), str(batch), path, str(every)],
                               capture_output=True, text=True, env=env, timeout=900)
         if proc.returncode != 0:
             raise RuntimeError(f"{tool} memory child failed:\n{proc.stderr[-3000:]}")

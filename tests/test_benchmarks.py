@@ -49,6 +49,18 @@ def test_memory_workload_reports_peaks_and_agrees():
         assert isinstance(row.value, int) and row.value >= 0
 
 
+def test_checkpoint_scaling_table_measures_every_depth_and_the_gradients_agree():
+    from benchmarks import checkpoint
+
+    try:
+        table = checkpoint.scaling((2, 4), width=6, batch=5)  # asserts the three gradients agree
+    except _harness.Skip as exc:
+        pytest.skip(str(exc))
+    rows = table.splitlines()
+    assert len(rows) == 4 and [r.split(" | ")[0] for r in rows[2:]] == ["| 2", "| 4"]
+    assert all(r.count("MiB") == 7 for r in rows[2:])  # gradient, and each peak with its rest
+
+
 def test_missing_peer_is_skipped_not_an_error(monkeypatch):
     monkeypatch.setitem(_harness._available, "torch", False)
     w = benchmarks.WORKLOADS["scalar"]

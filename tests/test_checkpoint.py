@@ -110,6 +110,75 @@ def test_the_tape_keeps_fewer_records_and_values():
         lambda p: net(p, x, every=1), (P,))[0].trace.tape) == 3
 
 
+def test_the_outer_tape_holds_only_the_calls_and_their_boundary_values():
+    """Each block is one record whose arguments are the block's input and parameters (the
+    caller's arrays themselves, not copies), and every array the outer tape keeps is an
+    input or a block's output: nothing computed inside a block is on it."""
+    x = RNG.normal(size=(64, 5))
+    tape = linearize_reverse(lambda p: net(p, x, every=1), (P,))[0].trace.tape
+    blocks = [rec for rec in tape if rec.prim is checkpoint_p]
+    assert tape[:3] == blocks and len(blocks) == 3  # the blocks first, then only the loss
+    assert not any(rec.prim is checkpoint_p for rec in tape[3:])
+    hs = [x]  # the block boundaries, computed without a tape
+    for i in range(3):
+        hs.append(block(hs[-1], WS[2 * i], BS[2 * i], WS[2 * i + 1], BS[2 * i + 1]))
+    for i, rec in enumerate(blocks):
+        assert len(rec.args) == 5 and np.array_equal(rec.args[0], hs[i])
+        assert all(a is b for a, b in zip(rec.args[1:], (WS[2 * i], BS[2 * i], WS[2 * i + 1], BS[2 * i + 1])))
+    assert blocks[0].args[0] is x
+    inputs = {id(a) for a in (x, *WS, *BS)}
+    kept = {id(v): v for rec in tape
+            for v in (*rec.args, *(rec.ans if rec.prim.multiple_results else (rec.ans,)))
+            if isinstance(v, np.ndarray) and id(v) not in inputs}
+    # besides the inputs: the three block outputs, once each
+    assert len(kept) == 3, [v.shape for v in kept.values()]
+    assert all(any(np.array_equal(v, h) for h in hs[1:]) for v in kept.values())
+
+
+def _peak_besides_gradient(f, *args):
+    """tracemalloc's peak during one ``grad(f)(*args)``, less the gradient's own bytes."""
+    import tracemalloc
+
+    grad(f)(*args)  # warm-up: caches, first-call allocations
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        g = grad(f)(*args)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak - sum(a.nbytes for a in chainrule.tree_leaves(g))
+
+
+def test_peak_memory_is_the_boundaries_and_one_recomputed_block():
+    """Chen et al. 2016: blocks of ``k`` of ``L`` layers keep ``L/k`` boundary activations and
+    recompute one block (``k`` more) at a time, against ``L`` for the plain gradient. Besides
+    those, a few activation-sized arrays are in flight: the block's incoming cotangent, the
+    cotangent being computed and its predecessor, the duplicate of the block's output that its
+    record keeps while the block is recomputed, and the two cotangent contributions the outer
+    pass still holds from the loss's fan-out (core/tape.py ``pull``)."""
+    L, k = 36, 6
+    rng = np.random.default_rng(1)
+    Ws = [rng.normal(size=(16, 16)) / 4 for _ in range(L)]
+    x = rng.normal(size=(4096, 16))
+    act = x.nbytes  # 512 KiB per activation; the weights and their gradients are tiny
+
+    def layers(h, *Ws):
+        for W in Ws:
+            h = np.tanh(h @ W)
+        return h
+
+    def loss(Ws, every):
+        h = layers(x, *Ws) if every is None else x
+        for i in range(0, L if every else 0, every or 1):
+            h = checkpoint(layers)(h, *Ws[i:i + every])
+        return np.sum(h * h)
+    plain = _peak_besides_gradient(loss, Ws, None)
+    ck = _peak_besides_gradient(loss, Ws, k)
+    assert plain >= L * act
+    assert ck <= (L / k + k + 5.5) * act, (ck / act, plain / act)
+
+
 def test_the_backward_pass_recomputes_each_block_once():
     calls = []
 
