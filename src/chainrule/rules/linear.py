@@ -570,7 +570,10 @@ def getitem(x, key):
     """``x[key]``; the indexed values are traced. A constant index is a parameter of
     ``getitem``; an integer index that is itself a staged or batched value (``jit``, ``vmap``:
     its contents are not one constant) is an operand of :data:`gather_p` instead."""
-    parts = key if type(key) is tuple else (key,)
+    tk = type(key)
+    if tk is int or tk is slice:  # already normal: nothing to convert, nothing traced
+        return getitem_p(x, idx=(key,))
+    parts = key if tk is tuple else (key,)
     for k in parts:
         if isinstance(k, Box) and _traced_integers(k):
             return _gather_traced(x, parts)
