@@ -145,10 +145,9 @@ class _ArraySurface:
     # -- metadata is read through, never traced --
     @property
     def shape(self):
-        try:  # shape_of inlined: rules read .shape of traced values on every call
-            return self._value.shape
-        except AttributeError:
-            return ()
+        # shape_of inlined: rules read .shape of traced values on every call (and a caught
+        # AttributeError, for a Python-float value, would cost ten times more)
+        return getattr(self._value, "shape", ())
 
     @property
     def ndim(self):
