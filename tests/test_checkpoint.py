@@ -239,6 +239,28 @@ def test_no_cotangent_is_computed_for_a_constant_argument(k):
     _close(g, grad(lambda W: f(W, ck=False))(WS[0]))
 
 
+def test_a_disconnected_argument_gets_a_zero_that_holds_no_memory():
+    """A traced argument the outputs do not depend on gets a zero cotangent: handed to the
+    outer pass as a broadcast view, not as a dense array of the argument's size."""
+    V = RNG.normal(size=(300, 200))
+
+    def f(W, V, x):
+        return np.sum(checkpoint(lambda x, W, V: np.tanh(x @ W))(x, W, V) ** 2)
+    seen = {}
+    old, Checks.vjp = Checks.vjp, lambda rec, argnum, node, g, c: (
+        seen.__setitem__(argnum, c) if rec.prim is checkpoint_p else None)
+    try:
+        gW, gV = grad(f, argnums=(0, 1))(WS[0], V, X)
+    finally:
+        Checks.vjp = old
+    assert seen[2].shape == V.shape and seen[2].strides == (0, 0)
+    assert np.array_equal(gV, np.zeros_like(V)) and gV.flags.writeable
+    _close(gW, grad(lambda W: np.sum(np.tanh(X @ W) ** 2))(WS[0]))
+    # batched cotangents (jacrev's rows): the zero keeps the batch axes
+    J = jacrev(lambda V: checkpoint(lambda x, W, V: np.tanh(x @ W))(X, WS[0], V))(V)
+    assert J.shape == X.shape + V.shape and not J.any()
+
+
 def test_no_cotangent_for_a_tensor_that_does_not_require_grad():
     from chainrule import Tensor
     from chainrule.frontends.checkpoint import checkpoint as tcheckpoint

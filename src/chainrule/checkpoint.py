@@ -117,8 +117,13 @@ def _pull(g, ans, xs, call):
         return call.fun(*full)
     lin, _, _, _ = linearize_reverse(f, [xs[i] for i in diff])
     batch = next((lead(c, a) for c, a in zip(g, ans) if c is not None), ())
+    pulled = lin.pull(list(g), batch=batch, release=True)
+    for j in lin.disconnected:
+        # no path from the outputs: a zero that holds no memory while the outer pass adds it
+        # up (core copies a read-only gradient before handing it to the caller)
+        pulled[j] = np.broadcast_to(np.zeros((), pulled[j].dtype), pulled[j].shape)
     cts = [None] * len(xs)
-    for i, c in zip(diff, lin.pull(list(g), batch=batch, release=True)):
+    for i, c in zip(diff, pulled):
         cts[i] = c
     return cts
 
