@@ -16,7 +16,9 @@ times and batching is what saves it.
 each way, ``einsum('bi,bj->bij')`` for the weight gradients): the floor for any tool. On the
 large network the per-example gradients alone are 175 MB of fresh memory, whose first
 writes cost more than a tenth of the loop's time on these machines: there the table shows
-how close chainrule comes to that floor.
+how close chainrule comes to that floor. With ``--clock cpu`` the time BLAS's helper
+threads spend waiting counts too (the batched GEMMs are threaded, the loop's small products
+are not); ``OPENBLAS_NUM_THREADS=1`` measures the work alone.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ examples to bound memory.
 from __future__ import annotations
 
 import functools
+import math
 import traceback
 from string import ascii_letters
 
@@ -88,7 +89,7 @@ class BatchBox(TracedArray):
 
     @property
     def size(self):
-        return int(np.prod(shape_of(self._value)[1:], dtype=np.int64))
+        return math.prod(shape_of(self._value)[1:])  # (np.prod of a tuple: 9 us, this 0.3)
 
     def __len__(self):
         s = shape_of(self._value)
