@@ -57,7 +57,7 @@ class CheckpointCall:
     last, so nothing of it outlives the record.
     """
 
-    __slots__ = ("fun", "name", "wanted", "_g", "_cts")
+    __slots__ = ("fun", "name", "wanted", "_g", "_cts", "_left")
 
     def __init__(self, fun, name, wanted):
         self.fun = fun
@@ -65,6 +65,7 @@ class CheckpointCall:
         self.wanted = tuple(wanted)
         self._g = None
         self._cts = None
+        self._left = 0
 
     def __repr__(self) -> str:
         return f"<checkpointed {self.name}>"
@@ -73,11 +74,11 @@ class CheckpointCall:
         """Argument ``argnum``'s cotangent for the record's cotangent ``g``; ``pull_all()``
         returns every argument's (``None`` where not wanted) and runs once per pass."""
         if self._g is not g:
-            self._g, self._cts = g, pull_all()
-        cts = self._cts
-        ct, cts[argnum] = cts[argnum], None  # handed out once: the outer pass owns it now
-        if all(c is None for c in cts):
-            self._g = self._cts = None  # the pass is done with this record
+            self._g, self._cts, self._left = g, pull_all(), sum(self.wanted)
+        ct, self._cts[argnum] = self._cts[argnum], None  # handed out once: the outer pass owns it
+        self._left -= 1
+        if self._left == 0:  # every wanted argument has asked: the pass is done with this record
+            self._g = self._cts = None
         return ct
 
     def forget(self) -> None:
