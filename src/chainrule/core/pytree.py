@@ -18,9 +18,7 @@ class TreeDef(NamedTuple):
 
     @property
     def num_leaves(self) -> int:
-        if self.kind == "leaf":
-            return 1
-        return sum(c.num_leaves for c in self.children)
+        return 1 if self.kind == "leaf" else sum(c.num_leaves for c in self.children)
 
     def __repr__(self) -> str:
         if self.kind == "leaf":
@@ -53,9 +51,7 @@ def _flatten(tree, leaves: list) -> TreeDef:
     if t is dict or isinstance(tree, dict):
         keys = sorted(tree)
         return TreeDef(dict, tuple(keys), tuple(_flatten(tree[k], leaves) for k in keys))
-    if t is list or t is tuple:
-        return TreeDef(t, None, tuple(_flatten(c, leaves) for c in tree))
-    if _is_namedtuple(tree):
+    if t is list or t is tuple or _is_namedtuple(tree):
         return TreeDef(t, None, tuple(_flatten(c, leaves) for c in tree))
     if tree is None:
         return _NONE

@@ -82,7 +82,7 @@ def merge(dst: list, src: list) -> None:
     n, m = len(src), len(dst)
     moved = src[:n]
     del src[:n]
-    dst[:m] = heapq.merge(dst[:m], moved, key=_first_node)
+    dst[:m] = heapq.merge(dst[:m], moved, key=lambda rec: rec.out[0])
 
 
 def drop(tape: list, used) -> None:
@@ -93,10 +93,6 @@ def drop(tape: list, used) -> None:
     else:
         gone = {id(r) for r in used}
         tape[:n] = [r for r in tape[:n] if id(r) not in gone]
-
-
-def _first_node(rec):
-    return rec.out[0]
 
 
 def consume(tape: list):

@@ -74,6 +74,7 @@ class Shaped(ShapedArray):
 
 
 _ndarray = np.ndarray
+_F64 = np.dtype(np.float64)
 _REAL = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.bool_})
 
 
@@ -108,11 +109,8 @@ to_complex.defjvp(lambda t, ans, x: t)
 
 
 def _is_complex(prim, ans) -> bool:
-    for a in (ans if prim.multiple_results else (ans,)):
-        dt = getattr(a, "dtype", None)
-        if (dt.kind == "c") if dt is not None else type(a) is complex:
-            return True
-    return False
+    return any(type(a) is complex or getattr(a, "dtype", _F64).kind == "c"
+               for a in (ans if prim.multiple_results else (ans,)))
 
 
 class ReverseTrace(Trace):
