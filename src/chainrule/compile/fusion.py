@@ -256,7 +256,8 @@ def _op_table() -> dict:
 
 _OPS = _op_table()
 _LOOP_PRIMS = frozenset(_OPS) | {ew.where, ew.integer_pow}  # what _loop may fuse
-_WEAK_VALUE = {int: 0, float: 0.0, complex: 0j}  # a weakly typed operand, for np.result_type
+_WEAK_VALUE = {int: 0, float: 0.0, complex: 0j}
+_NP_VALUES = (np.generic, np.ndarray)  # a weakly typed operand, for np.result_type
 
 
 def _loop(e: Eqn, staged: Staged):
@@ -533,23 +534,50 @@ def _compile(c: _Cluster, eqns, staged: Staged, used_outside, numba):
     if kernel is None:
         return None
     out_specs = [(c.shape, staged.avals[v].dtype) for v in results]
+    # 0-d variables enter the loop as Python scalars (cast there to the loop's dtype; the 0-d
+    # array's own dtype already chose that loop); constant scalars already are Python scalars
+    zero_d = [j for j in scalars if type(operands[j]) is int]
+    errors = (numba.core.errors.NumbaError, OverflowError)
+    empty = np.empty
 
-    def run(*arrays):
-        args = arrays
-        if scalars:  # 0-d operands enter the loop as Python scalars (cast there to the loop's
-            args = list(arrays)  # dtype; the 0-d array's own dtype already chose that loop)
-            for j in scalars:
+    def fallback(arrays):
+        # a loop Numba cannot compile, or a Python int argument beyond int64 (NumPy takes it
+        # as a float): the members run with NumPy on the operands as given (a 0-d array stays
+        # strongly typed), which computes or raises as eagerly
+        return _interpret(members, operands, arrays, results)
+
+    # The call of a fused loop is part of every run of the program: on vectors of a few
+    # elements it costs more than the loop, so it does only this (allocate the results, call)
+    if zero_d:
+        def run(*arrays):
+            args = list(arrays)
+            for j in zero_d:
                 a = args[j]
-                args[j] = a.item() if isinstance(a, np.generic | np.ndarray) else a
-        res = tuple(np.empty(s, d) for s, d in out_specs)
-        try:
-            kernel(*args, *res)
-        except (numba.core.errors.NumbaError, OverflowError):
-            # a loop Numba cannot compile, or a Python int argument beyond int64 (NumPy takes
-            # it as a float): the members run with NumPy on the operands as given (a 0-d
-            # array stays strongly typed), which computes or raises as eagerly
-            return _interpret(members, operands, arrays, results)
-        return res
+                args[j] = a.item() if isinstance(a, _NP_VALUES) else a
+            res = [empty(s, d) for s, d in out_specs]
+            try:
+                kernel(*args, *res)
+            except errors:
+                return fallback(arrays)
+            return res
+    elif len(out_specs) == 1:
+        ((shape, dtype),) = out_specs
+
+        def run(*arrays):
+            res = empty(shape, dtype)
+            try:
+                kernel(*arrays, res)
+            except errors:
+                return fallback(arrays)
+            return (res,)
+    else:
+        def run(*arrays):
+            res = [empty(s, d) for s, d in out_specs]
+            try:
+                kernel(*arrays, *res)
+            except errors:
+                return fallback(arrays)
+            return res
 
     prim = Primitive(f"fused_{next(_kernel_ids)}", run, multiple_results=True,
                      doc=f"{len(members)} elementwise operations in one loop")

@@ -62,7 +62,7 @@ class Staged:
     :meth:`new_var`.
     """
 
-    __slots__ = ("eqns", "in_vars", "outs", "avals", "weak", "_next")
+    __slots__ = ("eqns", "in_vars", "outs", "avals", "weak", "_next", "_shared")
 
     def __init__(self):
         self.eqns: list[Eqn] = []
@@ -71,14 +71,22 @@ class Staged:
         self.avals: dict[int, ShapedArray] = {}
         self.weak: set[int] = set()
         self._next = 0
+        # one ShapedArray per (shape, dtype): a program has few distinct ones and many
+        # variables (an LSTM gradient: 5 and 168,000), and each object costs an allocation
+        # and a place among the objects the garbage collector traverses
+        self._shared: dict = {}
 
     def new_var(self, value=None, aval: ShapedArray | None = None) -> int:
         """A fresh variable typed like ``value`` (or with the given ``aval``)."""
         var = self._next
         self._next += 1
         if aval is None:
-            if type(value) is np.ndarray:  # the common case, without aval_of's dispatch
-                aval = ShapedArray(value.shape, value.dtype)
+            t = type(value)
+            if t is np.ndarray or t is np.float64:  # the common cases, without aval_of
+                key = (value.shape, value.dtype)
+                aval = self._shared.get(key)
+                if aval is None:
+                    aval = self._shared[key] = ShapedArray(*key)
             else:
                 aval = aval_of(value)
                 if type(value) in PY_NUMBERS:
@@ -118,11 +126,15 @@ def freeze(v):
                 return ("tuple",) + tuple(map(freeze, v))
         return v
     if t is slice:
-        return ("slice", freeze(v.start), freeze(v.stop), freeze(v.step))
+        a, b, c = v.start, v.stop, v.step
+        if (type(a) is int or a is None) and (type(b) is int or b is None) \
+                and (type(c) is int or c is None):
+            return ("slice", a, b, c)
+        return ("slice", freeze(a), freeze(b), freeze(c))
     if t is list:
         return ("list",) + tuple(map(freeze, v))
     if t is dict:  # parameters
-        return ("dict",) + tuple((k, freeze(x)) for k, x in v.items())
+        return ("dict",) + tuple([(k, freeze(x)) for k, x in v.items()])
     if isinstance(v, (float, np.floating)):
         return (t, repr(v))  # keeps -0.0 and 0.0 apart
     if isinstance(v, np.ndarray):

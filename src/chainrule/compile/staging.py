@@ -43,6 +43,7 @@ from ..core.pytree import tree_flatten, tree_unflatten
 from ..core.trace import Trace, TracedArray
 from ..debug import check_jit_call
 from ..debug import enabled as debug_nans_enabled
+from ..rules import elementwise as ew
 from .fusion import fuse_elementwise, simplify
 from .ir import PY_NUMBERS, Eqn, Lit, Staged, freeze
 
@@ -264,6 +265,7 @@ class Program:
         t0 = time.perf_counter()
         self.in_vars = list(staged.in_vars)
         self.outs = list(staged.outs)
+        self._avals = staged.avals  # the variables' shapes: which callable each step uses
         self.kernels: list = []  # the fused loops' sources (glass box)
         with _no_gc():
             self.eqns = simplify(staged.eqns, self.outs, staged)
@@ -280,7 +282,7 @@ class Program:
     def source(self) -> str:
         """The program as one Python function (generated on first use)."""
         if self._source is None:
-            self._source, self._env = _codegen(self.eqns, self.in_vars, self.outs)
+            self._source, self._env = _codegen(self.eqns, self.in_vars, self.outs, self._avals)
         return self._source
 
     @property
@@ -312,7 +314,8 @@ class Program:
             return self.fn(*arrays)
         if self._interpreter is None:
             with _no_gc():
-                self._interpreter = _interpreter(self.eqns, self.in_vars, self.outs)
+                self._interpreter = _interpreter(self.eqns, self.in_vars, self.outs,
+                                                 self._avals)
         t0 = time.perf_counter()
         result = self._interpreter(*arrays)
         self._spent += time.perf_counter() - t0
@@ -361,7 +364,28 @@ def _copied_output(o, in_vars) -> bool:
     return o in in_vars if type(o) is int else isinstance(o.value, np.ndarray)
 
 
-def _interpreter(eqns, in_vars, outs):
+# The implementations of these primitives take NumPy's scalar arithmetic when both operands
+# are Python or float64 scalars and call this ufunc otherwise (rules/elementwise.py,
+# _scalar_fast); that choice costs 0.2 us per call (0.55 us against the ufunc's 0.34 us on
+# vectors of 7). A program knows which operands are arrays of one or more dimensions, so
+# its steps on those call the ufunc itself (tests/test_jit.py checks this table against
+# the implementations).
+ARRAY_UFUNCS = {ew.add: np.add, ew.subtract: np.subtract, ew.multiply: np.multiply,
+                ew.divide: np.divide}
+
+
+def _callable(e: Eqn, avals):
+    """What a step of the program calls for ``e``: its primitive's implementation, or the
+    ufunc that implementation calls when an operand is an array (:data:`ARRAY_UFUNCS`)."""
+    ufunc = ARRAY_UFUNCS.get(e.prim)
+    if ufunc is not None:
+        for a in e.ins:
+            if avals[a].shape if type(a) is int else isinstance(a.value, np.ndarray):
+                return ufunc
+    return e.prim.impl
+
+
+def _interpreter(eqns, in_vars, outs, avals):
     """The program as a loop over its equations: the same calls, in the same order, each
     intermediate dropped after its last use, as the generated function makes them.
 
@@ -402,7 +426,7 @@ def _interpreter(eqns, in_vars, outs):
             if o not in last_use:  # never read
                 dead.append(r)
         out = tuple(regs) if e.prim.multiple_results else regs[0]
-        steps.append((e.prim.impl, get, e.params, out, tuple(dead)))
+        steps.append((_callable(e, avals), get, e.params, out, tuple(dead)))
     # each output: (register, copy it) or (None, the constant)
     results = [(slot[o], o in in_vars) if type(o) is int else (None, o.value) for o in outs]
     in_slots = [slot[v] for v in in_vars]
@@ -412,7 +436,7 @@ def _interpreter(eqns, in_vars, outs):
         for k, a in zip(in_slots, arrays, strict=True):
             r[k] = a
         for impl, get, params, out, dead in steps:
-            value = impl(*get(r), **params)
+            value = impl(*get(r), **params) if params else impl(*get(r))
             if type(out) is int:
                 r[out] = value
             else:
@@ -425,7 +449,7 @@ def _interpreter(eqns, in_vars, outs):
     return program
 
 
-def _codegen(eqns, in_vars, outs):
+def _codegen(eqns, in_vars, outs, avals):
     """One Python function's source and its namespace: a line per equation, each
     intermediate deleted after its last use."""
     names: dict = {}
@@ -456,9 +480,9 @@ def _codegen(eqns, in_vars, outs):
     impls: dict = {}
     lines = [f"def program({', '.join(f'v{v}' for v in in_vars)}):"]
     for i, e in enumerate(eqns):
-        impl = e.prim.impl
+        impl = _callable(e, avals)
         if id(impl) not in impls:  # the primitive's own name where it is free and a valid one
-            name = e.prim.name
+            name = e.prim.name if impl is e.prim.impl else f"np_{impl.__name__}"
             if not name.isidentifier() or keyword.iskeyword(name) or name in env:
                 name = f"{name if name.isidentifier() else 'op'}_{len(impls)}"
             impls[id(impl)] = name
