@@ -147,9 +147,8 @@ def pull(records, seeds: dict, wanted, rebox=None, observer=None) -> list:
             if observer is not None:
                 observer(rec, argnum, node, g, _dense(c))
             prev = get(node)
-            # Fan-out adds up; the new contribution is an unnamed temporary, so NumPy can add
-            # into its buffer instead of allocating a third array.
-            ct[node] = c if prev is None else prev + c
+            ct[node] = c if prev is None else prev + c  # fan-out adds up
+        c = prev = None  # not kept alive while the next rules run (a checkpoint's recompute a block)
     return [_dense(get(n)) for n in wanted]
 
 
