@@ -621,3 +621,19 @@ def test_a_custom_primitive_gets_a_batching_rule():
                                [grad(lambda x: np.sum(rowsum(x) ** 2))(x) for x in X])
     with pytest.raises(TypeError, match="Primitive"):
         register_batching_rule(np.sum, lambda *a: None)
+
+
+def test_a_ufunc_primitive_registered_after_import_is_elementwise():
+    """The rule families import in any order (scipy.integrate imports vmap before the Bessel
+    functions register): a ufunc's primitive registered later still gets the elementwise rule."""
+    from chainrule.rules.dispatch import UFUNCS, implements
+
+    uf = np.frompyfunc(lambda a, b: a * b + 1.0, 2, 1)
+    prim = Primitive("late_ufunc", lambda a, b: (a * b + 1.0).astype(np.float64))
+    implements(uf)(prim)
+    try:
+        assert batching_rule(prim) is not None
+        x, y = np.arange(6.0).reshape(3, 2), np.array([2.0, 3.0])
+        np.testing.assert_array_equal(vmap(prim, in_axes=(0, None))(x, y), x * y + 1.0)
+    finally:
+        del UFUNCS[uf]

@@ -290,3 +290,18 @@ def test_masks_that_keep_shapes_static_are_elementwise():
                                    [f(xe, m) for xe, m in zip(xs, M)], rtol=1e-13)
         np.testing.assert_allclose(vmap(cr.grad(f), in_axes=in_axes)(x, M),
                                    [cr.grad(f)(xe, m) for xe, m in zip(xs, M)], rtol=1e-13)
+
+
+@pytest.mark.parametrize("key,idx", [
+    ((Ellipsis,), np.array([[0, 2], [2, -1]])),                  # repeats accumulate
+    ((slice(None), Ellipsis), np.array([1, 0, 1])),
+    ((None, 1, Ellipsis), np.array([0, 0])),                     # split by None: axes first
+])
+def test_gather_and_its_transpose_pass_check_grads(key, idx):
+    """The pair's own rules (both modes, second order, batched cotangents and tangents),
+    with the index as a plain operand."""
+    x = np.random.default_rng(5).normal(size=(3, 2))
+    cr.check_grads(lambda x: np.sin(lin.gather_p(x, idx, key=key)) ** 2, order=2)(x)
+    g = np.random.default_rng(6).normal(size=lin.gather_p(x, idx, key=key).shape)
+    cr.check_grads(lambda g: np.sin(lin.gather_scatter_add_p(g, idx, key=key, shape=(3, 2))),
+                   order=2)(g)

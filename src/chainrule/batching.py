@@ -157,7 +157,7 @@ class BatchTrace(Trace):
             else:
                 vals.append(a)
                 batched.append(False)
-        rule = _RULES.get(prim)
+        rule = _RULES.get(prim) or batching_rule(prim)
         if rule is None:
             raise NoRuleError(
                 f"vmap({self.name}): the primitive `{prim.name}` has no batching rule, so it cannot "
@@ -188,7 +188,12 @@ def register_batching_rule(prim: Primitive, rule) -> None:
 
 def batching_rule(prim: Primitive):
     """The batching rule registered for ``prim``, or ``None``."""
-    return _RULES.get(prim)
+    rule = _RULES.get(prim)
+    if rule is None and prim in _elementwise_primitives():
+        # a ufunc's primitive registered for dispatch after this module was imported (the
+        # rule families import in any order): elementwise, so its rule is the elementwise one
+        rule = _RULES[prim] = _elementwise_rule(prim)
+    return rule
 
 
 def _ndim(x) -> int:
