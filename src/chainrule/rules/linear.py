@@ -730,7 +730,11 @@ def scatter_add(values, key, shape):
 
 def slice_axis(x, axis: int, start=None, stop=None, step=None):
     """``x[..., start:stop:step, :, ...]`` along negative ``axis``."""
-    return getitem(x, axis_key(axis, slice(start, stop, step)))
+    # the key written out normalized (all slices, no Ellipsis): concatenate's VJP runs this
+    # once per argument, and normalize_index would only rebuild it
+    whole = (slice(None),)
+    return getitem_p(x, idx=whole * (len(_shape(x)) + axis) + (slice(start, stop, step),)
+                     + whole * (-axis - 1))
 
 
 # ---------------------------------------------------------------- concatenate
