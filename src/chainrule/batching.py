@@ -17,7 +17,11 @@ Primitive object, which computes all examples with one call of the primitive its
   cumsum, astype): the batching rule *is* the JVP rule, which already lets leading batch axes
   of a tangent through; the batched value is given to it as the tangent;
 * ``matmul``, ``solve``, ``solve_triangular``: NumPy's stacked semantics after aligning the
-  stack ranks (1-D operands made matrices and back); ``einsum``: a fresh letter for the batch.
+  stack ranks (1-D operands made matrices and back); ``einsum``: a fresh letter for the batch;
+* ``gather`` (an integer index that differs per example: ``x[i]``, ``take``,
+  ``take_along_axis``) and its transpose: one constant-index ``getitem`` / ``scatter_add``
+  over the whole batch, ``x[arange(B)[:, None], i]``, with the result's axes where NumPy
+  puts them for one example.
 
 Nothing loops over the batch. A primitive without a batching rule raises
 ``NoRuleError`` naming it, and code that reads a batched value as one value (``bool``,
@@ -315,8 +319,7 @@ def _batched_key(size, key, arrays, batched, x_batched):
     unless the per-example entries are adjacent, ``x`` unbatched and ``pre`` non-empty
     (``pre + (B,) + S + post``); when ``x`` is batched and ``pre`` non-empty, the result is
     ``(B,) + S + pre + post``. Returns ``(key, perm)``, ``perm`` the transpose of that
-    result into ``(B,) + pre + S + post`` (``None`` when it is already so), and ``len(S)``
-    and ``len(pre)``.
+    result into ``(B,) + pre + S + post`` (``None`` when it is already so).
     """
     shapes = []
     filled, it = [], iter(zip(arrays, batched))
