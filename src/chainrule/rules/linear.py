@@ -4,18 +4,20 @@ This is the bottom layer of ``rules/``: it imports only the core, and every othe
 imports from it. The primitives here are linear, so each one's JVP is the op itself (applied
 behind the batch axes) and its VJP is another primitive of this module:
 
-=============  ==============================================
-primitive      VJP (its transpose)
-=============  ==============================================
-reshape        reshape back
-broadcast_to   sum over the broadcast axes (``unbroadcast``)
-sum            broadcast back (``expand_to_input``)
-transpose      transpose by the inverse permutation
-getitem        scatter_add into zeros (repeats accumulate)
-scatter_add    getitem
-concatenate    getitem (one slice per argument)
-astype         astype back to the argument's dtype
-=============  ==============================================
+==================  ==============================================================
+primitive           VJP (its transpose)
+==================  ==============================================================
+reshape             reshape back
+broadcast_to        sum over the broadcast axes (``unbroadcast``)
+sum                 broadcast back (``expand_to_input``)
+transpose           transpose by the inverse permutation
+getitem             scatter_add into zeros (repeats accumulate)
+scatter_add         getitem
+gather              gather_scatter_add (getitem / scatter_add with a traced index)
+gather_scatter_add  gather
+concatenate         getitem (one slice per argument)
+astype              astype back to the argument's dtype
+==================  ==============================================================
 
 Batch polymorphism: a cotangent ``g`` reaching a rule has shape ``batch + ans.shape`` and a
 tangent ``t`` of argument ``x`` has shape ``batch + x.shape``, where ``batch`` is zero or more
