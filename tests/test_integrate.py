@@ -167,7 +167,8 @@ def decay_exact(x):
     return x[0] ** 2 * cnp.exp(-2 * x[1] * x[2])
 
 
-@pytest.mark.parametrize("how", ["hessian", "rev-over-rev", "fwd-over-fwd"])
+@pytest.mark.parametrize("how", ["hessian", pytest.param("rev-over-rev", marks=pytest.mark.slow),
+                                 "fwd-over-fwd"])
 def test_second_order_closed_form(how):
     """y0^2 exp(-2 k t): the Hessian in y0, k and the end time, three ways."""
     x = np.array([1.3, 0.7, 1.1])

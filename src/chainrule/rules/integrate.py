@@ -33,6 +33,7 @@ are differentiated by the same rules: ``hessian``, ``jvp(grad)`` and ``grad(grad
 
 from __future__ import annotations
 
+import contextlib
 import math
 import types
 
@@ -56,7 +57,7 @@ def _scipy_integrate():
     return scipy.integrate
 
 
-_ODEPACK = [0]  # how many ODEPACK (LSODA) solves are running in this thread's stack
+_ODEPACK = [0]  # how many ODEPACK (LSODA) solves are running (its state is the process's)
 
 
 class _Odepack:
@@ -69,17 +70,6 @@ class _Odepack:
 
     def __exit__(self, *exc):
         _ODEPACK[0] -= 1
-
-
-class _NoGuard:
-    def __enter__(self):
-        pass
-
-    def __exit__(self, *exc):
-        pass
-
-
-_NO_GUARD = _NoGuard()
 
 
 class _Flow:
@@ -170,6 +160,8 @@ class OdeCall:
             if flow is None or not flow.serves(y0, ts, args):
                 flow = self._flow = _Flow(y0.copy(), ts[0], [a.copy() for a in args], ts[-1],
                                           self._solve_ivp(y0, ts[[0, -1]], args, dense=True).sol)
+            if T == 2:  # y(t) for the adjoint: OdeSolution's one-point path
+                return np.stack([y0, flow.sol(ts[1])])
             ys = flow.sol(ts).T
             ys[ts == ts[0]] = y0
             return ys
@@ -196,39 +188,39 @@ class OdeCall:
             return np.asarray(unbox_all(tangents)).T
         return jac
 
-    def _solve_ivp(self, y0, ts, args, dense, steps=False):
-        method, options = self.method, dict(self.options)
-        if method == "odeint":
-            # a dense solution of odeint's system: solve_ivp's LSODA, with odeint's tolerances
-            # (Radau inside a running ODEPACK solve: see _Odepack)
-            method = "Radau" if _ODEPACK[0] else "LSODA"
-            options = {"max_step": options.get("hmax", 0.0) or np.inf}
-            if options.get("hmin", 0.0) and method == "LSODA":
-                options["min_step"] = options["hmin"]
-            options["rtol"] = 1.49012e-8 if self.rtol is None else self.rtol
-            options["atol"] = 1.49012e-8 if self.atol is None else self.atol
+    def _solve_ivp(self, y0, ts, args, dense, steps=False, method=None):
+        """SciPy's ``solve_ivp`` from ``ts[0]`` to ``ts[-1]``: at ``ts``, at the solver's own
+        ``steps``, or ``dense`` (the interpolant)."""
+        options = dict(self.options)
+        if self.method == "odeint":
+            # odeint's system in solve_ivp (a dense solution, or one inside a running ODEPACK
+            # solve): LSODA with odeint's tolerances and step bounds
+            options = {"rtol": 1.49012e-8 if self.rtol is None else self.rtol,
+                       "atol": 1.49012e-8 if self.atol is None else self.atol,
+                       "max_step": self.options.get("hmax", 0.0) or np.inf,
+                       "min_step": self.options.get("hmin", 0.0)}
+            method = method or "LSODA"
         else:
             options["rtol"], options["atol"] = self.rtol, self.atol
             if self.jac is not None:
                 options["jac"] = self._jac(args)
+            method = method or self.method
+        if method == "LSODA" and _ODEPACK[0]:
+            method = "Radau"  # ODEPACK cannot be re-entered (see _Odepack)
+        if method != "LSODA":
+            options.pop("min_step", None)  # LSODA's alone
         if self.dense and method in ("Radau", "BDF", "LSODA"):
             # a derived system's exact Jacobian (one batched forward pass of chainrule through its
             # f): it is linear in most of its state, where difference quotients lose digits
             options["jac"] = self._exact_jac(args, y0.shape[0])
-        if method == "LSODA" and _ODEPACK[0]:
-            method = "Radau"
-        with _Odepack() if method == "LSODA" else _NO_GUARD:
+        with _Odepack() if method == "LSODA" else contextlib.nullcontext():
             res = _scipy_integrate().solve_ivp(self._rhs(args, y0.shape[0]), (ts[0], ts[-1]), y0,
                                                method=method, t_eval=None if dense or steps else ts,
                                                dense_output=dense, **options)
         if res.status < 0 and self.dense and method in ("BDF", "LSODA"):
             # a derived system (adjoint, tangent) starts off its slow manifold when the cotangent
             # or tangent is arbitrary, a transient SciPy's BDF can fail to start on: Radau copes
-            self.method, method = "Radau", self.method
-            try:
-                return self._solve_ivp(y0, ts, args, dense, steps)
-            finally:
-                self.method = method
+            return self._solve_ivp(y0, ts, args, dense, steps, method="Radau")
         if res.status < 0:
             raise RuntimeError(f"{self.name}: the solver failed ({res.message})")
         self.info = res
@@ -266,7 +258,11 @@ def _adjoint_call(call, B, n, sizes):
             y = getitem(odeint_p(y_c, stack([t_c, t]), *args, call=flow), 1)
             a = reshape(getitem(state, slice(0, B * n)), (B, n))
             lin, _, _, _ = linearize_reverse(lambda y, *args: fun(y, t, *args), (y,) + tuple(args))
-            cts = lin.pull([a], batch=(B,), release=True)
+            if B == 1:  # one cotangent (grad): an unbatched pass costs less
+                cts = [reshape(c, (1,) + shape_of(c)) for c in
+                       lin.pull([reshape(a, (n,))], release=True)]
+            else:
+                cts = lin.pull([a], batch=(B,), release=True)
             parts = [reshape(cts[0], (B * n,))]
             if sizes:
                 parts.append(reshape(concatenate([reshape(c, (B, s)) for c, s in
