@@ -130,6 +130,21 @@ def cases(layers, chars) -> list[Case]:
         return run
     out += chainrule_rows(chainrule_case)
 
+    def first_call_case():
+        import chainrule
+        import chainrule.numpy as cnp
+
+        vg = chainrule.value_and_grad(lambda m, e: objective(cnp, m, e, state, sequence),
+                                      argnums=(0, 1))
+
+        def run():  # a new jitted function each time: its first call stages the program
+            v, g = chainrule.jit(vg)(*primals)
+            return [v, *g]
+        return run
+    out.append(Case("chainrule", lazy(first_call_case), label="chainrule (jit, 1st call)",
+                    note="a new chainrule.jit's first call: staging (vectors of 7 fuse nothing, "
+                         "so no loop is compiled)"))
+
     def objective_case():
         import chainrule.numpy as cnp
 
@@ -207,6 +222,8 @@ WORKLOAD = Workload(
     rtol=1e-9,
     targets=(("gradient vs chainrule's own objective", "chainrule", "chainrule objective", 5.0),
              ("gradient vs PyTorch eager", "chainrule", "torch", 0.5),
-             ("jit gradient vs JAX jit", "chainrule (jit)", "jax (jit)", 1.0)),
+             ("jit gradient vs JAX jit", "chainrule (jit)", "jax (jit)", 1.0),
+             ("jit's first call vs the eager gradient", "chainrule (jit, 1st call)", "chainrule",
+              3.0)),
     doc=__doc__,
 )

@@ -219,6 +219,31 @@ def test_steps_on_arrays_call_the_ufunc_their_primitive_calls():
     assert "np_multiply(v0, 2.0)" in source and "= multiply(v1, 2.0)" in source
 
 
+@pytest.mark.parametrize("cuts, joined", [
+    ((slice(0, 2), slice(2, 5), slice(5, 8)), True),  # a split: the pieces tile x
+    ((slice(5, 8), slice(0, 2), slice(2, 5)), True),  # in any order
+    ((slice(0, 2), slice(3, 5), slice(5, 8)), False),  # a gap: x[2] gets no cotangent
+    ((slice(0, 4), slice(3, 5), slice(5, 8)), False),  # an overlap: x[3] gets two
+    ((slice(0, 2), slice(2, 8, 2), slice(5, 8)), False),  # a strided piece
+])
+def test_scattered_pieces_that_tile_the_gradient_are_joined(cuts, joined):
+    """The cotangents of pieces of one array are scattered into zeros and added; where the
+    pieces tile it, the program concatenates them instead (join_tiles), with the eager
+    numbers bit for bit: -0.0 becomes 0.0 as when it is added to a zero."""
+    def f(x):
+        a, b, c = (x[k] for k in cuts)
+        return cnp.sum(a * a) + cnp.sum(b * b * -0.0) + cnp.sum(c ** 3)
+    x = np.linspace(-1.0, 1.0, 8)
+    want = cr.grad(f)(x)
+    jf = cr.jit(cr.grad(f))
+    for got in twice(jf, x):
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    assert not np.signbit(want[want == 0]).any()  # the -0.0 of b's cotangent, added to a zero
+    source = jf.lower(x).source
+    assert ("join_tiles" in source) == joined and ("scatter_sum" in source) != joined, source
+
+
 def test_fused_loops_with_comparisons_and_where():
     pytest.importorskip("numba")
 

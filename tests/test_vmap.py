@@ -20,7 +20,7 @@ import chainrule.numpy as cnp
 from chainrule import grad, hessian, jacfwd, jacobian, jacrev, jit, jvp, value_and_grad, vjp
 from chainrule.batching import BatchedValueError, batching_rule, vmap
 from chainrule.checkpoint import checkpoint_p
-from chainrule.compile.fusion import scatter_sum
+from chainrule.compile.fusion import join_tiles, scatter_sum
 from chainrule.core.errors import NoRuleError
 from chainrule.core.primitive import Primitive
 from chainrule.core.trace import to_complex
@@ -51,7 +51,7 @@ def _all_primitives():
 PRIMITIVES = _all_primitives()
 # Built by jit's simplification of a staged program, after every transform has run: it is never
 # bound on a traced value.
-NOT_BATCHED = {scatter_sum}
+NOT_BATCHED = {scatter_sum, join_tiles}
 # The Tensor front-end's checkpoint: bound only on Tensors, reverse mode only (as PyTorch's).
 NOT_BATCHED.add(tensor_checkpoint_p)
 # its batching rule is vmap of the checkpointed function: tests/test_checkpoint.py runs it

@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from ..core.aval import aval_of
+from ..core.aval import ShapedArray, aval_of
 from ..core.primitive import Primitive
 from ..rules import elementwise as ew
 from ..rules.shape import scatter_add_p
@@ -168,8 +168,47 @@ def _sum_scatters(out, positions, uses, avals) -> None:
                 val, idx = leaves[v]
                 vals.append(val)
                 idxs.append(idx)
-        out[pos[root]] = Eqn(scatter_sum, tuple(vals),
-                             {"idxs": tuple(idxs), "shape": shape_of[root]}, (root,))
+        order = _tiling(vals, idxs, shape_of[root], avals)
+        if order is not None:  # the pieces of a split (LSTM gates): joined, not added
+            out[pos[root]] = Eqn(join_tiles, tuple(vals[j] for j in order), {}, (root,))
+        else:
+            out[pos[root]] = Eqn(scatter_sum, tuple(vals),
+                                 {"idxs": tuple(idxs), "shape": shape_of[root]}, (root,))
+
+
+def _tiling(vals, idxs, shape, avals):
+    """The order in which ``vals`` placed at ``idxs`` tile ``zeros(shape)`` along its first
+    axis (contiguous slices, no overlap, no gap, no broadcasting), or None."""
+    if not shape:
+        return None
+    spans = []
+    for j, (v, idx) in enumerate(zip(vals, idxs, strict=True)):
+        s = idx[0] if len(idx) == 1 else None
+        if (type(s) is not slice or type(s.start) is not int or type(s.stop) is not int
+                or s.step is not None or not 0 <= s.start < s.stop <= shape[0]
+                or avals[v] != ShapedArray((s.stop - s.start,) + tuple(shape[1:]), _F64)):
+            return None
+        spans.append((s.start, s.stop, j))
+    spans.sort()
+    end = 0
+    for start, stop, _ in spans:
+        if start != end:
+            return None
+        end = stop
+    return tuple(j for _, _, j in spans) if end == shape[0] else None
+
+
+def _join_tiles_impl(*values):
+    """``scatter_sum`` of slices that tile its result: ``concatenate(values) + 0.0`` (the
+    scatter adds each value to a zero, which turns -0.0 into 0.0). One call of 1-2 us
+    where the scatter took 4-5 us on the LSTM's gates."""
+    out = np.concatenate(values)
+    np.add(out, 0.0, out=out)
+    return out
+
+
+join_tiles = Primitive("join_tiles", _join_tiles_impl,
+                       doc="scatter_sum of slices that tile the result: their concatenation")
 
 
 # ------------------------------------------------------------------ fused loops
