@@ -118,7 +118,6 @@ def pull(records, seeds: dict, wanted, rebox=None, observer=None) -> list:
         observer = Checks.vjp
     ct = dict(seeds)
     pop = ct.pop
-    get = ct.get
     for rec in records:
         out = rec.out
         prim = rec.prim
@@ -143,13 +142,16 @@ def pull(records, seeds: dict, wanted, rebox=None, observer=None) -> list:
         rules = prim._vjps if prim._vjp_argnum is None else ()
         for argnum, node in rec.parents:
             rule = rules[argnum] if argnum < len(rules) else None
+            if rule is not None and observer is None:  # unnamed: NumPy adds fan-out into its buffer
+                ct[node] = ct[node] + rule(g, ans, *args, **params) if node in ct else rule(
+                    g, ans, *args, **params)
+                continue
             c = prim.vjp(argnum, g, ans, args, params) if rule is None else rule(g, ans, *args, **params)
             if observer is not None:
                 observer(rec, argnum, node, g, _dense(c))
-            prev = get(node)
-            ct[node] = c if prev is None else prev + c  # fan-out adds up
-        c = prev = None  # not kept alive while the next rules run (a checkpoint's recompute a block)
-    return [_dense(get(n)) for n in wanted]
+            ct[node] = ct[node] + c if node in ct else c
+        c = None  # not kept alive while the next rules run (a checkpoint's recompute a block)
+    return [_dense(ct.get(n)) for n in wanted]
 
 
 def snapshot(tape) -> None:
