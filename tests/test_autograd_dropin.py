@@ -6,6 +6,7 @@ multigrad_dict, grad_named, grad of a size-1 output); autograd's README and tuto
 give autograd's results with only the import changed."""
 
 import importlib
+import inspect
 
 import numpy as np
 import pytest
@@ -193,6 +194,159 @@ def test_module_paths(path):
             )
         }
         assert not missing, f"chainrule.autograd.{path} lacks {sorted(missing)}"
+
+
+# autograd's rule helpers and imports per module: what a program cannot need from a drop-in
+# (gradient makers, vector spaces, the modules autograd itself imports). Everything else public
+# in autograd's module must be public in chainrule's.
+MODULE_INTERNALS = {
+    "numpy": {"Box", "array_from_args", "builtins", "c_class", "concatenate_args", "custom_where",
+              "make_diagonal", "metadata", "notrace_functions", "notrace_primitive", "numpy_boxes",
+              "numpy_jvps", "numpy_version", "numpy_vjps", "numpy_vspaces", "numpy_wrapper",
+              "parse_einsum_input", "primitive", "r_class", "wrap_if_boxes_inside", "wrap_intdtype",
+              "wrap_namespace"},
+    "numpy.fft": {"anp", "check_even_shape", "check_no_repeated_axes", "defvjp", "fft_grad",
+                  "get_fft2_args", "get_fft_args", "get_fftn_args", "irfft_grad", "make_rfft_factors",
+                  "match_complex", "primitive", "rfft_grad", "test", "truncate_pad", "vspace",
+                  "wrap_namespace"},
+    "numpy.linalg": {"T", "add2d", "anp", "builtins", "defjvp", "defvjp", "grad_cholesky", "grad_eig",
+                     "grad_eigh", "grad_inv", "grad_pinv", "grad_solve", "grad_svd", "norm_jvp",
+                     "norm_vjp", "partial", "test", "wrap_namespace"},
+    "numpy.random": {"test", "wrap_namespace"},
+    "scipy.special": {"defjvp", "defvjp", "fwd_grad_logsumexp", "inv_root_pi", "make_gammainc_vjp_arg1",
+                      "make_grad_logsumexp", "np", "primitive", "repeat_to_match_shape", "root_pi",
+                      "unbroadcast_f"},
+    "scipy.signal": {"as_strided", "compute_conv_size", "defvjp", "einsum_tensordot", "flipped_idxs",
+                     "grad_convolve", "np", "npo", "parse_axes", "partial", "primitive"},
+    "scipy.integrate": {"argnums_unpack", "defvjp_argnums", "flatten", "grad_odeint", "make_vjp", "np",
+                        "primitive", "tuple"},
+    "differential_operators": {"OrderedDict", "atuple", "defvjp_argnum", "np", "primitive",
+                               "unary_to_nary", "vspace"},
+    "test_util": {"get_name", "make_jvp", "make_numerical_jvp", "make_vjp", "product", "unary_to_nary",
+                  "vspace"},
+    "misc": set(), "misc.tracers": {"ConstGraphNode", "FullGraphNode", "Node", "full_graph", "partial",
+                                    "repeat", "subvals", "toposort", "trace", "wraps", "const_graph_unary"},
+    "misc.optimizers": {"wraps", "flatten"}, "misc.flatten": {"make_vjp", "type"},
+    "scipy": set(), "scipy.stats": set(),
+}
+
+
+@pytest.mark.parametrize("path", sorted(MODULE_INTERNALS))
+def test_every_public_name_of_every_module_path(path):
+    """Issue 14 item 7: the listed module paths hold every public name of autograd's."""
+    theirs = importlib.import_module("autograd." + path)
+    ours = importlib.import_module("chainrule.autograd." + path)
+    # the modules autograd imports (numpy, scipy...) are not its API
+    foreign = {n for n in public(theirs) if inspect.ismodule(getattr(theirs, n))
+               and not getattr(theirs, n).__name__.startswith("autograd")}
+    missing = public(theirs) - public(ours) - MODULE_INTERNALS[path] - foreign
+    assert not missing, f"chainrule.autograd.{path} lacks {sorted(missing)}"
+
+
+def test_numpy_submodules_are_autograds_paths():
+    """``np.linalg`` of ``chainrule.autograd.numpy`` is ``chainrule.autograd.numpy.linalg`` (which
+    has NumPy's names chainrule does not differentiate, as autograd's has), not chainrule.numpy's."""
+    import chainrule.autograd.numpy.linalg as cla
+    import chainrule.autograd.numpy.random as cra
+
+    assert cnp.linalg is cla and cnp.random is cra
+    d = np.diag([1.0, 2.0, 0.0])
+    assert cnp.linalg.matrix_rank(d) == anp.linalg.matrix_rank(d) == 2
+    np.testing.assert_allclose(cnp.linalg.tensorinv(np.eye(4).reshape(4, 2, 2), ind=1),
+                               anp.linalg.tensorinv(np.eye(4).reshape(4, 2, 2), ind=1))
+    with pytest.raises(AttributeError, match="no_such_name"):
+        cnp.linalg.no_such_name  # noqa: B018
+
+
+CONV_CASES = [((3,), (5,), {}), ((5,), (3,), {}), ((4,), (4,), {}), ((2, 3), (4, 5), {}),
+              ((4, 5), (2, 3), {}),
+              ((3, 2, 4, 4), (2, 3, 2, 2), {"axes": ([2, 3], [2, 3]), "dot_axes": ([1], [0])}),
+              ((2, 3, 4), (5, 3), {"axes": ([2], [0]), "dot_axes": ([1], [1])}),
+              ((3, 5), (4, 2), {"axes": ([1], [0])})]
+
+
+@pytest.mark.parametrize("mode", ["full", "valid", "same"])
+@pytest.mark.parametrize("k", range(len(CONV_CASES)))
+def test_convolve_is_autograds_with_axes_and_dot_axes(k, mode):
+    """autograd's ``convolve(A, B, axes, dot_axes, mode)`` (examples/convnet.py's layer): the same
+    values as autograd's, and gradients in both inputs equal to autograd's."""
+    from autograd.scipy.signal import convolve as theirs
+
+    from chainrule.autograd.scipy.signal import convolve as ours
+
+    sa, sb, kw = CONV_CASES[k]
+    r = np.random.default_rng(k)
+    A, B = r.standard_normal(sa), r.standard_normal(sb)
+    want = theirs(A, B, mode=mode, **kw)
+    got = ours(A, B, mode=mode, **kw)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    w = r.standard_normal(want.shape)
+    ga = ag.grad(lambda a, b: anp.sum(theirs(a, b, mode=mode, **kw) * w), (0, 1))(A, B)
+    gc = ca.grad(lambda a, b: cnp.sum(ours(a, b, mode=mode, **kw) * w), (0, 1))(A, B)
+    for a, c in zip(ga, gc, strict=True):
+        np.testing.assert_allclose(c, a, rtol=1e-12, atol=1e-12)
+    if k in (0, 5):
+        from chainrule.autograd.test_util import check_grads
+
+        check_grads(lambda a, b: ours(a, b, mode=mode, **kw), argnum=(0, 1))(A, B)
+
+
+def test_convolve_errors():
+    from chainrule.autograd.scipy.signal import convolve
+
+    with pytest.raises(ValueError, match="mode 'wrap' undefined"):
+        convolve(np.ones(3), np.ones(2), mode="wrap")
+    with pytest.raises(ValueError, match="larger than the other along all"):
+        convolve(np.ones((2, 5)), np.ones((3, 4)), mode="valid")
+
+
+def test_const_graph_and_make_jvp_reversemode():
+    from autograd.differential_operators import make_jvp_reversemode as theirs_jvp
+    from autograd.misc import const_graph as theirs_cg
+
+    from chainrule.autograd.differential_operators import make_jvp_reversemode
+    from chainrule.autograd.misc import const_graph
+
+    def f(x, y, scale=1.0):
+        return scale * cnp.sum(cnp.sin(x) * y)
+
+    def f_a(x, y, scale=1.0):
+        return scale * anp.sum(anp.sin(x) * y)
+
+    ours, theirs = const_graph(f, scale=2.0), theirs_cg(f_a, scale=2.0)
+    for x in (x3, 2 * x3):  # the second call replays the recorded graph in both
+        assert ours(x, 1.5) == pytest.approx(theirs(x, 1.5), rel=1e-13)
+    np.testing.assert_allclose(ca.grad(ours)(x3, 1.5), ag.grad(f_a)(x3, 1.5, scale=2.0), rtol=1e-13)
+    v = np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(make_jvp_reversemode(lambda x: cnp.tanh(x) * x)(x3)(v),
+                               theirs_jvp(lambda x: anp.tanh(x) * x)(x3)(v), rtol=1e-13)
+
+
+def test_test_util_helpers():
+    from chainrule.autograd import test_util as tu
+    from chainrule.gradcheck import GradCheckError
+
+    assert tu.scalar_close(1.0, 1.0 + 1e-9) and not tu.scalar_close(1.0, 1.1)
+    tu.check_vjp(cnp.tanh, x3)
+    tu.check_jvp(cnp.tanh, x3)
+    tu.check_equivalent({"a": x3, "b": [1.0]}, {"a": x3 + 1e-12, "b": [1.0]})
+    with pytest.raises(AssertionError, match="Value mismatch"):
+        tu.check_equivalent(x3, x3 + 1.0)
+    seen = []
+
+    def f(x, y, power=1):
+        seen.append((np.shape(x), power))
+        return cnp.sin(x) ** power * y
+
+    tu.combo_check(f, (0, 1), order=1)([x3, 0.3], [2.0], power=[1, 2])
+    assert {(s, p) for s, p in seen} == {((3,), 1), ((3,), 2), ((), 1), ((), 2)}
+    wrong = ca.primitive(lambda x: x ** 2)
+    wrong.defvjp(lambda g, ans, x: g * 3 * x)
+    with pytest.raises(GradCheckError):
+        tu.check_vjp(wrong, 1.3)
+    with pytest.raises(GradCheckError):
+        tu.combo_check(wrong, modes=["rev"], order=1)([1.3])
 
 
 x3 = np.array([0.3, -1.1, 0.7])

@@ -1,8 +1,18 @@
 """``autograd.test_util``: ``check_grads(fun, argnum=0, modes=["fwd", "rev"], order=2)(*args)``
 with autograd's signature, over chainrule's checker (central differences, both modes, every
-order up to ``order``, and batched passes)."""
+order up to ``order``, and batched passes); ``combo_check``, ``check_vjp``, ``check_jvp``,
+``check_equivalent`` and ``scalar_close`` as autograd's tests use them."""
 
+from itertools import product
+
+import numpy as _np
+
+from ..core.pytree import tree_flatten as _tree_flatten
 from ..gradcheck import check_grads as _check_grads
+
+TOL = 1e-6
+RTOL = 1e-6
+EPS = 1e-6
 
 
 def check_grads(fun, argnum=0, modes=("fwd", "rev"), order=2, **kwargs):
@@ -19,4 +29,44 @@ def check_grads(fun, argnum=0, modes=("fwd", "rev"), order=2, **kwargs):
     return checker
 
 
-__all__ = ["check_grads"]
+def check_vjp(f, x):
+    """Reverse mode of the unary ``f`` at ``x`` against central differences (first order)."""
+    _check_grads(f, modes=("rev",), order=1)(x)
+
+
+def check_jvp(f, x):
+    """Forward mode of the unary ``f`` at ``x`` against central differences (first order)."""
+    _check_grads(f, modes=("fwd",), order=1)(x)
+
+
+def scalar_close(a, b):
+    """``|a - b| < TOL`` or ``|a - b| / |a + b| < RTOL`` (autograd's test)."""
+    return abs(a - b) < TOL or abs(a - b) / abs(a + b) < RTOL
+
+
+def check_equivalent(x, y):
+    """Two values (or containers of them) of the same structure and shapes, equal within
+    autograd's tolerances along a random direction."""
+    xs, tx = _tree_flatten(x)
+    ys, ty = _tree_flatten(y)
+    assert tx == ty, f"structure mismatch:\nx: {tx}\ny: {ty}"
+    rng = _np.random.default_rng(0)
+    for a, b in zip(xs, ys, strict=True):
+        a, b = _np.asarray(a), _np.asarray(b)
+        assert a.shape == b.shape, f"shape mismatch:\nx: {a.shape}\ny: {b.shape}"
+        v = rng.standard_normal(a.shape)
+        assert scalar_close(_np.sum(a * v), _np.sum(b * v)), f"Value mismatch:\nx: {a}\ny: {b}"
+
+
+def combo_check(fun, *args, **kwargs):
+    """``combo_check(fun, argnum, modes=..., order=...)(*arg_choices, **kwarg_choices)``:
+    ``check_grads`` at every combination of the given argument and keyword values."""
+    def _combo_check(*arg_choices, **kwarg_choices):
+        kwarg_key_vals = [[(k, x) for x in xs] for k, xs in kwarg_choices.items()]
+        for _args in product(*arg_choices):
+            for _kwargs in product(*kwarg_key_vals):
+                check_grads(fun, *args, **kwargs)(*_args, **dict(_kwargs))
+    return _combo_check
+
+
+__all__ = ["check_grads", "check_vjp", "check_jvp", "check_equivalent", "combo_check", "scalar_close"]

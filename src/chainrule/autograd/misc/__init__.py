@@ -1,6 +1,7 @@
-"""``autograd.misc``: ``flatten`` and the optimizers."""
+"""``autograd.misc``: ``flatten``, ``const_graph`` and the optimizers."""
 
-from . import optimizers  # noqa: F401
+from . import optimizers, tracers  # noqa: F401
 from .flatten import flatten
+from .tracers import const_graph
 
-__all__ = ["flatten", "optimizers"]
+__all__ = ["const_graph", "flatten", "optimizers", "tracers"]
