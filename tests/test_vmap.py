@@ -34,6 +34,7 @@ from chainrule.rules import reductions as red
 from chainrule.rules import scipy_linalg as sla
 from chainrule.rules import special as sp
 from chainrule.rules.dispatch import UFUNCS
+from chainrule.rules.integrate import odeint_p
 
 
 def _all_primitives():
@@ -56,6 +57,9 @@ NOT_BATCHED = {scatter_sum, join_tiles}
 NOT_BATCHED.add(tensor_checkpoint_p)
 # its batching rule is vmap of the checkpointed function: tests/test_checkpoint.py runs it
 TESTED_ELSEWHERE = {checkpoint_p}
+# an ODE solve's batching rule solves the stacked systems: tests/test_integrate.py checks
+# vmap and vmap of grad against a loop
+TESTED_ELSEWHERE.add(odeint_p)
 
 _UFUNC_OF = {fn: uf for uf, fn in UFUNCS.items() if isinstance(fn, Primitive)}
 _EXTRA_ELEMENTWISE = {  # elementwise primitives that are not a ufunc's: arity, params, kinds
