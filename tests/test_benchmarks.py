@@ -42,23 +42,73 @@ def test_workload_runs_and_every_installed_tool_agrees(name):
 
 def test_memory_workload_reports_peaks_and_agrees():
     w = benchmarks.WORKLOADS["memory"]
-    res = _harness.run_workload(w, w.variants("tiny")[0], tools={"torch"})
-    ran = [r for r in res.rows if not r.note.startswith("skipped")]
-    assert ran[0].name == "chainrule"
-    for row in ran:
+    params = w.variants("tiny")[0]
+    res = _harness.run_workload(w, params, tools={"torch"})
+    ran = {r.name: r for r in res.rows if not r.note.startswith("skipped")}
+    assert next(iter(ran)) == "chainrule"
+    measured = [r for name, r in ran.items() if not name.endswith("beyond the gradient")]
+    for row in measured:
         assert isinstance(row.value, int) and row.value >= 0
+    # each chainrule row has its twin less the gradient's bytes: L * (W + 1) * W float64 numbers
+    grad = params["layers"] * (params["width"] + 1) * params["width"] * 8
+    for name in ("chainrule", "chainrule (checkpoint/10)"):
+        assert ran[f"{name}, beyond the gradient"].value == ran[name].value - grad
+    # ... and the last target is their ratio, judged at full size
+    full = _harness.Result(w, params, res.rows, size="full").targets()
+    beyond = [t for t in full if t[0].startswith("peak beyond the returned gradient")]
+    ratio = (ran["chainrule (checkpoint/10)"].value - grad) / (ran["chainrule"].value - grad)
+    assert [(t[1], t[2]) for t in beyond] == [(ratio, 0.25)]
 
 
 def test_checkpoint_scaling_table_measures_every_depth_and_the_gradients_agree():
     from benchmarks import checkpoint
 
-    try:
-        table = checkpoint.scaling((2, 4), width=6, batch=5)  # asserts the three gradients agree
+    try:  # asserts the gradients agree
+        out = checkpoint.scaling((2, 4), width=6, batch=5, min_repeats=1, min_time=0.0)
     except _harness.Skip as exc:
         pytest.skip(str(exc))
+    table, targets = out.split("\n\n")
     rows = table.splitlines()
-    assert len(rows) == 4 and [r.split(" | ")[0] for r in rows[2:]] == ["| 2", "| 4"]
-    assert all(r.count("MiB") == 7 for r in rows[2:])  # gradient, and each peak with its rest
+    # blocks of 10 and of sqrt(layers) layers at each depth: sqrt(2) -> 1, sqrt(4) -> 2
+    assert [r.split(" | ")[:2] for r in rows[2:]] == [
+        ["| 2", "10"], ["| 2", "sqrt(2) = 1"], ["| 4", "10"], ["| 4", "sqrt(4) = 2"]]
+    assert all(r.count("MiB") == 5 for r in rows[2:])  # gradient, each peak with its rest
+    lines = targets.splitlines()
+    assert len(lines) == 3 * 4  # peak, time, peak beyond the gradient, for each row
+    for line, row in zip(lines[1::3], rows[2:], strict=True):  # every time ratio is judged
+        shown = row.rstrip(" |").rsplit(" | ", 1)[1]
+        assert line.startswith("- target: time, ") and " <= 1.5: " in line
+        assert line.endswith((f"**{shown}**, met", f"**{shown}**, NOT met"))
+
+
+def test_checkpoint_scaling_of_the_batch_heavy_shape_measures_sqrt_blocks_once_where_equal(
+        monkeypatch):
+    """The second shape (activations dominate); where round(sqrt(layers)) is the block size of
+    the workload (10 at 100 layers; 2 here), one row serves both."""
+    from benchmarks import checkpoint
+
+    monkeypatch.setattr(checkpoint, "CHECKPOINT_EVERY", 2)
+    try:
+        out = checkpoint.scaling((4,), width=4, batch=20, min_repeats=1, min_time=0.0)
+    except _harness.Skip as exc:
+        pytest.skip(str(exc))
+    table, targets = out.split("\n\n")
+    (row,) = table.splitlines()[2:]
+    assert row.startswith("| 4 | 2, sqrt(4) = 2 | 0.0 MiB | ")
+    assert [t.split(",")[0] for t in targets.splitlines()] == [
+        "- target: peak memory", "- target: time", "- target: peak beyond the returned gradient"]
+
+
+def test_checkpoint_targets_are_written_as_the_harness_writes_them():
+    from benchmarks import checkpoint
+
+    w = _harness.Workload("w", "w", {"full": {}}, cases=lambda: [],
+                          targets=(("t", "a", "b", 0.25),))
+    for a, b in [(1.0, 4.0), (1.0, 3.0), (None, 1.0)]:
+        res = _harness.Result(w, {}, [_harness.Row("a", a), _harness.Row("b", b)])
+        (line,) = [x for x in _harness.table(res, markdown=True).splitlines()
+                   if x.startswith("- target:")]
+        assert checkpoint._target("t (a / b)", None if a is None else a / b, 0.25) == line
 
 
 def test_missing_peer_is_skipped_not_an_error(monkeypatch):
