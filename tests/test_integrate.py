@@ -6,6 +6,7 @@ Agreement is measured per argument as ``max|a - b| / max|b|`` over the whole der
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -279,6 +280,47 @@ def test_a_traced_value_out_of_reach_is_an_error():
         return cnp.sum(odeint(lambda y, t: -rates.k * y, Y0, TS))
     with pytest.raises(TypeError, match="odeint: func uses a value traced by an enclosing transform"):
         cr.grad(loss)(0.5)
+
+
+def test_a_traced_value_reached_only_later_is_an_error_too():
+    """The check at t0 passes (the branch is not taken there); the solve itself raises."""
+    holder = {}
+
+    def loss(k):
+        holder["k"] = k  # reached through a global dict: not an argument, not in a closure cell
+        return cnp.sum(odeint(lambda y, t: -y * (holder["k"] if t > 0.5 else 1.0), Y0, TS))
+    with pytest.raises(TypeError, match="odeint: func uses a value traced by an enclosing transform"):
+        cr.grad(loss)(0.5)
+
+    def partial_loss(k):
+        rhs = functools.partial(lambda y, t, k: -k * y, k=k)
+        return cnp.sum(odeint(rhs, Y0, TS))
+    with pytest.raises(TypeError, match="odeint: func uses a value traced by an enclosing transform"):
+        cr.grad(partial_loss)(0.5)
+
+
+def test_nested_arguments_are_differentiated():
+    def f(y, t, p):
+        return -p["rate"] * y + p["shift"][0]
+    p = {"rate": 0.7, "shift": (np.array([0.1, -0.2]),)}
+    g = cr.grad(lambda p: cnp.sum(odeint(f, Y0, TS, (p,), **TOL)))(p)
+    want = cr.grad(lambda r, s: cnp.sum(odeint(lambda y, t, r, s: -r * y + s, Y0, TS, (r, s), **TOL)),
+                   argnums=(0, 1))(0.7, np.array([0.1, -0.2]))
+    assert rel(g["rate"], want[0]) < 1e-10 and rel(g["shift"][0], want[1]) < 1e-10
+
+
+def test_float32_inputs_get_float32_derivatives():
+    g = cr.grad(lambda y0, th: cnp.sum(lv_odeint(y0, TS, th)), argnums=(0, 1))(
+        Y0.astype(np.float32), TH.astype(np.float32))
+    assert [x.dtype for x in g] == [np.float32, np.float32]
+    want = cr.grad(lambda y0, th: cnp.sum(lv_odeint(y0, TS, th)), argnums=(0, 1))(Y0, TH)
+    agree(g, want, 1e-6)
+
+
+def test_solve_ivp_backwards_in_time():
+    f = lambda y0, th: solve_ivp(lambda t, y, th: lotka_volterra(y, t, th), (3.0, 0.0), y0,  # noqa: E731
+                                 method="DOP853", t_eval=np.array([2.0, 1.0, 0.0]), args=(th,), **TOL).y
+    agree(cr.jacrev(f, argnums=(0, 1))(Y0, TH), cr.jacfwd(f, argnums=(0, 1))(Y0, TH), 1e-6)
 
 
 def test_tfirst_full_output_and_integer_arguments():

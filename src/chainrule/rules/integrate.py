@@ -42,6 +42,7 @@ import numpy as np
 from ..core.aval import derivative_dtype, dtype_of, shape_of
 from ..core.linearize import linearize_reverse, push_forward
 from ..core.primitive import Box, Primitive, strip_derivatives, unbox_all
+from ..core.pytree import tree_flatten, tree_unflatten
 from . import reductions as _red
 from .linear import getitem, lead, reshape
 from .shape import asarray, concatenate, moveaxis, stack
@@ -140,7 +141,10 @@ class OdeCall:
         fun, name = self.fun, self.name
 
         def rhs(t, y):
-            out = np.asarray(unbox_all(fun(y, t, *args)), dtype=np.float64)
+            out = fun(y, t, *args)
+            if isinstance(out, Box):  # only a traced value it was not given can make it one
+                raise TypeError(_HIDDEN.format(name=name))
+            out = np.asarray(out, dtype=np.float64)
             if out.shape != (n,):
                 raise ValueError(f"{name}: func returned an array of shape {out.shape}; it must "
                                  f"return dy/dt with the shape of y0, ({n},)")
@@ -440,29 +444,32 @@ def prepare(name, func, y0, args, tfirst=False, jac=None):
         y0 = y0.astype(np.float64) if isinstance(y0, np.ndarray) else y0 * 1.0
     args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
     f, closed = _hoist(func)
-    full = args + closed
-    dyn = [i for i, a in enumerate(full) if _is_dynamic(a)]
-    fixed = list(full)
+    # the float leaves of the arguments (nested tuples, lists, dicts too) are the solve's
+    leaves, tree = tree_flatten(args + closed)
+    dyn = [i for i, a in enumerate(leaves) if _is_dynamic(a)]
 
     def adapt(h, hoisted):
         def flat(y, t, *d):
-            a = list(fixed)
+            a = list(leaves)
             for i, v in zip(dyn, d, strict=True):
                 a[i] = v
+            a = tree_unflatten(tree, a)
             a = a if hoisted else a[:len(args)]
             return asarray(h(t, y, *a) if tfirst else h(y, t, *a))
         return flat
     return (adapt(f, True), adapt(jac, False) if callable(jac) else jac, y0,
-            [full[i] for i in dyn])
+            [leaves[i] for i in dyn])
+
+
+_HIDDEN = ("{name}: func uses a value traced by an enclosing transform that it neither takes as an "
+           "argument nor holds in its own closure; pass it through args= so its derivative is not lost")
 
 
 def _probe(name, fun, y0, t0, dyn):
     """One plain evaluation of ``fun``: its shape, and no derivative trace it was not given."""
     out = fun(strip_derivatives(y0), strip_derivatives(t0), *[strip_derivatives(a) for a in dyn])
     if strip_derivatives(out) is not out:
-        raise TypeError(f"{name}: func uses a value traced by an enclosing transform that it "
-                        "neither takes as an argument nor holds in its own closure; pass it "
-                        "through args= so its derivative is not lost")
+        raise TypeError(_HIDDEN.format(name=name))
     if shape_of(out) != shape_of(y0):
         raise ValueError(f"{name}: func returned an array of shape {shape_of(out)}; it must return "
                          f"dy/dt with the shape of y0, {shape_of(y0)}")
