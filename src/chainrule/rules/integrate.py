@@ -8,13 +8,17 @@ itself on plain values (``scipy.integrate.odeint``, or ``solve_ivp`` with the ch
 **VJP (the adjoint method, as ``jax.experimental.ode.odeint``).** With the cotangent ``g``
 (``(T, n)``), the adjoint ``a(t)`` solves ``da/dt = -a df/dy`` backwards from ``a(t_{T-1}) =
 g_{T-1}`` and jumps by ``g_{i-1}`` at each earlier time point; between ``t_i`` and ``t_{i-1}`` one
-solve of the augmented system ``[a, tau, theta_bar]`` with ``dtau/dt = -a df/dt`` and
-``dtheta_bar/dt = -a df/dtheta`` gives
+solve of the augmented system ``[a, theta_bar]`` with ``dtheta_bar/dt = -a df/dtheta`` gives
 
     y0_bar = a(t_0),   args_bar = theta_bar(t_0) = int_{t_0}^{t_{T-1}} a df/dtheta dt,
-    ts_bar[i] = g_i . f(y_i, t_i)  (i >= 1),   ts_bar[0] = -sum_{i>=1} g_i . f_i + int a df/dt dt.
+    ts_bar[i] = g_i . f(y_i, t_i)  (i >= 1),   ts_bar[0] = -a(t_0+) . f(y_0, t_0)
 
-``a df/dy``, ``a df/dt``, ``a df/dtheta`` are one reverse pass of chainrule through ``f``. Unlike
+(``a(t_0+)``: before ``g_0`` is added; moving ``t_0`` moves the whole solution,
+``dy(t)/dt_0 = -Phi(t, t_0) f(y_0, t_0)``). JAX accumulates ``ts_bar[0]`` as
+``-sum_{i>=1} g_i . f(y_i, t_i) + int a df/dt dt``, equal in exact arithmetic; but ``f`` at a
+computed ``y_i`` of a stiff system amplifies the solver's error by the stiffness, while
+``f(y_0, t_0)`` is exact. ``a df/dy`` and ``a df/dtheta`` are one reverse pass of chainrule
+through ``f``. Unlike
 JAX, ``y`` is not part of the state integrated backwards (that is unstable for a stiff system:
 its decaying modes grow backwards in time): ``y(t)`` on ``[t_{i-1}, t_i]`` is the flow from
 ``ys[i-1]``, itself an :data:`odeint_p` call ``odeint_p(ys[i-1], [t_{i-1}, t])[1]`` whose
