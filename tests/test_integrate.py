@@ -407,3 +407,12 @@ def test_errors_under_a_transform():
     with pytest.raises(NotImplementedError, match="solve_ivp: events and dense_output are not "
                                                   "differentiable"):
         cr.grad(lambda y0: cnp.sum(solve_ivp(lambda t, y: -y, (0.0, 1.0), y0, dense_output=True).y))(Y0)
+
+
+def test_scipys_own_solvers_name_ours_when_a_traced_value_escapes():
+    from chainrule.core.errors import TracerEscapeError
+
+    with pytest.raises(TracerEscapeError, match="use chainrule.scipy.integrate.odeint"):
+        cr.grad(lambda y0: np.sum(scipy.integrate.odeint(lambda y, t: -y, y0, TS)))(Y0)
+    with pytest.raises(TracerEscapeError, match="use chainrule.scipy.integrate.solve_ivp"):
+        cr.grad(lambda y0: np.sum(scipy.integrate.solve_ivp(lambda t, y: -y, (0.0, 1.0), y0).y))(Y0)
