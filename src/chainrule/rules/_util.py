@@ -38,15 +38,13 @@ def elementwise(name: str, fn, *derivatives, doc: str | None = None, impl=None,
         prim.defjvp(jvp)
         implements(fn)(prim)
         return prim
-    if scalars:
-        derivatives = [None if d is None else _numpy_scalars(d) for d in derivatives]
     if len(derivatives) == 1:
         (d,) = derivatives
         prim.defvjp(lambda g, ans, x, **kw: g * d(ans, x, **kw))
         prim.defjvp(lambda t, ans, x, **kw: t * d(ans, x, **kw))
     else:
-        prim.defvjp(*[_vjp_of(d, i) for i, d in enumerate(derivatives)])
-        prim.defjvp(*[_jvp_of(d, i) for i, d in enumerate(derivatives)])
+        prim.defvjp(*[_vjp_of(d, i, scalars) for i, d in enumerate(derivatives)])
+        prim.defjvp(*[_jvp_of(d, i, scalars) for i, d in enumerate(derivatives)])
     implements(fn)(prim)
     return prim
 
@@ -96,9 +94,27 @@ _PY_SCALARS = frozenset({float, int, bool, complex})
 _INEXACT_SCALARS = frozenset(t for t in np.sctypeDict.values() if issubclass(t, np.inexact))
 
 
-def _vjp_of(d, i):
+def _binary(d, scalars: bool) -> bool:
+    """Whether ``d(ans, x, y)`` gets the two-argument rules, with the casts inlined (they run
+    in every backward step); other arities go through :func:`_numpy_scalars`."""
+    return scalars and getattr(getattr(d, "__code__", None), "co_argcount", 0) == 3
+
+
+def _vjp_of(d, i, scalars=False):
     if d is None:
         return None
+    if _binary(d, scalars):
+        def vjp2(g, ans, x, y):
+            if type(x) in _PY_SCALARS:
+                x = _cast(ans, x)
+            if type(y) in _PY_SCALARS:
+                y = _cast(ans, y)
+            c = g * d(ans, x, y)
+            arg = y if i else x
+            return c if getattr(arg, "shape", ()) == getattr(ans, "shape", ()) else unbroadcast(c, arg, ans)
+        return vjp2
+    if scalars:
+        d = _numpy_scalars(d)
 
     def vjp(g, ans, *args):
         x = args[i]
@@ -108,9 +124,22 @@ def _vjp_of(d, i):
     return vjp
 
 
-def _jvp_of(d, i):
+def _jvp_of(d, i, scalars=False):
     if d is None:
         return None
+    if _binary(d, scalars):
+        def jvp2(t, ans, x, y):
+            if type(x) in _PY_SCALARS:
+                x = _cast(ans, x)
+            if type(y) in _PY_SCALARS:
+                y = _cast(ans, y)
+            arg = y if i else x
+            if getattr(arg, "shape", ()) == getattr(ans, "shape", ()):  # arg was not broadcast
+                return t * d(ans, x, y)
+            return fill(lift(t, arg, ans) * d(ans, x, y), t, arg, ans)
+        return jvp2
+    if scalars:
+        d = _numpy_scalars(d)
 
     def jvp(t, ans, *args):
         x = args[i]
