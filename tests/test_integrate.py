@@ -150,6 +150,15 @@ def test_time_derivatives_closed_form():
         agree(jac(ys, argnums=(0, 1, 2))(*args), jac(exact, argnums=(0, 1, 2))(*args), 1e-8)
 
 
+def test_a_func_returning_a_list():
+    """SciPy accepts a list from func; so does the traced solve: y = cos(sqrt(k) t)."""
+    def x_at_1(k):
+        return odeint(lambda y, t, k: [y[1], -k * y[0]], np.array([1.0, 0.0]), np.array([0.0, 1.0]),
+                      (k,), **TOL)[1, 0]
+    want = -np.sin(np.sqrt(2.0)) / (2 * np.sqrt(2.0))
+    assert rel(cr.grad(x_at_1)(2.0), want) < 1e-8 and rel(cr.jacfwd(x_at_1)(2.0), want) < 1e-8
+
+
 def test_check_grads_first_order_both_modes():
     f = lambda y0, ts, k: odeint(lambda y, t, k: cnp.stack([y[1], -k * y[0] - 0.1 * y[1] * t]),  # noqa: E731
                                  y0, ts, (k,), rtol=1e-12, atol=1e-12)
