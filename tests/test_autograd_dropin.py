@@ -14,8 +14,10 @@ import pytest
 ag = pytest.importorskip("autograd")
 import autograd.numpy as anp  # noqa: E402
 
+import chainrule as cr  # noqa: E402
 import chainrule.autograd as ca  # noqa: E402
 import chainrule.autograd.numpy as cnp  # noqa: E402
+from chainrule.core.errors import NoRuleError  # noqa: E402
 
 # autograd's own machinery, which a program never needs from a drop-in (chainrule has its own
 # tracing): boxes, vector spaces, node types and registration internals.
@@ -226,6 +228,7 @@ MODULE_INTERNALS = {
                   "vspace"},
     "misc": set(), "misc.tracers": {"ConstGraphNode", "FullGraphNode", "Node", "full_graph", "partial",
                                     "repeat", "subvals", "toposort", "trace", "wraps", "const_graph_unary"},
+    "misc.fixed_points": {"defvjp", "primitive", "vspace", "make_vjp", "tuple", "fixed_point_vjp"},
     "misc.optimizers": {"wraps", "flatten"}, "misc.flatten": {"make_vjp", "type"},
     "scipy": set(), "scipy.stats": set(),
 }
@@ -321,6 +324,112 @@ def test_const_graph_and_make_jvp_reversemode():
     v = np.array([1.0, -2.0, 0.5])
     np.testing.assert_allclose(make_jvp_reversemode(lambda x: cnp.tanh(x) * x)(x3)(v),
                                theirs_jvp(lambda x: anp.tanh(x) * x)(x3)(v), rtol=1e-13)
+
+
+def test_fixed_point_as_autograds():
+    """autograd's examples/fixed_points.py: the values and the first and second derivatives in
+    ``a`` are autograd's (the implicit function theorem, iterated to the same tolerance); ``a``
+    may be a container; a jvp through it raises, as autograd defines no forward rule."""
+    from autograd.misc.fixed_points import fixed_point as theirs
+
+    from chainrule.autograd.misc.fixed_points import fixed_point as ours
+    from chainrule.autograd.test_util import check_grads
+
+    def sqrt_of(fp, np_):
+        return lambda a: fp(lambda a: lambda x: x - 0.05 * (x**2 - a), a, 10.0,
+                            lambda x, y: np_.abs(x - y), 1e-4)
+
+    c, a = sqrt_of(ours, cnp), sqrt_of(theirs, anp)
+    assert c(2.0) == pytest.approx(a(2.0), rel=1e-14)
+    assert ca.grad(c)(2.0) == pytest.approx(ag.grad(a)(2.0), rel=1e-12)
+    assert ca.grad(ca.grad(c))(2.0) == pytest.approx(ag.grad(ag.grad(a))(2.0), rel=1e-10)
+
+    def newton(fp, np_):  # a = (scale, vector): x* = sqrt(scale * v) elementwise
+        return lambda p: fp(lambda p: lambda x: 0.5 * (x + p[0] * p[1] / x), p, np_.ones(3),
+                            lambda x, y: np_.max(np_.abs(x - y)), 1e-13)
+
+    p = (1.5, np.array([1.0, 2.0, 4.0]))
+    np.testing.assert_allclose(newton(ours, cnp)(p), np.sqrt(1.5 * p[1]), rtol=1e-12)
+    for gc, ga in zip(ca.grad(lambda p: cnp.sum(newton(ours, cnp)(p) ** 2))(p),
+                      ag.grad(lambda p: anp.sum(newton(theirs, anp)(p) ** 2))(p), strict=True):
+        np.testing.assert_allclose(gc, ga, rtol=1e-10)
+    check_grads(lambda s, v: newton(ours, cnp)((s, v)), argnum=(0, 1), modes=["rev"])(1.5, p[1])
+    jac = ca.jacobian(lambda v: newton(ours, cnp)((1.5, v)))(p[1])  # batched cotangents
+    np.testing.assert_allclose(jac, np.diag(0.5 * np.sqrt(1.5 / p[1])), rtol=1e-8)
+    with pytest.raises(NoRuleError, match="fixed_point"):
+        ca.deriv(lambda s: newton(ours, cnp)((s, p[1])))(1.5)
+
+
+def test_autograd_style_rules_need_not_be_batch_polymorphic():
+    """An autograd rule takes one cotangent (tangent) at a time (``np.full(x.shape, g)``);
+    chainrule pushes batches through rules for jacobian/hessian/check_grads, so a rule defined
+    through ``chainrule.autograd.extend`` is called once per row of a batch."""
+    from chainrule.autograd.extend import def_linear, defjvp, defjvp_argnum, defvjp, defvjp_argnum, primitive
+    from chainrule.autograd.test_util import check_grads
+
+    A = np.arange(6.0).reshape(2, 3) - 2.0
+
+    def one_at_a_time(g, ndim):
+        assert np.ndim(g) == ndim, "the rule saw a batch"
+        return g
+
+    @primitive
+    def lse(x):
+        return np.log(np.sum(np.exp(x)))
+
+    defvjp(lse, lambda ans, x: lambda g: cnp.full(x.shape, one_at_a_time(g, 0)) * cnp.exp(x - ans))
+    defjvp(lse, lambda g, ans, x: cnp.sum(one_at_a_time(g, 1) * cnp.exp(x - ans)))
+    x = np.array([0.3, -1.0, 2.0])
+    want = np.exp(x) / np.sum(np.exp(x))
+    np.testing.assert_allclose(ca.jacobian(lse)(x), want, rtol=1e-13)
+    np.testing.assert_allclose(ca.hessian(lse)(x), np.diag(want) - np.outer(want, want), rtol=1e-12,
+                               atol=1e-15)
+    check_grads(lse)(x)
+
+    @primitive
+    def mat(x):
+        return A @ x
+
+    defvjp_argnum(mat, lambda argnum, ans, args, kw: lambda g: one_at_a_time(g, 1) @ A)
+    defjvp_argnum(mat, lambda argnum, g, ans, args, kw: A @ one_at_a_time(g, 1))
+    np.testing.assert_allclose(ca.jacobian(mat)(x), A)
+    np.testing.assert_allclose(cr.jacfwd(mat)(x), A)
+
+    @primitive
+    def lin(x):
+        assert np.ndim(x) == 1, "the primitive saw a batch"
+        return A @ x
+
+    def_linear(lin)
+    np.testing.assert_allclose(cr.jacfwd(lin)(x), A)
+
+
+def test_check_grads_recurses_as_autograds():
+    """``modes=["rev"]`` checks reverse over reverse only (autograd's recursion), so a primitive
+    with a VJP and no JVP passes, as autograd's examples/define_gradient.py needs."""
+    from chainrule.autograd.extend import defvjp, primitive
+    from chainrule.autograd.test_util import check_grads
+    from chainrule.gradcheck import GradCheckError
+
+    @primitive
+    def lse(x):
+        return np.log(np.sum(np.exp(x)))
+
+    defvjp(lse, lambda ans, x: lambda g: cnp.full(x.shape, g) * cnp.exp(x - cnp.full(x.shape, ans)))
+    check_grads(lambda y: cnp.sum(lse(y ** 2)), modes=["rev"])(x3)
+    with pytest.raises(NoRuleError, match="lse"):
+        check_grads(lambda y: cnp.sum(lse(y ** 2)), modes=["fwd"])(x3)
+    with pytest.raises(ValueError, match="unknown mode"):
+        check_grads(lse, modes=["bwd"])(x3)
+
+    @primitive
+    def wrong_second(x):  # a rule that is right but not differentiable: order 2 catches it
+        return np.sin(x)
+
+    defvjp(wrong_second, lambda ans, x: lambda g: g * cr.stop_gradient(cnp.cos(x)))
+    check_grads(wrong_second, modes=["rev"], order=1)(0.7)
+    with pytest.raises(GradCheckError):
+        check_grads(wrong_second, modes=["rev"], order=2)(0.7)
 
 
 def test_test_util_helpers():

@@ -1,12 +1,13 @@
 """``autograd.test_util``: ``check_grads(fun, argnum=0, modes=["fwd", "rev"], order=2)(*args)``
-with autograd's signature, over chainrule's checker (central differences, both modes, every
-order up to ``order``, and batched passes); ``combo_check``, ``check_vjp``, ``check_jvp``,
-``check_equivalent`` and ``scalar_close`` as autograd's tests use them."""
+with autograd's signature and recursion, over chainrule's checker (central differences and
+batched passes); ``combo_check``, ``check_vjp``, ``check_jvp``, ``check_equivalent`` and
+``scalar_close`` as autograd's tests use them."""
 
 from itertools import product
 
 import numpy as _np
 
+from .. import transforms as _t
 from ..core.pytree import tree_flatten as _tree_flatten
 from ..gradcheck import check_grads as _check_grads
 
@@ -15,8 +16,32 @@ RTOL = 1e-6
 EPS = 1e-6
 
 
+def _check_modes(f, xs, modes, order, kwargs):
+    """autograd's recursion: each mode at first order, then, for ``order > 1``, the map
+    ``(x, v) -> J v`` (``fwd``) or ``(x, u) -> u^T J`` (``rev``) in the same modes, so
+    ``modes=["rev"]`` never asks for a forward rule (chainrule's own ``check_grads`` checks
+    both modes at every order above the first)."""
+    _check_grads(f, modes=modes, order=1, **kwargs)(*xs)
+    if order <= 1:
+        return
+    rng = _np.random.default_rng(len(modes) + order)
+    if "fwd" in modes:
+        v = tuple(rng.standard_normal(_np.shape(x)) for x in xs)
+        _check_modes(lambda *a: _t.jvp(f, a[:len(xs)], a[len(xs):])[1], (*xs, *v), modes, order - 1, kwargs)
+    if "rev" in modes:
+        u = rng.standard_normal(_np.shape(f(*xs)))
+        _check_modes(lambda *a: _t.vjp(f, *a[:-1])[1](a[-1]), (*xs, u), modes, order - 1, kwargs)
+
+
 def check_grads(fun, argnum=0, modes=("fwd", "rev"), order=2, **kwargs):
-    """Check ``fun``'s derivatives in argument ``argnum`` (an int, or a tuple of them)."""
+    """Check ``fun``'s derivatives in argument ``argnum`` (an int, or a tuple of them) against
+    central differences, in ``modes``, to ``order``; ``kwargs`` go to
+    :func:`chainrule.check_grads` (``eps``, ``rtol``, ``atol``)."""
+    modes = tuple(modes)
+    for m in modes:
+        if m not in ("fwd", "rev"):
+            raise ValueError(f"unknown mode {m!r}; use 'fwd' and/or 'rev'")
+
     def checker(*args, **fun_kwargs):
         nums = (argnum,) if isinstance(argnum, int) else tuple(argnum)
 
@@ -25,7 +50,7 @@ def check_grads(fun, argnum=0, modes=("fwd", "rev"), order=2, **kwargs):
             for i, x in zip(nums, xs, strict=True):
                 full[i] = x
             return fun(*full, **fun_kwargs)
-        return _check_grads(of_some, modes=tuple(modes), order=order, **kwargs)(*[args[i] for i in nums])
+        _check_modes(of_some, tuple(args[i] for i in nums), modes, order, kwargs)
     return checker
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.aval import dtype_of
 from ..core.errors import NoRuleError
 from ..core.primitive import Box, strip_derivatives, unbox_all
 from .dispatch import implements
@@ -114,6 +115,17 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, **kw
     return broadcast_to(fill_value, zeros.shape) + zeros
 
 
+def full(shape, fill_value, dtype=None, order="C", **kwargs):
+    """An array of ``shape`` filled with ``fill_value`` (``dtype`` by default that of
+    ``fill_value``, as NumPy's); traced only if ``fill_value`` is, as in an autograd-style rule's
+    ``np.full(x.shape, g)``. NumPy's own ``np.full`` would convert a traced ``fill_value``."""
+    if not isinstance(fill_value, Box) or (dtype is not None
+                                           and not np.issubdtype(np.dtype(dtype), np.floating)):
+        return np.full(shape, unbox_all(fill_value), dtype=dtype, order=order, **kwargs)
+    zeros = np.zeros(shape, dtype=dtype if dtype is not None else dtype_of(fill_value), order=order, **kwargs)
+    return broadcast_to(fill_value, zeros.shape) + zeros
+
+
 @implements(np.bincount)
 def bincount(x, weights=None, minlength=0):
     """Counts of each value in ``x`` (a constant); traced ``weights`` are not supported."""
@@ -127,4 +139,4 @@ __all__ = ["argmax", "argmin", "argsort", "argpartition", "lexsort", "argwhere",
            "flatnonzero", "searchsorted", "digitize", "shape", "ndim", "size", "result_type",
            "iscomplexobj", "isrealobj", "iscomplex", "isreal", "isclose", "allclose",
            "array_equal", "array_equiv", "count_nonzero", "any", "all", "isin", "zeros_like",
-           "ones_like", "empty_like", "full_like", "bincount"]
+           "ones_like", "empty_like", "full", "full_like", "bincount"]
