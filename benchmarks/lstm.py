@@ -227,3 +227,54 @@ WORKLOAD = Workload(
               3.0)),
     doc=__doc__,
 )
+
+
+def jit_breakdown(layers: int = 2, chars: int = 1024, repeats: int = 3) -> dict:
+    """Where a jitted LSTM gradient's time goes, in process CPU time (one process):
+    the eager gradient (best of ``repeats + 1``), the first call (staging), the program's
+    operations and fused loops, an interpreted call (best of ``repeats``; the first one,
+    which builds the interpreter, apart), compiling it, and a compiled call (best of 5)."""
+    import time
+
+    import chainrule
+    import chainrule.numpy as cnp
+
+    main, extra, state, sequence = make_data(layers, chars)
+    vg = chainrule.value_and_grad(lambda m, e: objective(cnp, m, e, state, sequence),
+                                  argnums=(0, 1))
+    clock = time.process_time
+
+    def cpu(f, *args):
+        t0 = clock()
+        f(*args)
+        return clock() - t0
+    eager = [cpu(vg, main, extra) for _ in range(repeats)]
+    jitted = chainrule.jit(vg)
+    first = cpu(jitted, main, extra)
+    eager.append(cpu(vg, main, extra))  # after staging too: a change of load shows
+    program = jitted.lower(main, extra)
+    ops = len(program.eqns)
+    fused_calls = sum(e.prim.name.startswith("fused_") for e in program.eqns)
+    interp_first = cpu(jitted, main, extra)
+    interp = min(cpu(jitted, main, extra) for _ in range(repeats))
+    compile_time = cpu(program.compile)
+    compiled_first = cpu(jitted, main, extra)  # Numba compiles (or loads) the loops here
+    compiled = min(cpu(jitted, main, extra) for _ in range(5))
+    return {"eager": min(eager), "first": first, "ops": ops, "fused calls": fused_calls,
+            "kernels": len(set(program.kernels)), "interpreted, 1st": interp_first,
+            "interpreted": interp, "compile": compile_time, "compiled, 1st": compiled_first,
+            "compiled": compiled}
+
+
+if __name__ == "__main__":  # env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.lstm
+    import sys
+
+    for layers in map(int, sys.argv[1:] or ["2"]):
+        r = jit_breakdown(layers)
+        n = r["ops"]
+        print(f"l={layers}: eager gradient {r['eager']:.3f} s; jit first call {r['first']:.3f} s "
+              f"({r['first'] / r['eager']:.2f}x eager); {n} operations ({r['fused calls']} fused "
+              f"loop calls, {r['kernels']} distinct loops); interpreted {r['interpreted'] * 1e3:.1f}"
+              f" ms ({r['interpreted'] / n * 1e6:.2f} us/op; first {r['interpreted, 1st']:.3f} s); "
+              f"compile {r['compile']:.2f} s; compiled {r['compiled'] * 1e3:.1f} ms "
+              f"({r['compiled'] / n * 1e6:.2f} us/op; first {r['compiled, 1st']:.3f} s)")

@@ -244,6 +244,32 @@ def test_scattered_pieces_that_tile_the_gradient_are_joined(cuts, joined):
     assert ("join_tiles" in source) == joined and ("scatter_sum" in source) != joined, source
 
 
+def test_constants_with_equal_contents_are_one_constant():
+    """Code that computes a constant from a constant makes a new array at each use
+    (``p.T``); staging keeps one copy per content (type, shape, dtype, bytes), so what is
+    computed from them is found repeated: a cost and its gradient share one product. Equal
+    bytes of another shape or dtype, or -0.0 against 0.0, stay different constants."""
+    p = np.random.default_rng(0).random((50, 3))
+    f = lambda c: cnp.sum(cnp.min(c @ p.T, 0))  # noqa: E731
+    both = lambda c: (f(c), cr.grad(f)(c))  # noqa: E731
+    c = np.random.default_rng(1).random((4, 3))
+    jf = cr.jit(both)
+    for got in twice(jf, c):
+        for g, w in zip(got, both(c), strict=True):
+            np.testing.assert_array_equal(g, w)
+    # the forward product once (the cost's and the gradient's), the backward one once
+    assert jf.lower(c).source.count("matmul(") == 2
+    zeros = np.zeros(4)
+    g = lambda x: (x + np.array([0.0, 0.0]), x + np.array([-0.0, -0.0]),  # noqa: E731
+                   x * zeros[:2], x * zeros.reshape(2, 2), x * zeros.astype(np.float32)[:2])
+    x = np.array([-0.0, 1.0])
+    jg = cr.jit(g, fuse=False)
+    for got in twice(jg, x):
+        for a, b in zip(got, g(x), strict=True):
+            np.testing.assert_array_equal(a, b)
+            assert a.dtype == b.dtype and (np.signbit(a) == np.signbit(b)).all()
+
+
 def test_fused_loops_with_comparisons_and_where():
     pytest.importorskip("numba")
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import hashlib
 import keyword
 import operator
 import os
@@ -122,12 +123,13 @@ class StagingTrace(Trace):
     lookup per call, spares a pass over the whole program afterwards.
     """
 
-    __slots__ = ("staged", "reads", "done", "_copies", "_seen")
+    __slots__ = ("staged", "reads", "done", "_copies", "_by_content", "_seen")
 
     def __init__(self):
         super().__init__()
         self.staged = Staged()
         self._copies: dict = {}  # id(array) -> (array, its copy): one copy per constant
+        self._by_content: dict = {}  # (shape, dtype, digest) -> the copy (see _same_copy)
         self._seen: dict = {}  # (prim, operand keys, parameter key) -> the result's variables
         self.reads: list[str] = []  # where input-dependent values were read (see read_value)
         self.done = False  # set when the staged call returns: later use is an escaped value
@@ -217,9 +219,25 @@ class StagingTrace(Trace):
         if isinstance(v, np.ndarray):
             pair = self._copies.get(id(v))
             if pair is None:  # the original stays referenced: its id names it until staged
-                pair = self._copies[id(v)] = (v, v.copy())
+                pair = self._copies[id(v)] = (v, self._same_copy(v))
             return pair[1]
         return v
+
+    def _same_copy(self, v: np.ndarray) -> np.ndarray:
+        """A copy of ``v``, the same one for every constant with ``v``'s type, shape, dtype
+        and bytes. Code that computes a constant from a constant (``points.T``, ``sum(points
+        ** 2)``) makes a new array at each use; with one copy for equal contents the
+        operations on them are recognised as repeated (k-means' cost and its gradient
+        share their distance matrix)."""
+        if v.dtype.hasobject or type(v) is not np.ndarray:
+            return v.copy()
+        flat = np.ascontiguousarray(v).reshape(-1).view(np.uint8)
+        key = (v.shape, v.dtype, hashlib.blake2b(flat, digest_size=16).digest())
+        same = self._by_content.get(key)
+        if same is not None and np.array_equal(same.reshape(-1).view(np.uint8), flat):
+            return same
+        copy = self._by_content[key] = v.copy()
+        return copy
 
 
 def _no_array(items) -> bool:
@@ -609,6 +627,7 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
             else:
                 outs.append(Lit(trace.constant(o)))
         trace._copies.clear()  # the program holds the copies; the originals are the caller's
+        trace._by_content.clear()
         concrete = tree_unflatten(out_def, [o._value if isinstance(o, StagedBox) else o
                                             for o in out_leaves])
         if trace.reads:
