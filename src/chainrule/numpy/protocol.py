@@ -22,22 +22,37 @@ from ..rules.dispatch import FUNCTIONS, MIRRORS, UFUNCS
 from ..rules.numeric import ufunc_method
 from .operators import METHODS, OPERATORS, PROPERTIES, REFLECTED
 
-_mirror_codes: dict = {}  # code object (of every wrapper layer) -> MIRRORS' entry
+_mirror_codes: dict = {}  # code object (of every wrapper layer) -> [(function, MIRRORS' entry)]
+
+
+def _mirrored_by(hits, frame):
+    """The one ``(function, entry)`` of ``hits`` that ``frame`` runs. A decorator's wrapper
+    (SciPy's ``_apply_over_batch``) shares one code object among the functions it wraps; its
+    frame holds the wrapped function as a local (the closure's ``f``), which says which one.
+    ``None`` when that cannot be told: better no advice than advice naming another function."""
+    if len(hits) == 1:
+        return hits[0]
+    local = {id(v) for v in frame.f_locals.values()}
+    which = [h for h in hits if id(getattr(h[0], "__wrapped__", None)) in local]
+    return which[0] if len(which) == 1 else None
 
 
 def _mirror_hint(frame) -> str:
     """``"scipy.special.logsumexp is ...: use chainrule.scipy.special.logsumexp. "`` when
     ``frame`` or one of its callers runs a function chainrule mirrors (innermost first), else ``""``."""
     if _mirror_codes.get("indexed") != len(MIRRORS):
+        _mirror_codes.clear()
         for fn, entry in MIRRORS.items():
-            while fn is not None:
-                code = getattr(fn, "__code__", None)
+            layer = fn
+            while layer is not None:
+                code = getattr(layer, "__code__", None)
                 if code is not None:
-                    _mirror_codes.setdefault(code, (fn, entry))
-                fn = getattr(fn, "__wrapped__", None)
+                    _mirror_codes.setdefault(code, []).append((fn, entry))
+                layer = getattr(layer, "__wrapped__", None)
         _mirror_codes["indexed"] = len(MIRRORS)
     while frame is not None:
-        hit = _mirror_codes.get(frame.f_code)
+        hits = _mirror_codes.get(frame.f_code)
+        hit = _mirrored_by(hits, frame) if hits else None
         if hit is not None:
             name, replacement, *mirrored_for = hit[1]
             if not mirrored_for:
