@@ -270,6 +270,33 @@ def test_constants_with_equal_contents_are_one_constant():
             assert a.dtype == b.dtype and (np.signbit(a) == np.signbit(b)).all()
 
 
+def test_rows_columns_and_nan_tests_join_fused_loops():
+    """An operand that broadcasts along existing axes (a row, a column, a constant row) is
+    read inside the loop at index 0 on its axes of length 1, and isnan/isinf/isfinite fuse:
+    the tie mask of a min's gradient over a matrix is one loop, with eager's numbers."""
+    pytest.importorskip("numba")
+    row = np.linspace(0.5, 1.5, 7)[None, :]
+
+    def f(col, x):
+        d = (x - col) * 2.0 + row  # a column and a constant row against a matrix
+        m = cnp.min(d, axis=0, keepdims=True)
+        mask = (d == m) | (cnp.isnan(d) & cnp.isnan(m)) | cnp.isinf(d * col)
+        return cnp.where(mask, d / m, 0.0) + cnp.isfinite(row)
+    rng = np.random.default_rng(3)
+    col, x = rng.random((5, 1)), rng.random((5, 7))
+    x[2, 3] = np.nan
+    with fuse_everything():
+        jf = cr.jit(f)
+        for got in twice(jf, col, x):
+            np.testing.assert_array_equal(got, f(col, x))
+        program = jf.lower(col, x)
+    # the matrix's operations: two loops (the min between them); the row's isnan stays alone
+    assert len(program.kernels) == 2 and len(program.eqns) == 4, program
+    loops = "".join(program.kernels)
+    assert "np.isnan(x0)" in loops and "np.isinf(" in loops
+    assert "[0, i1]" in loops and "[i0, 0]" in loops  # a row and a column read in the loop
+
+
 def test_fused_loops_with_comparisons_and_where():
     pytest.importorskip("numba")
 

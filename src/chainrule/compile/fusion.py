@@ -288,6 +288,8 @@ def _op_table() -> dict:
                           bool_template="({0} or {1})")
     ops[ew.minimum] = _Op(np.minimum, "({0} if ({0} < {1} or {0} != {0}) else {1})", "bif",
                           bool_template="({0} and {1})")
+    for prim in (ew.isnan, ew.isinf, ew.isfinite):  # on float loops (an integer is a number)
+        ops[prim] = _Op(prim.impl, f"np.{prim.impl.__name__}({{0}})", "f")
     for prim in (ew.arctan2, ew.hypot):
         ops[prim] = _Op(prim.impl, f"np.{prim.impl.__name__}({{0}}, {{1}})", "f")
     return ops
@@ -394,12 +396,23 @@ def _fusable(e: Eqn, staged: Staged):
         return None
     for a in e.ins:
         if type(a) is int:
-            if staged.avals[a].shape not in (shape, ()):
+            s = staged.avals[a].shape
+            if s != shape and s != () and not _broadcasts(s, shape):
                 return None
         elif _scalar_literal(a.value) is None and not (
-                isinstance(a.value, np.ndarray) and a.value.shape == shape):
+                isinstance(a.value, np.ndarray) and a.value.shape != ()
+                and (a.value.shape == shape or _broadcasts(a.value.shape, shape))):
             return None
     return shape
+
+
+def _broadcasts(s: tuple, shape: tuple) -> bool:
+    """Whether an operand of shape ``s`` broadcasts to ``shape`` along existing axes only
+    (its axes align right; each has the loop's length or 1), so a loop reads it with
+    index 0 on its axes of length 1 (a row or a column against a matrix)."""
+    k = len(s)
+    return k <= len(shape) and all(d == 1 or d == n for d, n in zip(s, shape[len(shape) - k:],
+                                                                   strict=True))
 
 
 class _Cluster:
@@ -547,7 +560,12 @@ def _compile(c: _Cluster, eqns, staged: Staged, used_outside, numba):
                     pre.append(f"{local} = {name}")
                 else:
                     typed[local] = aval.dtype
-                    body.append(f"{local} = {name}[{idx}]")
+                    at = idx
+                    if aval.shape != c.shape:  # broadcast: index 0 on its axes of length 1
+                        off = nd - len(aval.shape)
+                        at = ", ".join("0" if d == 1 and c.shape[off + j] != 1 else f"i{off + j}"
+                                       for j, d in enumerate(aval.shape))
+                    body.append(f"{local} = {name}[{at}]")
         return loads[key]
 
     for e in members:
