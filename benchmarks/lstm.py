@@ -266,13 +266,16 @@ def jit_breakdown(layers: int = 2, chars: int = 1024, repeats: int = 3) -> dict:
             "compiled": compiled}
 
 
-if __name__ == "__main__":  # env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.lstm
-    import sys
+def print_jit_breakdown(*layers: int) -> None:
+    """``jit_breakdown`` as one line per size; the command::
 
-    for layers in map(int, sys.argv[1:] or ["2"]):
-        r = jit_breakdown(layers)
+        env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -c \\
+            "from benchmarks.lstm import print_jit_breakdown; print_jit_breakdown(2)"
+    """
+    for n_layers in layers or (2,):
+        r = jit_breakdown(n_layers)
         n = r["ops"]
-        print(f"l={layers}: eager gradient {r['eager']:.3f} s; jit first call {r['first']:.3f} s "
+        print(f"l={n_layers}: eager gradient {r['eager']:.3f} s; jit first call {r['first']:.3f} s "
               f"({r['first'] / r['eager']:.2f}x eager); {n} operations ({r['fused calls']} fused "
               f"loop calls, {r['kernels']} distinct loops); interpreted {r['interpreted'] * 1e3:.1f}"
               f" ms ({r['interpreted'] / n * 1e6:.2f} us/op; first {r['interpreted, 1st']:.3f} s); "
