@@ -11,6 +11,8 @@ reads it; none of them imports another's module for it.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..core.aval import ShapedArray, aval_of
@@ -120,6 +122,10 @@ def freeze(v):
     t = type(v)
     if t is int or t is str or v is None:
         return v
+    if t is float or t is np.float64:  # the sign keeps -0.0 and 0.0 apart (equal as keys)
+        return (t, v, math.copysign(1.0, v))
+    if t is np.ndarray:
+        return ("array", id(v))
     if t is tuple:
         for x in v:
             if type(x) is not int:
