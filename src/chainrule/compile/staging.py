@@ -599,13 +599,18 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
         return args, kwargs
 
     def stage(key, static, leaves, treedef):
+        # one pause of the garbage collector for the call and the rewrites (see _no_gc): it
+        # then runs once, when staging is done, over what the program keeps
+        with _no_gc():
+            return record(key, static, leaves, treedef)
+
+    def record(key, static, leaves, treedef):
         t0 = time.perf_counter()
         trace = StagingTrace()
         boxes = [trace.new_input(x) for x in leaves]
         args, kwargs = rebuild(static, treedef, boxes)
         try:
-            with _no_gc():  # see _no_gc: staging allocates a box and an equation per operation
-                out = f(*args, **kwargs)
+            out = f(*args, **kwargs)
         except _OuterTraceError as err:
             cache[key] = _EAGER
             warnings.warn(f"jit({_name(f)}): a value traced by an enclosing transform reached "
