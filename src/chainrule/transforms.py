@@ -12,9 +12,11 @@ import functools
 import warnings
 from collections.abc import Callable
 
+import numpy as np
+
 from .core.aval import dtype_of, shape_of
 from .core.errors import DisconnectedWarning
-from .core.linearize import _writable, _zeros, linearize_reverse, push_forward
+from .core.linearize import _zeros, linearize_reverse, push_forward
 from .core.pytree import tree_flatten, tree_unflatten
 
 __all__ = ["vjp", "jvp", "grad", "value_and_grad"]
@@ -45,6 +47,11 @@ def jvp(f: Callable, primals, tangents, has_aux: bool = False):
     """``(out, J @ tangents)`` for ``f(*primals)``; JAX's signature (tuples of primals and tangents)."""
     out, t_out, aux = push_forward(f, primals, tangents, has_aux)
     return (out, t_out, aux) if has_aux else (out, t_out)
+
+
+def _writable(g):
+    """A gradient the caller owns: rules may return read-only broadcast views."""
+    return g.copy() if type(g) is np.ndarray and not g.flags.writeable else g
 
 
 def _argnums_tuple(argnums, nargs):

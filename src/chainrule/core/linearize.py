@@ -17,7 +17,7 @@ from .errors import NotDifferentiableInputError
 from .primitive import Box
 from .pytree import tree_flatten, tree_unflatten
 from .tape import Push, snapshot
-from .trace import ForwardBox, ForwardTrace, ReverseBox, ReverseTrace
+from .trace import ForwardBox, ForwardTrace, ReverseBox, ReverseTrace, collector_paused
 
 
 def check_differentiable(x, what: str = "input"):
@@ -31,11 +31,6 @@ def check_differentiable(x, what: str = "input"):
         raise NotDifferentiableInputError(
             f"cannot differentiate with respect to an {what} of dtype {dtype}: integer and boolean "
             "values are constants. Pass a float (e.g. 3.0 or x.astype(float)) to differentiate.")
-
-
-def _writable(g):
-    """A gradient the caller owns: rules may return read-only broadcast views."""
-    return g.copy() if type(g) is np.ndarray and not g.flags.writeable else g
 
 
 def _as_input_dtype(c, x):
@@ -122,7 +117,8 @@ def linearize_reverse(f: Callable, primals: Sequence, has_aux: bool = False):
         check_differentiable(x)
     trace = ReverseTrace(keep_values=False)  # records keep only what their rules read
     in_boxes = [trace.new_input(x) for x in in_leaves]
-    out = f(*tree_unflatten(in_def, in_boxes))
+    with collector_paused():
+        out = f(*tree_unflatten(in_def, in_boxes))
     aux = None
     if has_aux:
         out, aux = _split_aux(out)
@@ -152,7 +148,8 @@ def push_forward(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bo
                             f"{dtype_of(x)}): the tangent of a real input is real")
     trace = ForwardTrace()
     boxes = [trace.new_input(x, t) for x, t in zip(in_leaves, t_leaves)]
-    out = f(*tree_unflatten(in_def, boxes))
+    with collector_paused():
+        out = f(*tree_unflatten(in_def, boxes))
     aux = None
     if has_aux:
         out, aux = _split_aux(out)
@@ -177,11 +174,8 @@ def _split_aux(out):
 
 
 def _lower(x, trace):
-    """Unwrap boxes of *higher* levels (a Tensor front-end wrapping a traced value) down to ``trace``.
-
-    A function may return a value that another front-end wraps around this trace's box;
-    reading straight through those wrappers keeps its derivative instead of a silent zero.
-    """
+    """Unwrap boxes of *higher* levels (a Tensor wrapping a traced value) down to ``trace``:
+    reading through such wrappers keeps the derivative instead of a silent zero."""
     while isinstance(x, Box) and x._trace is not trace and x._trace.level > trace.level:
         x = x._value
     return x

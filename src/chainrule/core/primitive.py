@@ -9,8 +9,6 @@ which a rule lets pass through: that is what makes Jacobians one pass.
 
 from __future__ import annotations
 
-from types import MethodType
-
 from .errors import NoRuleError
 
 
@@ -105,10 +103,6 @@ class Primitive:
 
     def __call__(self, *args, **params):
         return bind(self, args, params)
-
-    def __get__(self, obj, objtype=None):
-        # Lets a primitive serve directly as a traced-array operator method (x.__add__).
-        return self if obj is None else MethodType(self, obj)
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"

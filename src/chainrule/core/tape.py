@@ -114,8 +114,7 @@ def pull(records, seeds: dict, wanted, rebox=None, observer=None) -> list:
     sees every contribution (the glass box's delta tables); it costs one ``None``
     check per record when absent.
     """
-    if observer is None:
-        observer = Checks.vjp
+    observer = observer or Checks.vjp
     ct = dict(seeds)
     pop = ct.pop
     for rec in records:

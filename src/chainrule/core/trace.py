@@ -8,6 +8,8 @@ a :class:`~chainrule.core.tape.Record` per call to a flat tape, walked by ``core
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 
 import numpy as np
@@ -22,6 +24,19 @@ _levels = itertools.count(1)
 def new_level() -> int:
     """A trace level above every existing one (a trace opened later is handled first)."""
     return next(_levels)
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """The cyclic garbage collector paused while a trace records: recording makes no cycles, but
+    each allocation burst makes it walk every live object again (a third of an LSTM gradient)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class Trace:
@@ -195,13 +210,10 @@ class ReverseTrace(Trace):
                  release: bool = False, observer=None) -> list:
         """:func:`~chainrule.core.tape.pull` over this tape; ``seeds`` maps output node -> cotangent.
 
-        With ``create_graph`` the rules see the primal values as boxes of this same
-        trace, so the backward pass is itself recorded on the tape and can be
-        differentiated again (PyTorch's ``create_graph=True``).
-
-        With ``release`` the tape is consumed: each record is dropped once its rules
-        have run, so its saved values are freed as the pass goes (PyTorch's default,
-        ``retain_graph=False``). A later backward on this trace raises.
+        With ``create_graph`` the rules see the primal values as boxes of this same trace, so
+        the backward pass is itself recorded and can be differentiated again (PyTorch's
+        ``create_graph=True``). With ``release`` each record is dropped once its rules have run,
+        freeing its saved values as the pass goes (``retain_graph=False``); a later backward raises.
         """
         if self._released:
             raise RuntimeError("this tape was released by an earlier backward(release=True); "
@@ -213,7 +225,8 @@ class ReverseTrace(Trace):
             records = consume(self.tape)
         else:
             records = reversed(self.tape[:] if create_graph else self.tape)
-        return pull(records, seeds, wanted, self._reboxed if create_graph else None, observer)
+        with collector_paused():
+            return pull(records, seeds, wanted, self._reboxed if create_graph else None, observer)
 
     def _reboxed(self, rec: Record):
         """A record's inputs and output as boxes of this trace (same node ids)."""
