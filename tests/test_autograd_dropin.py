@@ -358,6 +358,16 @@ def test_fixed_point_as_autograds():
     np.testing.assert_allclose(jac, np.diag(0.5 * np.sqrt(1.5 / p[1])), rtol=1e-8)
     with pytest.raises(NoRuleError, match="fixed_point"):
         ca.deriv(lambda s: newton(ours, cnp)((s, p[1])))(1.5)
+    # vmap: the examples iterate together; values and gradients as a loop gives them
+    S, V = np.array([1.5, 2.0]), np.array([[1.0, 2.0, 4.0], [3.0, 1.0, 2.0]])
+    np.testing.assert_allclose(cr.vmap(lambda s, v: newton(ours, cnp)((s, v)))(S, V), np.sqrt(S[:, None] * V),
+                               rtol=1e-13)
+    loss = ca.grad(lambda s, v: cnp.sum(newton(ours, cnp)((s, v)) ** 2), (0, 1))
+    for got, want in zip(cr.vmap(loss)(S, V), zip(*[loss(S[i], V[i]) for i in range(2)]), strict=True):
+        np.testing.assert_allclose(got, np.stack(want), rtol=1e-12)
+    shared = ca.grad(lambda s: cnp.sum(cr.vmap(lambda v: newton(ours, cnp)((s, v)))(V)))(1.5)
+    one = ca.grad(lambda s, v: cnp.sum(newton(ours, cnp)((s, v))))
+    assert shared == pytest.approx(one(1.5, V[0]) + one(1.5, V[1]))
 
 
 def test_autograd_style_rules_need_not_be_batch_polymorphic():

@@ -18,6 +18,7 @@ from hypothesis.extra import numpy as hnp
 import chainrule
 import chainrule.numpy as cnp
 from chainrule import grad, hessian, jacfwd, jacobian, jacrev, jit, jvp, value_and_grad, vjp
+from chainrule.autograd.misc.fixed_points import fixed_point_p
 from chainrule.batching import BatchedValueError, batching_rule, vmap
 from chainrule.checkpoint import checkpoint_p
 from chainrule.compile.fusion import join_tiles, scatter_sum
@@ -60,6 +61,9 @@ TESTED_ELSEWHERE = {checkpoint_p}
 # an ODE solve's batching rule solves the stacked systems: tests/test_integrate.py checks
 # vmap and vmap of grad against a loop
 TESTED_ELSEWHERE.add(odeint_p)
+# autograd's fixed_point: the mapped problem iterated together; tests/test_autograd_dropin.py
+# checks vmap and vmap of grad against a loop
+TESTED_ELSEWHERE.add(fixed_point_p)
 
 _UFUNC_OF = {fn: uf for uf, fn in UFUNCS.items() if isinstance(fn, Primitive)}
 _EXTRA_ELEMENTWISE = {  # elementwise primitives that are not a ufunc's: arity, params, kinds

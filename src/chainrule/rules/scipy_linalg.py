@@ -22,7 +22,7 @@ import numpy as np
 
 from ..core.aval import dtype_of
 from ..core.aval import shape_of as shape
-from ..core.primitive import Primitive, unbox_all
+from ..core.primitive import Box, Primitive, strip_derivatives
 from . import elementwise as _ew
 from . import reductions as _red
 from . import shape as _shape_ops
@@ -247,13 +247,36 @@ def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_fi
 # ================================================================ LU
 def _permutation(piv):
     """LAPACK's row interchanges (row ``i`` swapped with ``piv[i]``, in order) as a permutation
-    ``perm`` with ``A[perm] = L U``; stacks pivot row by row."""
+    ``perm`` with ``A[perm] = L U``; stacks pivot row by row. Pivots that are traced values
+    (``vmap``'s batch of them, ``jit``'s staged ones) are swapped with elementwise ops and
+    gathers, so one program serves every example."""
+    if isinstance(piv, Box):
+        n = shape(piv)[-1]
+        ar = np.arange(n)
+        perm = _ew.add(_ew.multiply(piv, 0), ar)
+        for i in range(n):
+            j = _shape_ops.getitem(piv, (Ellipsis, slice(i, i + 1)))
+            at_i = _shape_ops.getitem(perm, (Ellipsis, slice(i, i + 1)))
+            at_j = _shape_ops.take_along_axis(perm, j, axis=-1)
+            perm = _ew.where(ar == i, at_j, _ew.where(_ew.equal(ar, j), at_i, perm))
+        return perm
+    piv = np.asarray(piv)
     perm = np.broadcast_to(np.arange(piv.shape[-1]), piv.shape).copy()
     flat_perm, flat_piv = perm.reshape(-1, piv.shape[-1]), piv.reshape(-1, piv.shape[-1])
     for p, v in zip(flat_perm, flat_piv):
         for i, j in enumerate(v):
             p[i], p[j] = p[j], p[i]
     return perm
+
+
+def _inverse(perm):
+    """The inverse permutation: ``inv[perm[i]] = i`` (``argsort``; for traced ``perm`` the
+    sum of ``i`` over the one-hot matches, exact in integers)."""
+    if not isinstance(perm, Box):
+        return np.argsort(perm, axis=-1)
+    n = shape(perm)[-1]
+    hits = _ew.equal(_shape_ops.expand_dims(perm, -1), np.arange(n))  # [..., i, k]: perm[i] == k
+    return _red.sum(_ew.where(hits, np.arange(n)[:, None], 0), axis=-2)
 
 
 def _lu_impl(a):
@@ -289,7 +312,7 @@ def _lu_jvp(t, ans, a):
     lu, piv = ans
     low, up = _lu_parts(lu)
     n = shape(lu)[-1]
-    perm = _permutation(np.asarray(unbox_all(piv)))
+    perm = _permutation(strip_derivatives(piv))
     y = _tri(low, _rows_of(t, perm), trans=False, lower=True, unit=True)
     x = mT(_tri(up, mT(y), trans=True, lower=False, unit=False))
     dt = _inexact(x)
@@ -308,8 +331,8 @@ def _lu_vjp(g, ans, a):
     gx = matmul(mT(low), glu * strict) * strict + matmul(glu * upper, mT(up)) * upper
     z = _tri(low, gx, trans=True, lower=True, unit=True)
     gperm = mT(_tri(up, mT(z), trans=False, lower=False, unit=False))  # L^{-T} gX U^{-T}
-    perm = _permutation(np.asarray(unbox_all(piv)))
-    return _rows_of(gperm, np.argsort(perm, axis=-1))
+    perm = _permutation(strip_derivatives(piv))
+    return _rows_of(gperm, _inverse(perm))
 
 
 lu_p = Primitive("lu_factor", _lu_impl, multiple_results=True, saves=("ans",),
@@ -324,13 +347,13 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
 
     With ``A[perm] = L U`` and ``X = L^{-1} dA[perm] U^{-1}``: ``dL = L tril(X, -1)``,
     ``dU = triu(X) U``. A pivot choice is piecewise constant; where it changes (ties in a column's
-    largest magnitude) the factors jump and the derivative is one-sided. The pivots are read from
-    the value (they index rows), so under ``jit`` a signature using them runs eagerly, with a
-    ``JitFallbackWarning``; ``lu_solve`` reads them likewise."""
+    largest magnitude) the factors jump and the derivative is one-sided. Under ``vmap`` and ``jit``
+    the pivots stay traced (one per example, or staged) and ``lu_solve`` turns them into a
+    permutation with elementwise ops and gathers, so neither reads their values."""
     a = _asarray(a)
     _check_square("lu_factor", a)
     lu, piv = lu_p(a)
-    return lu, np.asarray(unbox_all(piv))
+    return lu, strip_derivatives(piv)
 
 
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
@@ -338,7 +361,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     permutation and two triangular solves, differentiable in ``lu`` and ``b``."""
     lu, piv = lu_and_piv
     lu, b = _asarray(lu), _asarray(b)
-    perm = _permutation(np.asarray(unbox_all(piv)))
+    perm = _permutation(strip_derivatives(piv))
     vector = ndim(b) == 1
     if vector:
         b = _reshape(b, shape(b) + (1,))
@@ -352,7 +375,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
             b = _ew.conj(b)
         z = _tri(lu, b, trans=True, lower=False, unit=False)
         w = _tri(lu, z, trans=True, lower=True, unit=True)
-        x = _rows_of(w, np.argsort(perm, axis=-1))
+        x = _rows_of(w, _inverse(perm))
         if conj:
             x = _ew.conj(x)
     else:
