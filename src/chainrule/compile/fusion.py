@@ -1,15 +1,18 @@
-"""Rewrites of a staged program: shared subexpressions, scatter linearity, fused loops.
+"""Rewrites of a staged program: pruning, scatter linearity, fused loops.
 
 A staged gradient or Hessian-vector product repeats work: the backward pass and the
-tangent push recompute the same products (``2 * x``, ``y * y``), and every ``x[1:]`` in
-the function becomes a full-size ``scatter_add`` on the way back. :func:`simplify` runs
-each distinct operation once and uses the linearity of the transpose of indexing,
-``scatter_add(a, i) + scatter_add(b, i) = scatter_add(a + b, i)``.
+tangent push recompute the same products (``2 * x``, ``y * y``; the staging trace records
+each distinct operation once), and every ``x[1:]`` in the function becomes a full-size
+``scatter_add`` on the way back. :func:`simplify` keeps what the outputs need and uses
+the linearity of the transpose of indexing, ``scatter_add(a, i) + scatter_add(b, i) =
+scatter_add(a + b, i)``; a sum of scatters is one ``scatter_sum``, or ``join_tiles`` when
+the pieces tile the result.
 
 Eager NumPy makes one pass over memory per operation and allocates a temporary for
 each; XLA fuses chains of elementwise operations into one loop. :func:`fuse_elementwise`
 does the same with Numba (when installed): a run of elementwise operations over arrays
-of one shape becomes one compiled loop that reads each input once, keeps every
+of one shape (operands may broadcast along its axes) becomes one compiled loop that reads
+each input once, keeps every
 intermediate in a register, and writes only the values used outside the run. Inside the
 loop every operation keeps NumPy's type rules (its loop dtypes, cast explicitly; see
 "fused loops" below), and a loop's source names nothing of its program, so identical
