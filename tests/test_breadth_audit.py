@@ -418,3 +418,20 @@ def test_lu_factor_and_lu_solve_under_vmap_and_jit():
     for got, one in zip(cr.vmap(loss)(a, b), zip(*[loss(a[i], b[i]) for i in range(3)]), strict=True):
         onp.testing.assert_allclose(got, onp.stack(one), rtol=1e-12)
     assert cr.vmap(lambda a: csl.lu_factor(a)[1])(a).dtype == scipy.linalg.lu_factor(a[0])[1].dtype
+
+
+def test_svd_at_repeated_singular_values_is_the_documented_behaviour():
+    """Item 1's "clear, documented behaviour at repeated singular values" (``rules/decompositions``'
+    svd docstring, JAX's): the singular values' derivatives stay finite; U's and Vh's are inf/nan."""
+    a = onp.diag([2.0, 2.0, 1.0])
+    for s_of in (cnp.linalg.svdvals, lambda a: cnp.linalg.svd(a, compute_uv=False),
+                 lambda a: cnp.linalg.svd(a)[1], lambda a: csl.svd(a)[1]):
+        g = cr.grad(lambda a, s_of=s_of: cnp.sum(s_of(a)))(a)
+        onp.testing.assert_allclose(g, onp.eye(3), atol=1e-15)  # d sum(s) = tr(U^T dA V)
+        assert onp.all(onp.isfinite(cr.jacobian(s_of)(a)))
+    w = rng.standard_normal((3, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g_u = cr.grad(lambda a: cnp.sum(cnp.linalg.svd(a)[0] * w))(a)
+        g_v = cr.grad(lambda a: cnp.sum(cnp.linalg.svd(a)[2] * w))(a)
+    assert not onp.all(onp.isfinite(g_u)) and not onp.all(onp.isfinite(g_v))
