@@ -22,9 +22,7 @@ staged (as in JAX): changing one in place later does not change what the program
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import hashlib
 import keyword
 import operator
@@ -41,7 +39,7 @@ import numpy as np
 from ..core.errors import TracerEscapeError
 from ..core.primitive import Box
 from ..core.pytree import tree_flatten, tree_unflatten
-from ..core.trace import Trace, TracedArray
+from ..core.trace import Trace, TracedArray, collector_paused
 from ..debug import check_jit_call
 from ..debug import enabled as debug_nans_enabled
 from ..rules import elementwise as ew
@@ -285,7 +283,7 @@ class Program:
         self.outs = list(staged.outs)
         self._avals = staged.avals  # the variables' shapes: which callable each step uses
         self.kernels: list = []  # the fused loops' sources (glass box)
-        with _no_gc():
+        with collector_paused():
             self.eqns = simplify(staged.eqns, self.outs, staged)
             if fuse:
                 self.eqns, self.kernels = fuse_elementwise(self.eqns, self.outs, staged)
@@ -307,7 +305,7 @@ class Program:
     def fn(self):
         """The compiled function of the program (compiled on first use)."""
         if self._fn is None:
-            with _no_gc():  # Python's compiler allocates an AST node by node
+            with collector_paused():  # Python's compiler allocates an AST node by node
                 source = self.source
                 env = self._env
                 exec(compile(source, "<chainrule.jit program>", "exec"), env)  # noqa: S102 - our own code
@@ -331,7 +329,7 @@ class Program:
         if self._spent >= self._budget:
             return self.fn(*arrays)
         if self._interpreter is None:
-            with _no_gc():
+            with collector_paused():
                 self._interpreter = _interpreter(self.eqns, self.in_vars, self.outs,
                                                  self._avals)
         t0 = time.perf_counter()
@@ -342,25 +340,6 @@ class Program:
     def __repr__(self) -> str:
         kernels = "".join(f"\n{k}" for k in self.kernels)
         return f"<Program: {len(self.eqns)} operations>\n{self.source}{kernels}"
-
-
-@contextlib.contextmanager
-def _no_gc():
-    """The cyclic garbage collector paused around staging and the rewrites of a program.
-    Both allocate boxes, tuples, lists and dicts by the hundred thousand and make no reference
-    cycles (refcounting frees what they drop), but each allocation burst makes the collector
-    traverse every live object again, and the objects staging keeps (the program, the tapes
-    of the transforms inside the call) grow with it: the collector took 3-4 times a rewrite's
-    own time on a 150,000-equation program, and 1.2-1.9 s of a 2.0-2.8 s staging call of the
-    LSTM gradient (``benchmarks/lstm.py``, l = 2). Collection resumes (if it was on) when the
-    block ends; garbage with cycles that the staged function makes is collected then."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _last_uses(eqns, outs) -> dict:
@@ -599,9 +578,9 @@ def jit(f: Callable | None = None, *, static_argnums=(), fuse: bool = True):
         return args, kwargs
 
     def stage(key, static, leaves, treedef):
-        # one pause of the garbage collector for the call and the rewrites (see _no_gc): it
+        # one pause of the garbage collector for the call and the rewrites (core.trace.collector_paused): it
         # then runs once, when staging is done, over what the program keeps
-        with _no_gc():
+        with collector_paused():
             return record(key, static, leaves, treedef)
 
     def record(key, static, leaves, treedef):
