@@ -396,26 +396,32 @@ def gradient_cases(loss, params: list, consts=(), losses=None) -> list:
             case("mygrad")]
 
 
-def jax_cases(build, args, what: str) -> list:
-    """JAX's rows, compiled and eager, for ``build(jax, jnp)``: a function of ``args`` (arrays,
-    converted once) whose result is compared; built and run in float64."""
-    def make(jit):
-        def factory():
-            import jax
-            import jax.numpy as jnp
+def jax_runner(build, args, jit: bool = True):
+    """A runner of ``build(jax, jnp)``, a function of ``args`` (arrays, or lists of arrays;
+    converted once to JAX's) whose result is returned as arrays; built and run in float64,
+    compiled with ``jax.jit`` when ``jit``."""
+    import jax
+    import jax.numpy as jnp
 
-            with jax_x64():
-                fn = build(jax, jnp)
-                fn = jax.jit(fn) if jit else fn
-                jargs = [jnp.asarray(a) for a in args]
+    with jax_x64():
+        fn = build(jax, jnp)
+        fn = jax.jit(fn) if jit else fn
+        jargs = [jax.tree_util.tree_map(jnp.asarray, a) for a in args]
 
-            def run():
-                with jax_x64():
-                    return as_arrays(fn(*jargs))
-            return run
-        return factory
-    return [Case("jax", lazy(make(True), "jax"), label="jax (jit)", note=f"jit({what})"),
-            Case("jax", lazy(make(False), "jax"), label="jax (eager)", note=what)]
+    def run():
+        with jax_x64():
+            return as_arrays(fn(*jargs))
+    return run
+
+
+def jax_cases(build, args, what: str = "", notes=None) -> list:
+    """JAX's rows, compiled and eager, of :func:`jax_runner`; ``notes`` (compiled, eager)
+    default to ``jit(what)`` and ``what``."""
+    jit_note, eager_note = notes or (f"jit({what})", what)
+    return [Case("jax", lazy(lambda: jax_runner(build, args, True), "jax"), label="jax (jit)",
+                 note=jit_note),
+            Case("jax", lazy(lambda: jax_runner(build, args, False), "jax"), label="jax (eager)",
+                 note=eager_note)]
 
 
 @contextlib.contextmanager

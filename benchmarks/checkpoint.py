@@ -24,70 +24,44 @@ import sys
 
 import numpy as np
 
-from ._harness import Case, Workload, jax_x64, lazy, time_round_robin
+from ._harness import Case, Workload, gradient_runner, lazy, time_round_robin
 from .memory import CHECKPOINT_EVERY, _measure, gradient_fn, loss, make_data
+
+
+def checkpoint_block(tool):
+    """The tool's checkpoint as ``loss``'s ``block`` (a wrapper of a function of arrays)."""
+    if tool == "chainrule":
+        import chainrule
+
+        return chainrule.checkpoint
+    if tool == "torch":
+        import torch.utils.checkpoint as tc
+
+        return lambda f: lambda *a: tc.checkpoint(f, *a, use_reentrant=False)
+    if tool == "jax":
+        import jax
+
+        return jax.checkpoint
+    raise ValueError(f"no checkpoint for {tool!r}")
 
 
 def cases(layers, width, batch) -> list[Case]:
     params, x = make_data(layers, width, batch)
-    out = []
 
-    def chainrule_case(ck):
+    def case(tool, ck, **kw):
         def factory():
-            import chainrule
-            import chainrule.numpy as cnp
-
-            block = chainrule.checkpoint if ck else None
-            vg = chainrule.value_and_grad(lambda ps: loss(cnp, ps, x, block=block))
-
-            def run():
-                v, g = vg(params)
-                return [v, *g]
-            return run
-        return factory
-    out.append(Case("chainrule", lazy(chainrule_case(False))))
-    out.append(Case("chainrule", lazy(chainrule_case(True)), label="chainrule (checkpoint/10)",
-                    note=f"chainrule.checkpoint every {CHECKPOINT_EVERY} layers"))
-
-    def torch_case(ck):
-        def factory():
-            import torch
-            import torch.utils.checkpoint as tc
-
-            ps = [torch.tensor(p, requires_grad=True) for p in params]
-            tx = torch.tensor(x)
-            block = (lambda f: lambda *a: tc.checkpoint(f, *a, use_reentrant=False)) if ck else None
-
-            def run():
-                v = loss(torch, ps, tx, block=block)
-                return [v.item(), *[t.numpy() for t in torch.autograd.grad(v, ps)]]
-            return run
-        return factory
-    out.append(Case("torch", lazy(torch_case(False), "torch"), note="eager, float64"))
-    out.append(Case("torch", lazy(torch_case(True), "torch"), label="torch (checkpoint/10)",
-                    note="torch.utils.checkpoint, use_reentrant=False"))
-
-    def jax_case(ck):
-        def factory():
-            import jax
-            import jax.numpy as jnp
-
-            with jax_x64():
-                jps = [jnp.asarray(p) for p in params]
-                jx = jnp.asarray(x)
-                block = jax.checkpoint if ck else None
-                vg = jax.jit(jax.value_and_grad(lambda ps, x: loss(jnp, ps, x, block=block)))
-
-            def run():
-                with jax_x64():
-                    v, g = vg(jps, jx)
-                    return [np.asarray(v), *[np.asarray(t) for t in g]]
-            return run
-        return factory
-    out.append(Case("jax", lazy(jax_case(False), "jax"), label="jax (jit)", note="compiled"))
-    out.append(Case("jax", lazy(jax_case(True), "jax"), label="jax (jit, checkpoint/10)",
-                    note="jax.checkpoint, compiled"))
-    return out
+            block = checkpoint_block(tool) if ck else None
+            return gradient_runner(tool, lambda xp, logsumexp, ps, x: loss(xp, ps, x, block=block),
+                                   params, (x,), jit=tool == "jax")
+        return Case(tool, lazy(factory, tool), **kw)
+    return [case("chainrule", False),
+            case("chainrule", True, label="chainrule (checkpoint/10)",
+                 note=f"chainrule.checkpoint every {CHECKPOINT_EVERY} layers"),
+            case("torch", False, note="eager, float64"),
+            case("torch", True, label="torch (checkpoint/10)",
+                 note="torch.utils.checkpoint, use_reentrant=False"),
+            case("jax", False, label="jax (jit)", note="compiled"),
+            case("jax", True, label="jax (jit, checkpoint/10)", note="jax.checkpoint, compiled")]
 
 
 #: (width, batch) of the two networks (100 layers in the workload): the ``memory`` workload's,

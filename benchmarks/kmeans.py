@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._harness import Case, Workload, chainrule_rows, jax_x64, lazy, staged
+from ._harness import Case, Workload, as_arrays, chainrule_rows, forward_case, jax_runner, lazy, staged
 
 # The check instance of ../shared/benchmarks/kmeans.md (float64).
 CHECK_POINTS = np.array([[0, 0], [1, 0], [0, 1], [1, 1], [0.5, 0.2]])
@@ -44,6 +44,22 @@ def cost_torch(torch, points, centroids):
     return dist.min(0).values.sum()
 
 
+def cost_of(xp, logsumexp, params, points):
+    """``cost`` in the harness's layout (``params = [centroids]``, the points a constant)."""
+    return cost(xp, points, *params)
+
+
+def newton(ad, xp, points):
+    """``c -> (cost, grad / (H @ ones))`` by forward over reverse (``jvp`` of ``grad``), in a
+    tool with JAX's transform names (``ad``: chainrule or jax; ``xp`` its NumPy)."""
+    f = lambda c: cost(xp, points, c)  # noqa: E731
+
+    def direction(c):
+        g, hv = ad.jvp(ad.grad(f), (c,), (xp.ones_like(c),))
+        return f(c), g / hv
+    return direction
+
+
 def cases(k, n, d) -> list[Case]:
     points, centroids = make_data(k, n, d)
     ones = np.ones_like(centroids)
@@ -53,22 +69,13 @@ def cases(k, n, d) -> list[Case]:
         import chainrule
         import chainrule.numpy as cnp
 
-        f = lambda c: cost(cnp, points, c)  # noqa: E731
-
-        def newton(c):
-            g, hv = chainrule.jvp(chainrule.grad(f), (c,), (np.ones_like(c),))
-            return f(c), g / hv
+        fn = newton(chainrule, cnp, points)
         if jit:
-            newton = staged(chainrule.jit(newton), centroids)
-        return lambda: list(newton(centroids))
+            fn = staged(chainrule.jit(fn), centroids)
+        return lambda: as_arrays(fn(centroids))
     out += chainrule_rows(chainrule_case)
-
-    def objective_case():
-        import chainrule.numpy as cnp
-
-        return lambda: [cost(cnp, points, centroids)]
-    out.append(Case("chainrule", lazy(objective_case), label="chainrule cost", compare=1,
-                    note="cost only, untraced"))
+    out.append(forward_case("chainrule", cost_of, [centroids], (points,), label="chainrule cost",
+                            note="cost only, untraced"))
 
     def torch_case():
         import torch
@@ -84,26 +91,9 @@ def cases(k, n, d) -> list[Case]:
             return [v.item(), (g / hv).detach().numpy()]
         return run
     out.append(Case("torch", lazy(torch_case, "torch"), note="eager, double backward"))
-
-    def jax_case():
-        import jax
-        import jax.numpy as jnp
-
-        with jax_x64():
-            jp, jc = jnp.asarray(points), jnp.asarray(centroids)
-            f = lambda c: cost(jnp, jp, c)  # noqa: E731
-
-            @jax.jit
-            def newton(c):
-                g, hv = jax.jvp(jax.grad(f), (c,), (jnp.ones_like(c),))
-                return f(c), g / hv
-
-        def run():
-            with jax_x64():
-                v, direction = newton(jc)
-                return [np.asarray(v), np.asarray(direction)]
-        return run
-    out.append(Case("jax", lazy(jax_case, "jax"), label="jax (jit)", note="compiled"))
+    out.append(Case("jax", lazy(lambda: jax_runner(
+        lambda jax, jnp: newton(jax, jnp, jnp.asarray(points)), [centroids]), "jax"),
+        label="jax (jit)", note="compiled"))
 
     def autograd_case():
         import autograd

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._harness import Case, Workload, chainrule_rows, jax_x64, lazy, staged
+from ._harness import Case, Workload, as_arrays, chainrule_rows, forward_case, gradient_runner, lazy
 
 # The check instance of ../shared/benchmarks/lstm.md (float64; GradBench's C++ reference).
 CHECK_MAIN = np.array([[0.1 * (i + j) / 3 for j in range(12)] for i in range(2)])
@@ -110,65 +110,44 @@ def objective_scan(jnp, lax, main, extra, state, sequence):
     return -jnp.sum(terms) / ((c - 1) * b)
 
 
+def loss(xp, logsumexp, params, state, sequence):
+    """``objective`` in the harness's layout (``params = [main, extra]``, the rest constants)."""
+    return objective(xp, *params, state, sequence)
+
+
+def loss_scan(jnp, logsumexp, params, state, sequence):
+    """``objective_scan`` in the harness's layout (JAX)."""
+    import jax
+
+    return objective_scan(jnp, jax.lax, *params, state, sequence)
+
+
 def cases(layers, chars) -> list[Case]:
     main, extra, state, sequence = make_data(layers, chars)
-    primals = (main, extra)
-    out = []
+    primals = [main, extra]
+    consts = (state, sequence)
 
-    def chainrule_case(jit=False):
-        import chainrule
-        import chainrule.numpy as cnp
-
-        vg = chainrule.value_and_grad(lambda m, e: objective(cnp, m, e, state, sequence),
-                                      argnums=(0, 1))
-        if jit:
-            vg = staged(chainrule.jit(vg), *primals)
-
-        def run():
-            v, g = vg(*primals)
-            return [v, *g]
-        return run
-    out += chainrule_rows(chainrule_case)
+    def runner(tool, f=loss, **kw):
+        return lazy(lambda: gradient_runner(tool, f, primals, consts, **kw), tool)
+    out = chainrule_rows(lambda jit=False: gradient_runner("chainrule", loss, primals, consts, jit))
 
     def first_call_case():
         import chainrule
         import chainrule.numpy as cnp
 
-        vg = chainrule.value_and_grad(lambda m, e: objective(cnp, m, e, state, sequence),
-                                      argnums=(0, 1))
+        vg = chainrule.value_and_grad(lambda ps: loss(cnp, None, ps, *consts))
 
         def run():  # a new jitted function each time: its first call stages the program
-            v, g = chainrule.jit(vg)(*primals)
-            return [v, *g]
+            return as_arrays(chainrule.jit(vg)(primals))
         return run
     out.append(Case("chainrule", lazy(first_call_case), label="chainrule (jit, 1st call)",
                     note="a new chainrule.jit's first call: staging (vectors of 7 fuse nothing, "
                          "so no loop is compiled)"))
-
-    def objective_case():
-        import chainrule.numpy as cnp
-
-        return lambda: [objective(cnp, main, extra, state, sequence)]
-    out.append(Case("chainrule", lazy(objective_case), label="chainrule objective", compare=1,
-                    note="objective only, untraced"))
-
-    def numpy_case():
-        return lambda: [objective(np, main, extra, state, sequence)]
-    out.append(Case("numpy", lazy(numpy_case), label="numpy objective", compare=1,
-                    note="objective only"))
-
-    def torch_case():
-        import torch
-
-        tm, te = (torch.tensor(p, requires_grad=True) for p in primals)
-        ts, tq = torch.tensor(state), torch.tensor(sequence)
-
-        def run():
-            v = objective(torch, tm, te, ts, tq)
-            g = torch.autograd.grad(v, (tm, te))
-            return [v.item(), *[t.numpy() for t in g]]
-        return run
-    out.append(Case("torch", lazy(torch_case, "torch"), note="eager, float64"))
+    out.append(forward_case("chainrule", loss, primals, consts, label="chainrule objective",
+                            note="objective only, untraced"))
+    out.append(forward_case("numpy", loss, primals, consts, label="numpy objective",
+                            note="objective only"))
+    out.append(Case("torch", runner("torch"), note="eager, float64"))
 
     def torch_objective_case():
         import torch
@@ -181,35 +160,9 @@ def cases(layers, chars) -> list[Case]:
         return run
     out.append(Case("torch", lazy(torch_objective_case, "torch"), label="torch objective",
                     compare=1, note="objective only, no_grad"))
-
-    def jax_case():
-        import jax
-        import jax.numpy as jnp
-
-        with jax_x64():
-            jm, je, js, jq = (jnp.asarray(p) for p in (main, extra, state, sequence))
-            vg = jax.jit(jax.value_and_grad(
-                lambda m, e: objective_scan(jnp, jax.lax, m, e, js, jq), argnums=(0, 1)))
-
-        def run():
-            with jax_x64():
-                v, g = vg(jm, je)
-                return [np.asarray(v), *[np.asarray(t) for t in g]]
-        return run
-    out.append(Case("jax", lazy(jax_case, "jax"), label="jax (jit)",
+    out.append(Case("jax", runner("jax", loss_scan, jit=True), label="jax (jit)",
                     note="compiled; time loop as lax.scan"))
-
-    def autograd_case():
-        import autograd
-        import autograd.numpy as anp
-
-        vg = autograd.value_and_grad(lambda ps: objective(anp, *ps, state, sequence))
-
-        def run():
-            v, g = vg(list(primals))
-            return [v, *g]
-        return run
-    out.append(Case("autograd", lazy(autograd_case, "autograd")))
+    out.append(Case("autograd", runner("autograd")))
     return out
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._harness import Case, Workload, jax_x64, lazy
+from ._harness import Case, Workload, gradient_runner, lazy
 
 TOL = 1e-10
 Y0 = np.array([1.0, 0.5])
@@ -31,79 +31,59 @@ def lotka_volterra(xp, y, t, theta):
 
 def cases(points, t_end) -> list[Case]:
     ts = np.linspace(0.0, t_end, points)
-    out = []
+    primals = [Y0, THETA]
 
-    def chainrule_case(method):
-        import chainrule
-        import chainrule.numpy as cnp
-        from chainrule.scipy.integrate import odeint, solve_ivp
+    def case(tool, loss_factory, jit=False, **kw):
+        """``loss_factory()`` imports the tool's solver and returns the harness's loss of
+        ``[y0, theta]`` and the time points."""
+        return Case(tool, lazy(lambda: gradient_runner(tool, loss_factory(), primals, (ts,), jit),
+                               tool), **kw)
 
-        def loss(y0, theta):
-            if method == "odeint":
-                ys = odeint(lambda y, t, th: lotka_volterra(cnp, y, t, th), y0, ts, (theta,),
-                            rtol=TOL, atol=TOL)
-            else:
-                ys = solve_ivp(lambda t, y, th: lotka_volterra(cnp, y, t, th), (ts[0], ts[-1]), y0,
-                               method=method, t_eval=ts, args=(theta,), rtol=TOL, atol=TOL).y
-            return cnp.sum(ys ** 2)
-        vg = chainrule.value_and_grad(loss, argnums=(0, 1))
+    def chainrule_loss(method):
+        def factory():
+            from chainrule.scipy.integrate import odeint, solve_ivp
 
-        def run():
-            v, g = vg(Y0, THETA)
-            return [v, *g]
-        return run
+            def loss(cnp, logsumexp, params, ts):
+                y0, theta = params
+                if method == "odeint":
+                    ys = odeint(lambda y, t, th: lotka_volterra(cnp, y, t, th), y0, ts, (theta,),
+                                rtol=TOL, atol=TOL)
+                else:
+                    ys = solve_ivp(lambda t, y, th: lotka_volterra(cnp, y, t, th), (ts[0], ts[-1]),
+                                   y0, method=method, t_eval=ts, args=(theta,), rtol=TOL,
+                                   atol=TOL).y
+                return cnp.sum(ys ** 2)
+            return loss
+        return factory
 
-    out.append(Case("chainrule", lazy(lambda: chainrule_case("odeint")),
-                    note="odeint: LSODA (SciPy) forward and backward"))
-    out.append(Case("chainrule", lazy(lambda: chainrule_case("RK45")),
-                    label="chainrule solve_ivp RK45", note="Dormand-Prince 5(4) (SciPy)"))
-
-    def jax_case(jit):
-        import jax
-        import jax.numpy as jnp
+    def jax_loss():
         from jax.experimental.ode import odeint
 
-        with jax_x64():
-            jts = jnp.asarray(ts)
+        def loss(jnp, logsumexp, params, ts):
+            y0, theta = params
+            ys = odeint(lambda y, t, th: lotka_volterra(jnp, y, t, th), y0, ts, theta,
+                        rtol=TOL, atol=TOL)
+            return jnp.sum(ys ** 2)
+        return loss
 
-            def loss(y0, theta):
-                ys = odeint(lambda y, t, th: lotka_volterra(jnp, y, t, th), y0, jts, theta,
-                            rtol=TOL, atol=TOL)
-                return jnp.sum(ys ** 2)
-            vg = jax.value_and_grad(loss, argnums=(0, 1))
-            if jit:
-                vg = jax.jit(vg)
-            args = (jnp.asarray(Y0), jnp.asarray(THETA))
-
-        def run():
-            with jax_x64():
-                v, g = vg(*args)
-                return [np.asarray(v), *[np.asarray(x) for x in g]]
-        return run
-    out.append(Case("jax", lazy(lambda: jax_case(True), "jax"), label="jax (jit)",
-                    note="Dormand-Prince 5(4), compiled"))
-    out.append(Case("jax", lazy(lambda: jax_case(False), "jax"), label="jax (eager)",
-                    note="odeint's own inner jit only"))
-
-    def autograd_case():
-        import autograd
-        import autograd.numpy as anp
+    def autograd_loss():
         from autograd.builtins import tuple as ag_tuple
         from autograd.scipy.integrate import odeint
 
-        def loss(params):
+        def loss(anp, logsumexp, params, ts):
             y0, theta = params
             ys = odeint(lambda y, t, th: lotka_volterra(anp, y, t, th), y0, ts, ag_tuple((theta,)),
                         rtol=TOL, atol=TOL)
             return anp.sum(ys ** 2)
-        vg = autograd.value_and_grad(loss)
+        return loss
 
-        def run():
-            v, g = vg([Y0, THETA])
-            return [v, *g]
-        return run
-    out.append(Case("autograd", lazy(autograd_case, "autograd"), note="LSODA (SciPy)"))
-    return out
+    return [case("chainrule", chainrule_loss("odeint"),
+                 note="odeint: LSODA (SciPy) forward and backward"),
+            case("chainrule", chainrule_loss("RK45"), label="chainrule solve_ivp RK45",
+                 note="Dormand-Prince 5(4) (SciPy)"),
+            case("jax", jax_loss, True, label="jax (jit)", note="Dormand-Prince 5(4), compiled"),
+            case("jax", jax_loss, label="jax (eager)", note="odeint's own inner jit only"),
+            case("autograd", autograd_loss, note="LSODA (SciPy)")]
 
 
 WORKLOAD = Workload(

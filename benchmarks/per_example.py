@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._harness import Case, Workload, jax_x64, lazy, staged
+from ._harness import Case, Workload, as_arrays, jax_cases, lazy, namespace, staged
 from .mlp import make_data
 
 
@@ -46,10 +46,9 @@ def cases(sizes, batch) -> list[Case]:
     def chainrule_case(kind):
         def factory():
             import chainrule
-            import chainrule.numpy as cnp
-            from chainrule.scipy.special import logsumexp
 
-            g = chainrule.grad(lambda ps, xi, yi: example_loss(cnp, logsumexp, ps, xi, yi))
+            xp, logsumexp = namespace("chainrule")
+            g = chainrule.grad(lambda ps, xi, yi: example_loss(xp, logsumexp, ps, xi, yi))
             if kind == "loop":
                 def run():
                     gs = [g(params, xi, yi) for xi, yi in zip(x, onehot)]
@@ -58,7 +57,7 @@ def cases(sizes, batch) -> list[Case]:
             pe = chainrule.vmap(g, in_axes=(None, 0, 0))
             if kind == "jit":
                 pe = staged(chainrule.jit(pe), params, x, onehot)
-            return lambda: list(pe(params, x, onehot))
+            return lambda: as_arrays(pe(params, x, onehot))
         return factory
     out.append(Case("chainrule", lazy(chainrule_case("vmap")), note="vmap(grad(loss))"))
     out.append(Case("chainrule", lazy(chainrule_case("jit")), label="chainrule (jit)",
@@ -95,9 +94,10 @@ def cases(sizes, batch) -> list[Case]:
 
             ps = [torch.tensor(p) for p in params]
             tx, ty = torch.tensor(x), torch.tensor(onehot)
+            xp, logsumexp = namespace("torch")
 
             def lossf(ps, xi, yi):
-                return example_loss(torch, torch.logsumexp, ps, xi, yi)
+                return example_loss(xp, logsumexp, ps, xi, yi)
             if kind == "loop":
                 leaves = [p.clone().requires_grad_(True) for p in ps]
 
@@ -106,33 +106,18 @@ def cases(sizes, batch) -> list[Case]:
                     return [torch.stack(col).numpy() for col in zip(*gs)]
                 return run
             pe = torch.func.vmap(torch.func.grad(lossf), in_dims=(None, 0, 0))
-            return lambda: [t.numpy() for t in pe(ps, tx, ty)]
+            return lambda: as_arrays(pe(ps, tx, ty))
         return factory
     out.append(Case("torch", lazy(torch_case("vmap"), "torch"), label="torch.func",
                     note="torch.func.vmap(torch.func.grad(loss)), eager"))
     out.append(Case("torch", lazy(torch_case("loop"), "torch"), label="torch (loop)",
                     note="a Python loop of torch.autograd.grad"))
 
-    def jax_case(jit):
-        def factory():
-            import jax
-            import jax.numpy as jnp
-            from jax.scipy.special import logsumexp
-
-            with jax_x64():
-                jps = [jnp.asarray(p) for p in params]
-                jx, jy = jnp.asarray(x), jnp.asarray(onehot)
-                pe = jax.vmap(jax.grad(lambda ps, xi, yi: example_loss(jnp, logsumexp, ps, xi, yi)),
-                              in_axes=(None, 0, 0))
-                pe = jax.jit(pe) if jit else pe
-
-            def run():
-                with jax_x64():
-                    return [np.asarray(t) for t in pe(jps, jx, jy)]
-            return run
-        return factory
-    out.append(Case("jax", lazy(jax_case(True), "jax"), label="jax (jit)", note="compiled"))
-    out.append(Case("jax", lazy(jax_case(False), "jax"), label="jax (eager)"))
+    def jax_per_example(jax, jnp):
+        xp, logsumexp = namespace("jax")
+        return jax.vmap(jax.grad(lambda ps, xi, yi: example_loss(xp, logsumexp, ps, xi, yi)),
+                        in_axes=(None, 0, 0))
+    out += jax_cases(jax_per_example, [params, x, onehot], notes=("compiled", ""))
     return out
 
 
