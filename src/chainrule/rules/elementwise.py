@@ -76,10 +76,11 @@ implements(np.positive)(positive)
 # x * y is the most common operation of scalar programs: written out like add (its partials are
 # its arguments, no arithmetic on them, so there is nothing for _numpy_scalars to cast)
 multiply = Primitive("multiply", _scalar_fast(np.multiply, operator.mul), doc="x * y", saves=XY)
-multiply.defvjp(lambda g, ans, x, y: unbroadcast(g * y, x, ans),
-                lambda g, ans, x, y: unbroadcast(g * x, y, ans))
-multiply.defjvp(lambda t, ans, x, y: fill(lift(t, x, ans) * y, t, x, ans),
-                lambda t, ans, x, y: fill(lift(t, y, ans) * x, t, y, ans))
+multiply.defvjp(lambda g, ans, x, y: g * y if shape_of(x) == shape_of(ans) else unbroadcast(g * y, x, ans),
+                lambda g, ans, x, y: g * x if shape_of(y) == shape_of(ans) else unbroadcast(g * x, y, ans))
+multiply.defjvp(
+    lambda t, ans, x, y: t * y if shape_of(x) == shape_of(ans) else fill(lift(t, x, ans) * y, t, x, ans),
+    lambda t, ans, x, y: t * x if shape_of(y) == shape_of(ans) else fill(lift(t, y, ans) * x, t, y, ans))
 implements(np.multiply)(multiply)
 
 #                    name           numpy          d/dx (ans, x, [y])                d/dy
