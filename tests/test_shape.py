@@ -599,7 +599,7 @@ def test_no_constant_returns_input_values():
         "count_nonzero": lambda v: constants.count_nonzero(v), "any": lambda v: constants.any(v),
         "all": lambda v: constants.all(v), "isin": lambda v: constants.isin(v, [1000.25]),
         "zeros_like": lambda v: constants.zeros_like(v), "ones_like": lambda v: constants.ones_like(v),
-        "full_like": lambda v: constants.full_like(v, 3.0),
+        "full_like": lambda v: constants.full_like(v, 3.0), "full": lambda v: constants.full(v.shape, 3.0),
         "bincount": lambda v: constants.bincount(np.array([0, 2, 2])),
     }
     # empty_like's contents are unspecified (whatever memory held), so it is not probed
