@@ -109,10 +109,9 @@ def pull(records, seeds: dict, wanted, rebox=None, observer=None) -> list:
     ``wanted``. Fan-out adds up (UFLDL's tied ``W`` in ``W^T W x`` receives two
     contributions). Each cotangent is dropped as soon as its record has used it.
 
-    ``rebox(rec) -> (args, ans)`` gives the rules boxed primal values (the backward
-    pass is then recorded: ``create_graph``). ``observer(rec, argnum, node, g, contribution)``
-    sees every contribution (the glass box's delta tables); it costs one ``None``
-    check per record when absent.
+    ``rebox(rec) -> (args, ans)`` gives the rules boxed primal values (the backward pass is then
+    recorded: ``create_graph``); ``observer(rec, argnum, node, g, contribution)`` sees every
+    contribution (the glass box's delta tables), at one ``None`` check per record when absent.
     """
     observer = observer or Checks.vjp
     ct = dict(seeds)
