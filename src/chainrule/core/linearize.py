@@ -117,13 +117,7 @@ def linearize_reverse(f: Callable, primals: Sequence, has_aux: bool = False):
         check_differentiable(x)
     trace = ReverseTrace(keep_values=False)  # records keep only what their rules read
     in_boxes = [trace.new_input(x) for x in in_leaves]
-    with collector_paused():
-        out = f(*tree_unflatten(in_def, in_boxes))
-    aux = None
-    if has_aux:
-        out, aux = _split_aux(out)
-        aux = _strip(aux, trace)
-    out_leaves, out_def = tree_flatten(out)
+    out_leaves, out_def, aux = _run(f, trace, in_def, in_boxes, has_aux)
     lin = ReverseLinearization(trace, [b._node for b in in_boxes], in_leaves, out_leaves)
     return lin, out_def, in_def, aux
 
@@ -148,13 +142,7 @@ def push_forward(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bo
                             f"{dtype_of(x)}): the tangent of a real input is real")
     trace = ForwardTrace()
     boxes = [trace.new_input(x, t) for x, t in zip(in_leaves, t_leaves)]
-    with collector_paused():
-        out = f(*tree_unflatten(in_def, boxes))
-    aux = None
-    if has_aux:
-        out, aux = _split_aux(out)
-        aux = _strip(aux, trace)
-    out_leaves, out_def = tree_flatten(out)
+    out_leaves, out_def, aux = _run(f, trace, in_def, boxes, has_aux)
     vals, tans = [], []
     for o in out_leaves:
         o = _lower(o, trace)
@@ -167,10 +155,18 @@ def push_forward(f: Callable, primals: Sequence, tangents: Sequence, has_aux: bo
     return tree_unflatten(out_def, vals), tree_unflatten(out_def, tans), aux
 
 
-def _split_aux(out):
-    if not (isinstance(out, tuple) and len(out) == 2):
-        raise TypeError("with has_aux=True the function must return a pair (output, aux)")
-    return out
+def _run(f, trace, in_def, boxes, has_aux):
+    """``f`` on ``trace``'s input boxes, the collector paused: ``(out_leaves, out_def, aux)``."""
+    with collector_paused():
+        out = f(*tree_unflatten(in_def, boxes))
+    aux = None
+    if has_aux:
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError("with has_aux=True the function must return a pair (output, aux)")
+        out, aux = out
+        aux = _strip(aux, trace)
+    out_leaves, out_def = tree_flatten(out)
+    return out_leaves, out_def, aux
 
 
 def _lower(x, trace):
