@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+from hypothesis import strategies as st
 
 from chainrule.compile import fusion
 from chainrule.gradcheck import check_batched
@@ -35,3 +36,26 @@ def own_loop_table():
     fusion._kernels = {}
     yield
     fusion._kernels = saved
+
+
+def random_steps(draw, n_in: int, unary: dict, binary: dict) -> list:
+    """1 to 6 steps of a random program over ``n_in`` inputs: ``("u", name, i)`` applies
+    ``unary[name]`` to value ``i``, ``("b", name, i, j)`` ``binary[name]`` to values ``i, j``
+    (each step's result becomes the next value); see :func:`run_steps`."""
+    steps = []
+    for n_vals in range(n_in, n_in + draw(st.integers(1, 6))):
+        if draw(st.booleans()):
+            steps.append(("u", draw(st.sampled_from(sorted(unary))), draw(st.integers(0, n_vals - 1))))
+        else:
+            steps.append(("b", draw(st.sampled_from(sorted(binary))),
+                          draw(st.integers(0, n_vals - 1)), draw(st.integers(0, n_vals - 1))))
+    return steps
+
+
+def run_steps(steps, xs, unary: dict, binary: dict):
+    """The last value of the program ``steps`` (:func:`random_steps`) run on the inputs ``xs``."""
+    vals = list(xs)
+    for s in steps:
+        vals.append(unary[s[1]](vals[s[2]]) if s[0] == "u" else binary[s[1]](vals[s[2]], vals[s[3]]))
+    return vals[-1]
+

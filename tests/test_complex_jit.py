@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from helpers import fuse_everything, own_loop_table  # noqa: F401
+from helpers import fuse_everything, own_loop_table, random_steps, run_steps  # noqa: F401
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from test_random_programs import shapes
@@ -38,24 +38,15 @@ def complex_programs(draw):
     n_in = draw(st.integers(1, 3))
     dtypes = ["complex128"] + [draw(st.sampled_from(DTYPES)) for _ in range(n_in - 1)]
     in_shapes = [draw(shapes) for _ in range(n_in)]
-    steps = []
-    for n_vals in range(n_in, n_in + draw(st.integers(1, 6))):
-        if draw(st.booleans()):
-            steps.append(("u", draw(st.sampled_from(sorted(UNARY))), draw(st.integers(0, n_vals - 1))))
-        else:
-            steps.append(("b", draw(st.sampled_from(sorted(BINARY))),
-                          draw(st.integers(0, n_vals - 1)), draw(st.integers(0, n_vals - 1))))
+    steps = random_steps(draw, n_in, UNARY, BINARY)
     return dtypes, in_shapes, steps, draw(st.integers(0, 2 ** 16))
 
 
 def build(steps, n_in):
     def f(*xs):
-        vals = list(xs)
-        for s in steps:
-            vals.append(UNARY[s[1]](vals[s[2]]) if s[0] == "u" else BINARY[s[1]](vals[s[2]], vals[s[3]]))
         # a real scalar that depends on every input
-        return cnp.sum(cnp.abs(vals[-1]) ** 2) + 0.5 * sum(cnp.sum(cnp.real(x * (1 + 2j)))
-                                                           for x in xs[:n_in])
+        last = run_steps(steps, xs, UNARY, BINARY)
+        return cnp.sum(cnp.abs(last) ** 2) + 0.5 * sum(cnp.sum(cnp.real(x * (1 + 2j))) for x in xs[:n_in])
     return f
 
 
