@@ -21,7 +21,7 @@ from chainrule.core.errors import NoRuleError  # noqa: E402
 
 # autograd's own machinery, which a program never needs from a drop-in (chainrule has its own
 # tracing): boxes, vector spaces, node types and registration internals.
-INTERNALS = {
+EXTEND_INTERNALS = {  # autograd.extend's share of them
     "Box",
     "JVPNode",
     "VJPNode",
@@ -31,6 +31,8 @@ INTERNALS = {
     "register_notrace",
     "defvjp_argnums",
     "defjvp_argnums",
+}
+INTERNALS = EXTEND_INTERNALS | {
     "core",
     "tracer",
     "util",
@@ -96,17 +98,7 @@ def public(module):
         (
             "autograd.extend",
             "chainrule.autograd.extend",
-            {
-                "Box",
-                "JVPNode",
-                "VJPNode",
-                "VSpace",
-                "SparseObject",
-                "vspace",
-                "register_notrace",
-                "defvjp_argnums",
-                "defjvp_argnums",
-            },
+            EXTEND_INTERNALS,
         ),
         (
             "autograd.builtins",
