@@ -55,27 +55,28 @@ def _forward(c) -> list:
     return out
 
 
+def _assert_grads(c, name, path, where):
+    """The derivatives ``path(c)`` computes (NumPy's warnings at the kinks silenced) are the
+    table's, bit for bit."""
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        got = path(c)
+    for k, (g, want) in enumerate(zip(got, c.grads, strict=True)):
+        np.testing.assert_array_equal(np.asarray(g, dtype=float), np.asarray(want, dtype=float),
+                                      err_msg=f"{name}: argument {c.argnums[k]}{where}")
+
+
 @pytest.mark.parametrize("name", sorted(CONVENTIONS))
 def test_each_convention_is_what_grad_computes(name):
     c = CONVENTIONS[name]
     assert len(c.grads) == len(c.argnums)
-    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        got = _reverse(c)
-    for k, (g, want) in enumerate(zip(got, c.grads, strict=True)):
-        np.testing.assert_array_equal(np.asarray(g, dtype=float), np.asarray(want, dtype=float),
-                                      err_msg=f"{name}: argument {c.argnums[k]}")
+    _assert_grads(c, name, _reverse, "")
 
 
 @pytest.mark.parametrize("name", sorted(CONVENTIONS))
 def test_each_convention_holds_in_forward_mode_too(name):
     c = CONVENTIONS[name]
-    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        got = _forward(c)
-    for k, (g, want) in enumerate(zip(got, c.grads, strict=True)):
-        np.testing.assert_array_equal(np.asarray(g, dtype=float), np.asarray(want, dtype=float),
-                                      err_msg=f"{name}: argument {c.argnums[k]} (jvp)")
+    _assert_grads(c, name, _forward, " (jvp)")
 
 
 # ------------------------------------------------------------------ one relu, one sigmoid
@@ -149,12 +150,7 @@ def _tensor(c) -> list:
 @pytest.mark.parametrize("name", sorted(CONVENTIONS))
 def test_each_convention_holds_in_the_tensor_api(name):
     c = CONVENTIONS[name]
-    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        got = _tensor(c)
-    for k, (g, want) in enumerate(zip(got, c.grads, strict=True)):
-        np.testing.assert_array_equal(np.asarray(g, dtype=float), np.asarray(want, dtype=float),
-                                      err_msg=f"{name}: argument {c.argnums[k]} (Tensor)")
+    _assert_grads(c, name, _tensor, " (Tensor)")
 
 
 @pytest.mark.parametrize("name", sorted(n for n, c in CONVENTIONS.items()
