@@ -230,6 +230,10 @@ for _m in ("pdf", "logpdf"):
          (mat(3, 2), mat(2), mat(2, 2)))
 case("stats.multivariate_normal.entropy",
      lambda L, mean, a: L.st.multivariate_normal.entropy(mean, a @ a.T + L.np.eye(2)), (mat(2), mat(2, 2)))
+for _m in ("cdf", "logcdf"):  # d = 2, where SciPy's CDF is exact too (Genz's bvnu, no QMC)
+    case(f"stats.multivariate_normal.{_m}",
+         lambda L, x, mean, a, m=_m: getattr(L.st.multivariate_normal, m)(x, mean, a @ a.T + L.np.eye(2)),
+         (mat(3, 2), mat(2), mat(2, 2)))
 
 
 # ------------------------------------------------------------------------------ the checks

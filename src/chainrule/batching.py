@@ -52,6 +52,7 @@ from .rules import elementwise as _ew
 from .rules import fft as _fft
 from .rules import linalg as _la
 from .rules import linear as _lin
+from .rules import mvn_cdf as _mvn
 from .rules import reductions as _red
 from .rules import scipy_linalg as _sla
 from .rules import special as _sp
@@ -400,6 +401,7 @@ register_batching_rule(_la.solve_p, _stacked_rule(_la.solve_p, (2, 2)))
 register_batching_rule(_la.solve_triangular_p, _stacked_rule(_la.solve_triangular_p, (2, 2)))
 register_batching_rule(_sla.sylvester_p, _stacked_rule(_sla.sylvester_p, (2, 2, 2)))
 register_batching_rule(_sla.banded_p, _stacked_rule(_sla.banded_p, (2, 2)))
+register_batching_rule(_mvn.mvn_cdf_p, _stacked_rule(_mvn.mvn_cdf_p, (1, 2)))  # b (..., d), cov (..., d, d)
 
 
 # ------------------------------------------------------------------ in_axes / out_axes

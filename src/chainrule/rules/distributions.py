@@ -31,6 +31,7 @@ from . import linalg as _la
 from .elementwise import absolute, arctan, exp, expm1, log, log1p, where
 from .gammabeta import betainc, betaln, gammainc, gammaincc, stdtr
 from .linear import astype, reshape
+from .mvn_cdf import mvn_cdf
 from .reductions import sum as _sum
 from .shape import concatenate, expand_dims, squeeze, swapaxes
 from .special import digamma, entr, expit, gammaln, log_expit, log_ndtr, ndtr, ndtri, xlog1py, xlogy
@@ -512,8 +513,10 @@ class MultivariateNormal:
         diag = _sum(chol * np.eye(shape_of(cov)[0]), axis=-1)
         return 2.0 * _sum(log(diag)), chol
 
-    def logpdf(self, x, mean=None, cov=1, allow_singular=False):
-        mean, cov, dim = self._params(mean, cov, allow_singular)
+    @staticmethod
+    def _points(x, dim):
+        """``x`` as ``(..., dim)`` points, as SciPy reads it (a scalar is one point, a vector
+        in one dimension is that many points)."""
         x = as_float(x)
         sx = shape_of(x)
         if len(sx) == 0:
@@ -522,6 +525,11 @@ class MultivariateNormal:
             x = expand_dims(x, -1)  # n points in one dimension
         if shape_of(x)[-1] != dim:
             raise ValueError(f"multivariate_normal: 'x' must end with an axis of {dim}, got {sx}")
+        return x
+
+    def logpdf(self, x, mean=None, cov=1, allow_singular=False):
+        mean, cov, dim = self._params(mean, cov, allow_singular)
+        x = self._points(x, dim)
         logdet, chol = self._logdet_and_factor(cov)
         diff = x - mean
         lead = shape_of(diff)[:-1]
@@ -533,6 +541,37 @@ class MultivariateNormal:
 
     def pdf(self, x, mean=None, cov=1, allow_singular=False):
         return _scalar_out(exp(self.logpdf(x, mean, cov, allow_singular)))
+
+    def cdf(self, x, mean=None, cov=1, allow_singular=False, maxpts=None, abseps=1e-5, releps=1e-5, *,
+            lower_limit=None, rng=None):
+        """``P(X <= x)``, the primitive ``mvn_cdf`` at ``x - mean`` (``rules/mvn_cdf.py`` has the
+        algorithms, their accuracy and the derivatives). ``d = 1, 2, 3`` are computed to about
+        ``1e-13`` whatever ``abseps``; ``d >= 4`` is SciPy's QMC with ``maxpts``, ``abseps``,
+        ``releps`` and a fixed seed (``rng=0`` unless given): reproducible, within ``abseps``.
+        ``cov``'s gradient is symmetric, as ``logpdf``'s: ``dPhi/dC = (1/2) d2Phi/dx dx^T``."""
+        if lower_limit is not None:
+            raise NotImplementedError("multivariate_normal.cdf: lower_limit is not supported "
+                                      "(the integral runs from -inf)")
+        mean, cov, dim = self._params(mean, cov, allow_singular)
+        x = self._points(x, dim)
+        out = mvn_cdf(x - mean, 0.5 * (cov + swapaxes(cov, -1, -2)), maxpts=maxpts, abseps=abseps,
+                      releps=releps, rng=rng)
+        return _scalar_out(squeeze(out) if len(shape_of(out)) else out)
+
+    def logcdf(self, x, mean=None, cov=1, allow_singular=False, maxpts=None, abseps=1e-5, releps=1e-5, *,
+               lower_limit=None, rng=None):
+        """``log cdf``; in one dimension ``log_ndtr((x - mean) / sqrt(C))``, accurate far into
+        the lower tail (in more, the log of the CDF: ``-inf`` where it underflows)."""
+        mean, cov, dim = self._params(mean, cov, allow_singular)
+        if dim == 1 and lower_limit is None:
+            x = self._points(x, dim)
+            cc = strip_derivatives(cov)
+            if not isinstance(cc, Box) and np.any(cc <= 0):
+                raise ValueError("multivariate_normal.logcdf: 'cov' must be positive definite")
+            out = log_ndtr((x[..., 0] - mean[0]) / cov[0, 0] ** 0.5)
+            return _scalar_out(squeeze(out) if len(shape_of(out)) else out)
+        return _scalar_out(log(self.cdf(x, mean, cov, allow_singular, maxpts, abseps, releps,
+                                        lower_limit=lower_limit, rng=rng)))
 
     def entropy(self, mean=None, cov=1):
         """(d (1 + log 2 pi) + log det C) / 2."""
