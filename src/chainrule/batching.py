@@ -27,10 +27,14 @@ Nothing loops over the batch. A primitive without a batching rule raises
 ``NoRuleError`` naming it, and code that reads a batched value as one value (``bool``,
 ``int``, an index or a shape computed from the data) raises :class:`BatchedValueError`
 naming the function: each example has its own value, and the output shape cannot depend
-on it. The semantics are JAX's (``in_axes``/``out_axes`` as ints, ``None`` or pytree
-prefixes, ``axis_size``, nesting, any order with ``grad``, ``jvp``, ``jacobian``,
-``hessian`` and ``jit``); ``chunk_size`` runs the batch in slices of at most that many
-examples to bound memory.
+on it. A composite that needs a size may read every example at once through
+``rules._util.every_example`` when one size serves them all (a number of terms large enough
+for each: ``poisson.entropy``), and a shape chosen from the values is taken when every example
+agrees on it (``rules._util.agreed``: ``lstsq``'s residuals), else the error names why.
+The semantics are JAX's (``in_axes``/``out_axes`` as ints, ``None`` or pytree prefixes,
+``axis_size``, nesting, any order with ``grad``, ``jvp``, ``jacobian``, ``hessian`` and
+``jit``); ``chunk_size`` runs the batch in slices of at most that many examples to bound
+memory.
 """
 
 from __future__ import annotations
@@ -79,6 +83,9 @@ class BatchBox(TracedArray):
     # Like jit's staged values, its contents are not one value: rules take their general,
     # value-independent form (``strip_derivatives`` keeps it, ``unbox_all`` asks the trace)
     _staged = True
+    # ...but a choice every example shares may read them all at once: a number of terms that
+    # suffices for each, or a shape they agree on (rules._util.every_example and agreed)
+    _holds_every_example = True
 
     def __init__(self, value, trace):
         self._value = value
@@ -131,8 +138,13 @@ class BatchTrace(Trace):
     def new_input(self, value) -> BatchBox:
         return BatchBox(value, self)
 
-    def read_value(self):
-        """Called when code reads a batched value as one value (``unbox_all``)."""
+    def read_value(self, why: str | None = None):
+        """Called when code reads a batched value as one value (``unbox_all``), or, with
+        ``why``, when a choice of shape that every example must share differs between them
+        (``rules._util.agreed``)."""
+        if why is not None:
+            raise BatchedValueError(f"vmap({self.name}): {why}; the {self.size} examples differ "
+                                    "here, so one program cannot produce one shape for all of them")
         frames = [f for f in traceback.extract_stack()[:-2]
                   if "/chainrule/core/" not in f.filename.replace("\\", "/")]
         where = f" at {frames[-1].filename}:{frames[-1].lineno} ({frames[-1].line})" if frames else ""

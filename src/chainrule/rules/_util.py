@@ -1,6 +1,8 @@
 """The two rule families built from a table of derivatives: elementwise primitives and
 piecewise-constant ops. The broadcasting bookkeeping they use (``unbroadcast``, ``lift``,
-``fill``) lives with the linear primitives in :mod:`.linear`.
+``fill``) lives with the linear primitives in :mod:`.linear`. Also here: :func:`every_example`
+and :func:`agreed`, the one sanctioned way for a composite to read values to choose a size
+or a shape that must serve every example of a ``vmap`` batch.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import numpy as np
 
 from ..core.aval import dtype_of
 from ..core.errors import NoRuleError
-from ..core.primitive import Primitive
+from ..core.primitive import Box, Primitive
 from .dispatch import implements
 from .linear import fill, lift, unbroadcast
 
@@ -164,3 +166,41 @@ def constant_op(name: str, fn, doc: str | None = None) -> Primitive:
     prim = Primitive(name, fn, differentiable=False, doc=doc)
     implements(fn)(prim)
     return prim
+
+
+# ---------------------------------------------------------------- values that choose a size
+def every_example(x):
+    """The plain values of ``x`` in every example at once, for choosing something all of
+    them share: a number of terms large enough for each (the extra terms of an example add
+    nothing), or a shape they must agree on (:func:`agreed`).
+
+    Derivative traces are stripped (the choice is piecewise constant: no derivative). A
+    ``vmap`` batch is read whole, its batch axes in front of the example's axes, so only a
+    reduction over every element (``max``, ``all``, ``any``) means the same as for one
+    example; nothing is per-example silently. Under ``jit`` the staging trace is told, as
+    :func:`~chainrule.core.primitive.unbox_all` tells it (that call then runs eagerly).
+    """
+    while isinstance(x, Box):
+        if x._staged and not getattr(x, "_holds_every_example", False):
+            x._trace.read_value()
+        x = x._value
+    return x
+
+
+def agreed(flag, what: str) -> bool:
+    """``bool(flag)`` for ``flag``, one boolean per example, when every example has the same
+    value: a branch that decides an output's shape can then be taken for the whole batch.
+    When the examples of a ``vmap`` batch differ, its trace raises ``BatchedValueError``
+    with ``what`` (the reason one shape cannot serve them all)."""
+    v = np.asarray(every_example(flag))
+    if v.all():
+        return True
+    if not v.any():
+        return False
+    while not getattr(flag, "_holds_every_example", False):  # the batch whose examples differ
+        if not isinstance(flag, Box):
+            raise ValueError(f"agreed: {what}; the flag has several values ({v.shape}) but is "
+                             "not batched: it must be one boolean per example")
+        flag = flag._value
+    flag._trace.read_value(what)
+

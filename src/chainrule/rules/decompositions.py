@@ -31,15 +31,16 @@ import numpy as np
 
 from ..core.aval import dtype_of
 from ..core.aval import shape_of as shape
-from ..core.primitive import Primitive, strip_derivatives, unbox_all
+from ..core.primitive import Box, Primitive, strip_derivatives, unbox_all
 from . import elementwise as _ew
 from . import linalg as _la
 from . import reductions as _red
 from . import shape as _shape_ops
+from ._util import agreed
 from .dispatch import implements
 from .linalg import _asarray, _check_square, _eye, _inexact, _reshape, matmul, mT
 from .linalg import solve as _solve
-from .linear import ndim
+from .linear import astype, ndim
 
 SVDResult = type(np.linalg.svd(np.eye(1)))
 QRResult = type(np.linalg.qr(np.eye(1)))
@@ -531,13 +532,24 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=None):
     return pinv_p(a, rtol=float(cut))
 
 
+def rank_from_singular_values(s, rtol):
+    """The number of singular values ``s`` of one matrix above ``rtol * s_max``, as an
+    ``int32``. It is computed, not read: each example of a ``vmap`` batch gets its own (and
+    ``jit`` stages it). Piecewise constant, so it carries no derivative."""
+    s = strip_derivatives(s)
+    rank = _red.sum(s > rtol * s.max(initial=0.0), axis=-1)
+    return astype(rank, np.int32) if isinstance(rank, Box) else np.int32(rank)
+
+
 @implements(np.linalg.lstsq)
 def lstsq(a, b, rcond=None):
     """NumPy's ``lstsq``: ``(x, residuals, rank, s)`` with ``x = A+ b`` (the minimum-norm least
     squares solution; singular values at or below ``rcond * s_max`` count as zero, by default
     ``eps * max(m, n)``). ``x``, ``residuals`` (the squared 2-norms of ``b - A x`` per column, only
     when ``m > n`` and ``A`` has full rank, as in NumPy) and ``s`` are differentiable; ``rank``
-    is an integer, read from the singular values (so under ``jit`` ``lstsq`` runs eagerly)."""
+    is an integer computed from the singular values. Whether there are residuals is read from
+    them when ``m > n`` (so under ``jit`` that ``lstsq`` runs eagerly); under ``vmap`` every
+    example must then agree on it (all of full rank or none), else ``BatchedValueError``."""
     a, b = _asarray(a), _asarray(b)
     if ndim(a) != 2:
         raise np.linalg.LinAlgError(f"lstsq: a must be a matrix (2-D); got shape {shape(a)}")
@@ -548,17 +560,18 @@ def lstsq(a, b, rcond=None):
     if rcond is None:
         rcond = np.finfo(_inexact(a)).eps * max(m, n)
     s = svdvals(a)
-    sv = np.asarray(unbox_all(s))
-    rank = int(np.sum(sv > rcond * sv.max(initial=0.0)))
+    rank = rank_from_singular_values(s, rcond)
     x = matmul(pinv(a, rcond=rcond), b)
-    if rank == n and m > n:
+    if m > n and agreed(rank == n, "lstsq's residuals exist only where a has full rank (NumPy's "
+                        "convention), and the examples differ in rank; for x alone use "
+                        "pinv(a, rcond) @ b"):
         r = b - matmul(a, x)
         res = _red.sum(_ew.real(r * _ew.conj(r)) if _is_complex(r) else r * r, axis=0)
         if ndim(b) == 1:
             res = _reshape(res, (1,))
     else:
         res = np.zeros((0,), dtype=np.finfo(_inexact(a)).dtype)  # real, as NumPy's
-    return LstsqResult((x, res, np.int32(rank), s))
+    return LstsqResult((x, res, rank, s))
 
 
 @implements(np.linalg.cond)

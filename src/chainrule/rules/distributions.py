@@ -26,8 +26,9 @@ import math
 import numpy as np
 
 from ..core.aval import dtype_of, shape_of
-from ..core.primitive import Box, strip_derivatives, unbox_all
+from ..core.primitive import Box, strip_derivatives
 from . import linalg as _la
+from ._util import every_example
 from .elementwise import absolute, arctan, exp, expm1, log, log1p, where
 from .gammabeta import betainc, betaln, gammainc, gammaincc, stdtr
 from .linear import astype, reshape
@@ -363,11 +364,23 @@ class Discrete:
 
 def _poisson_entropy0(mu):
     # -sum_k p_k log p_k over k = 0..K, K far enough into the tail that what is left is below
-    # double precision (Chernoff: mu + 20 sqrt(mu) + 40 leaves < 1e-30 of the mass)
-    top = float(np.max(unbox_all(mu))) if np.size(unbox_all(mu)) else 0.0
+    # double precision (Chernoff: mu + 20 sqrt(mu) + 40 leaves < 1e-30 of the mass). One K
+    # serves every example of a vmap batch: K from the largest mu of them all
+    mus = every_example(mu)
+    top = float(np.max(mus)) if np.size(mus) else 0.0
     ks = np.arange(int(top + 20.0 * math.sqrt(top) + 40.0) + 1, dtype=float)
     ks = np.reshape(ks, ks.shape + (1,) * len(shape_of(mu)))
-    return _sum(entr(exp(_poisson_logpmf0(ks, mu))), axis=0)
+    return _sum(_neg_plogp(_poisson_logpmf0(ks, mu)), axis=0)
+
+
+def _neg_plogp(logp):
+    """``-p log p`` from ``log p`` (0 where ``p = 0``). Its derivative ``-(log p + 1) p dlog p``
+    is 0 where ``p`` underflows to 0 in a tail term; ``entr(exp(log p))``'s would be
+    ``(-log 0 - 1) * 0``, nan. Tail terms past an example's own need (the terms another example
+    of a batch, or another element of the array, needs) must add exactly 0, derivatives too."""
+    seen = logp > -_INF
+    safe = where(seen, logp, 0.0)
+    return where(seen, -exp(safe) * safe, 0.0)
 
 
 def _poisson_logpmf0(k, mu):
@@ -380,12 +393,14 @@ def _binom_logpmf0(k, n, p):
 
 
 def _binom_entropy0(n, p):
+    # k = 0..max(n): the largest n of every example of a vmap batch, each masked to its own n
     nc = strip_derivatives(n)
-    top = int(np.max(unbox_all(nc))) if np.size(unbox_all(nc)) else 0
+    ns = every_example(nc)
+    top = int(np.max(ns)) if np.size(ns) else 0
     ks = np.arange(top + 1, dtype=float)
     ks = np.reshape(ks, ks.shape + (1,) * len(np.broadcast_shapes(shape_of(n), shape_of(p))))
-    on = ks <= unbox_all(nc)
-    return _sum(where(on, entr(exp(_binom_logpmf0(np.where(on, ks, 0.0), n, p))), 0.0), axis=0)
+    on = ks <= nc
+    return _sum(where(on, _neg_plogp(_binom_logpmf0(np.where(on, ks, 0.0), n, p)), 0.0), axis=0)
 
 
 def _integral(v):

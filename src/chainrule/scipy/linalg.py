@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.aval import dtype_of, shape_of
-from ..core.primitive import unbox_all
+from ..core.primitive import Box, strip_derivatives
 from ..rules import decompositions as _dec
 from ..rules import linalg as _la
 from ..rules.linalg import det, inv, solve_triangular  # noqa: F401
@@ -127,8 +127,8 @@ def pinv(a, *, atol=None, rtol=None, return_rank=False, check_finite=True):
         rtol = max(m, n) * np.finfo(np.result_type(dtype_of(a), np.float32)).eps
     out = _dec.pinv(a, rtol=rtol)
     if return_rank:
-        s = np.linalg.svd(np.asarray(unbox_all(a)), compute_uv=False)
-        return out, int(np.sum(s > rtol * s.max(initial=0.0)))
+        rank = _dec.rank_from_singular_values(_dec.svdvals(strip_derivatives(a)), rtol)
+        return out, _python_int(rank)
     return out
 
 
@@ -137,7 +137,13 @@ def lstsq(a, b, cond=None, overwrite_a=False, overwrite_b=False, check_finite=Tr
     x, res, rank, s = _dec.lstsq(a, b, rcond=cond)
     if np.ndim(b) == 1 and np.shape(res) == (1,):
         res = res[0]
-    return x, res, int(rank), s
+    return x, res, _python_int(rank), s
+
+
+def _python_int(rank):
+    """A rank as SciPy's Python int, unless each example of a vmap (or jit's staged call) has
+    its own."""
+    return rank if isinstance(rank, Box) else int(rank)
 
 
 def norm(a, ord=None, axis=None, keepdims=False, check_finite=True):
