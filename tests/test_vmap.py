@@ -29,6 +29,7 @@ from chainrule.frontends.checkpoint import tensor_checkpoint_p
 from chainrule.rules import decompositions as dec
 from chainrule.rules import elementwise as ew
 from chainrule.rules import fft
+from chainrule.rules import gammabeta as gb
 from chainrule.rules import linalg as la
 from chainrule.rules import linear as lin
 from chainrule.rules import reductions as red
@@ -71,6 +72,7 @@ _EXTRA_ELEMENTWISE = {  # elementwise primitives that are not a ufunc's: arity, 
     ew.real_p: (1, {}, "c"), ew.imag_p: (1, {}, "c"), ew.conj_p: (1, {}, "c"),
     ew._angle_real: (1, {"deg": True}, "f"), ew.round: (1, {"decimals": 1}, "f"),
     sp._polygamma: (2, {}, "if"), sp.weighted_exp: (2, {}, "ff"), to_complex: (1, {}, "f"),
+    gb.gammainc_da: (3, {}, "iff"), gb.betainc_dab: (5, {}, "iifff"), gb.stdtr_ddf: (3, {}, "iff"),
 }
 
 

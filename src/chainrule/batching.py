@@ -54,6 +54,7 @@ from .core.trace import Trace, TracedArray, to_complex
 from .rules import decompositions as _dec
 from .rules import elementwise as _ew
 from .rules import fft as _fft
+from .rules import gammabeta as _gb
 from .rules import linalg as _la
 from .rules import linear as _lin
 from .rules import mvn_cdf as _mvn
@@ -390,7 +391,8 @@ def _elementwise_primitives():
     elementwise primitives that are not ufuncs (``where``, ``integer_pow``, casts, ...)."""
     found = {fn for uf, fn in UFUNCS.items() if isinstance(fn, Primitive) and uf.signature is None}
     found |= {_ew.power_p, _ew.integer_pow, _ew.where, _ew.real_p, _ew.imag_p, _ew.conj_p,
-              _ew._angle_real, _ew.round, _sp._polygamma, _sp.weighted_exp, to_complex}
+              _ew._angle_real, _ew.round, _sp._polygamma, _sp.weighted_exp, to_complex,
+              _gb.gammainc_da, _gb.betainc_dab, _gb.stdtr_ddf}
     return found
 
 

@@ -14,9 +14,9 @@ the derivative is 0: values there are computed at a safe point and then replaced
 
 Discrete distributions take ``k`` as data: their pmf is zero between the integers, so ``k``
 carries no derivative (like ``floor``), while ``mu``, ``p`` are differentiable. The CDFs of
-``t`` in ``df``, ``gamma`` in ``a``, ``beta`` in ``a``/``b``, ``chi2`` in ``df`` and
-``poisson``/``binom``'s in the count have no closed-form derivative: asking for one raises
-``NoRuleError`` naming it (``stdtr``, ``gammainc``, ``betainc``).
+``t`` in ``df``, ``gamma`` in ``a``, ``beta`` in ``a``/``b`` and ``chi2`` in ``df`` have no
+closed-form derivative; ``stdtr``, ``gammainc`` and ``betainc`` evaluate it (series and
+continued fractions carried through in Taylor polynomials, :mod:`.gammabeta`), to any order.
 """
 
 from __future__ import annotations
