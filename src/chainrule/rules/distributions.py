@@ -32,7 +32,7 @@ from ._util import every_example
 from .elementwise import absolute, arctan, exp, expm1, log, log1p, where
 from .gammabeta import betainc, betaln, gammainc, gammaincc, stdtr
 from .linear import astype, reshape
-from .mvn_cdf import mvn_cdf
+from .mvn_cdf import mvn_box, mvn_cdf
 from .reductions import sum as _sum
 from .shape import concatenate, expand_dims, squeeze, swapaxes
 from .special import digamma, entr, expit, gammaln, log_expit, log_ndtr, ndtr, ndtri, xlog1py, xlogy
@@ -563,14 +563,21 @@ class MultivariateNormal:
         algorithms, their accuracy and the derivatives). ``d = 1, 2, 3`` are computed to about
         ``1e-13`` whatever ``abseps``; ``d >= 4`` is SciPy's QMC with ``maxpts``, ``abseps``,
         ``releps`` and a fixed seed (``rng=0`` unless given): reproducible, within ``abseps``.
-        ``cov``'s gradient is symmetric, as ``logpdf``'s: ``dPhi/dC = (1/2) d2Phi/dx dx^T``."""
-        if lower_limit is not None:
-            raise NotImplementedError("multivariate_normal.cdf: lower_limit is not supported "
-                                      "(the integral runs from -inf)")
+        ``cov``'s gradient is symmetric, as ``logpdf``'s: ``dPhi/dC = (1/2) d2Phi/dx dx^T``.
+        ``lower_limit`` (broadcast with ``x``): ``P(lower < X <= x)`` by inclusion-exclusion over
+        the box's corners (``mvn_box``), negative where SciPy's is."""
         mean, cov, dim = self._params(mean, cov, allow_singular)
         x = self._points(x, dim)
-        out = mvn_cdf(x - mean, 0.5 * (cov + swapaxes(cov, -1, -2)), maxpts=maxpts, abseps=abseps,
-                      releps=releps, rng=rng)
+        cov = 0.5 * (cov + swapaxes(cov, -1, -2))
+        kw = {"maxpts": maxpts, "abseps": abseps, "releps": releps, "rng": rng}
+        if lower_limit is None:
+            out = mvn_cdf(x - mean, cov, **kw)
+        else:
+            lower = as_float(lower_limit)
+            if shape_of(lower) and shape_of(lower)[-1] not in (1, dim):
+                raise ValueError(f"multivariate_normal: 'lower_limit' must broadcast with points of "
+                                 f"{dim} entries, got shape {shape_of(lower)}")
+            out = mvn_box(x - mean, lower - mean, cov, **kw)
         return _scalar_out(squeeze(out) if len(shape_of(out)) else out)
 
     def logcdf(self, x, mean=None, cov=1, allow_singular=False, maxpts=None, abseps=1e-5, releps=1e-5, *,
@@ -585,8 +592,11 @@ class MultivariateNormal:
                 raise ValueError("multivariate_normal.logcdf: 'cov' must be positive definite")
             out = log_ndtr((x[..., 0] - mean[0]) / cov[0, 0] ** 0.5)
             return _scalar_out(squeeze(out) if len(shape_of(out)) else out)
-        return _scalar_out(log(self.cdf(x, mean, cov, allow_singular, maxpts, abseps, releps,
-                                        lower_limit=lower_limit, rng=rng)))
+        out = self.cdf(x, mean, cov, allow_singular, maxpts, abseps, releps, lower_limit=lower_limit, rng=rng)
+        oc = strip_derivatives(out)
+        if lower_limit is not None and not isinstance(oc, Box) and np.any(oc < 0):
+            out = out + 0j  # SciPy's: a box with lower > upper has a negative mass, a complex log
+        return _scalar_out(log(out))
 
     def entropy(self, mean=None, cov=1):
         """(d (1 + log 2 pi) + log det C) / 2."""
