@@ -24,8 +24,8 @@ chainrule's ops (exp of a Taylor polynomial of polygammas): mixed derivatives of
 compose. Against mpmath at 40 digits (a, b, df in [0.05, 100], x across both regimes), the
 worst relative error is 1e-13 for gammainc_da (n = 1, 2) and 6e-14 for betainc_dab (p, q <= 1),
 4e-11 for stdtr_ddf; it grows like (parameter) x eps for large parameters (2e-10 at a = 1e5), as
-the prefactor a log x - x - log Gamma(a) cancels. ``stdtr`` in ``df`` at ``t = 0`` is exactly 0 (the CDF is 1/2 for every df) while
-its mixed derivative with ``t`` is the density's.
+the prefactor a log x - x - log Gamma(a) cancels. ``stdtr`` in ``df`` at ``t = 0`` is exactly 0
+(the CDF is 1/2 for every df) while its mixed derivative with ``t`` is the density's.
 
 ``gammasgn`` is piecewise constant (no derivative). The densities are evaluated in log space
 (``xlogy``/``xlog1py``), so ``a = 1`` at ``x = 0`` gives ``0 log 0 = 0`` rather than ``nan``.
