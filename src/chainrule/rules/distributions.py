@@ -583,7 +583,9 @@ class MultivariateNormal:
     def logcdf(self, x, mean=None, cov=1, allow_singular=False, maxpts=None, abseps=1e-5, releps=1e-5, *,
                lower_limit=None, rng=None):
         """``log cdf``; in one dimension ``log_ndtr((x - mean) / sqrt(C))``, accurate far into
-        the lower tail (in more, the log of the CDF: ``-inf`` where it underflows)."""
+        the lower tail. In more it is the log of the CDF, whose error is absolute (``mvn_cdf``):
+        as SciPy's, it loses its relative accuracy where the CDF is below about ``1e-13`` (a
+        deep joint tail), and is ``-inf`` where the CDF rounds to 0."""
         mean, cov, dim = self._params(mean, cov, allow_singular)
         if dim == 1 and lower_limit is None:
             x = self._points(x, dim)

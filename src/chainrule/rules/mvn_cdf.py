@@ -18,6 +18,11 @@ through its symmetric part ``(S + S^T) / 2``. Values:
   (``rng=0`` unless one is given), so a value is reproducible, but it carries SciPy's error
   (``abseps``, default ``1e-5``) and is only piecewise smooth in the arguments.
 
+The errors are absolute: ``bvnu``'s tail values come from a difference of small terms, so a
+probability below about ``1e-13`` (a deep joint tail, e.g. ``Phi_2(-6, -6; -0.8)``) has no
+correct digits, as SciPy's (the same algorithm). ``log`` of it (``logcdf`` for ``d >= 2``) is
+then unreliable there; ``d = 1`` uses ``ndtr`` / ``log_ndtr``, accurate in relative terms.
+
 Derivatives (``phi`` the normal density; ``-i`` all indices but ``i``; ``A = {i, j}``):
 
     dPhi/db_i = phi(b_i; S_ii) Phi_{d-1}(b_-i - S_-i,i b_i / S_ii;  S_-i,-i - S_-i,i S_i,-i / S_ii)
