@@ -582,10 +582,10 @@ class MultivariateNormal:
 
     def logcdf(self, x, mean=None, cov=1, allow_singular=False, maxpts=None, abseps=1e-5, releps=1e-5, *,
                lower_limit=None, rng=None):
-        """``log cdf``; in one dimension ``log_ndtr((x - mean) / sqrt(C))``, accurate far into
-        the lower tail. In more it is the log of the CDF, whose error is absolute (``mvn_cdf``):
-        as SciPy's, it loses its relative accuracy where the CDF is below about ``1e-13`` (a
-        deep joint tail), and is ``-inf`` where the CDF rounds to 0."""
+        """``log cdf``; in one dimension ``log_ndtr((x - mean) / sqrt(C))``. In two and three
+        the log of ``mvn_cdf``, which keeps relative accuracy in the joint tail (finite where
+        SciPy's underflows to ``-inf``) until the CDF itself underflows (below ~1e-308); in four
+        and more its error is QMC's absolute ``abseps``."""
         mean, cov, dim = self._params(mean, cov, allow_singular)
         if dim == 1 and lower_limit is None:
             x = self._points(x, dim)
