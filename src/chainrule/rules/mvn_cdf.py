@@ -70,12 +70,7 @@ _LOG_2PI = math.log(_TWO_PI)
 
 
 # ------------------------------------------------------------------ values (NumPy only)
-def _gauss_legendre(n):
-    x, w = np.polynomial.legendre.leggauss(n)
-    return x, w
-
-
-_GL = {n: _gauss_legendre(n) for n in (6, 12, 20)}
+_GL = {n: np.polynomial.legendre.leggauss(n) for n in (6, 12, 20)}  # nodes in (-1, 1), weights
 
 
 def _bvnu(h, k, r):
@@ -234,9 +229,10 @@ def _impl(b, cov, maxpts=None, abseps=1e-5, releps=1e-5, rng=None):
     if d == 0:
         return np.ones(lead)
     cov = 0.5 * (cov + np.swapaxes(cov, -1, -2))
-    if np.any(np.linalg.eigvalsh(cov) <= 0):  # also what keeps |r| < 1 below
-        raise ValueError(f"mvn_cdf: the covariance must be positive definite, got eigenvalues "
-                         f"{np.linalg.eigvalsh(cov).min():.3g} and up")
+    low = np.linalg.eigvalsh(cov).min(initial=np.inf)
+    if not low > 0:  # also what keeps |r| < 1 below
+        raise ValueError(f"mvn_cdf: the covariance must be positive definite; its smallest "
+                         f"eigenvalue is {low:.3g}")
     b = np.broadcast_to(b, lead + (d,))
     cov = np.broadcast_to(cov, lead + (d, d))
     sd = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
