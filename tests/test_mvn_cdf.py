@@ -399,6 +399,8 @@ def test_the_autograd_mirror_has_them():
     (lambda: mvn.cdf(np.zeros(2), np.zeros(2), np.array([[1.0, 2.0], [2.0, 1.0]])), ValueError,
      "positive definite"),
     (lambda: mvn.logcdf(0.3, 0.0, -1.0), ValueError, "positive definite"),
+    (lambda: mvn.cdf(np.zeros(2), None, np.array([[1.0, np.nan], [np.nan, 1.0]])), ValueError,
+     "smallest eigenvalue is nan"),
     (lambda: mvn.cdf(np.zeros(2), lower_limit=np.zeros(3), cov=np.eye(2)), ValueError, "'lower_limit' must"),
     (lambda: mvn.logcdf(np.zeros(2), lower_limit=np.zeros((2, 3)), cov=np.eye(2)), ValueError,
      "'lower_limit' must"),
