@@ -9,6 +9,7 @@ import numpy as _np
 
 from .. import transforms as _t
 from ..core.pytree import tree_flatten as _tree_flatten
+from ..gradcheck import _like
 from ..gradcheck import check_grads as _check_grads
 
 TOL = 1e-6
@@ -20,16 +21,17 @@ def _check_modes(f, xs, modes, order, kwargs):
     """autograd's recursion: each mode at first order, then, for ``order > 1``, the map
     ``(x, v) -> J v`` (``fwd``) or ``(x, u) -> u^T J`` (``rev``) in the same modes, so
     ``modes=["rev"]`` never asks for a forward rule (chainrule's own ``check_grads`` checks
-    both modes at every order above the first)."""
+    both modes at every order above the first). The directions ``v`` and ``u`` have the
+    structure (dicts, lists, tuples), shapes and dtypes of the inputs and of the output."""
     _check_grads(f, modes=modes, order=1, **kwargs)(*xs)
     if order <= 1:
         return
     rng = _np.random.default_rng(len(modes) + order)
     if "fwd" in modes:
-        v = tuple(rng.standard_normal(_np.shape(x)) for x in xs)
+        v = _like(rng, xs)
         _check_modes(lambda *a: _t.jvp(f, a[:len(xs)], a[len(xs):])[1], (*xs, *v), modes, order - 1, kwargs)
     if "rev" in modes:
-        u = rng.standard_normal(_np.shape(f(*xs)))
+        u = _like(rng, f(*xs))
         _check_modes(lambda *a: _t.vjp(f, *a[:-1])[1](a[-1]), (*xs, u), modes, order - 1, kwargs)
 
 

@@ -1,0 +1,171 @@
+"""chainrule.autograd against autograd's own test suite (issue 14 item 7): one test per class
+of failure that running HIPS/autograd's tests with ``autograd`` aliased to ``chainrule.autograd``
+showed, written here in our own words.
+
+- ``test_util.check_grads`` with containers: directions shaped like dict/list/tuple inputs and
+  outputs (it drew one array per argument and failed on any container);
+- names of autograd's public API that programs and tests import: ``numpy.make_diagonal``,
+  ``scipy.stats.dirichlet.rvs``, the module paths ``autograd.tracer`` (``primitive``,
+  ``getval``, ``isbox``), ``autograd.core`` (the unary ``make_vjp``/``make_jvp``) and
+  ``autograd.util`` (``subvals``, the deprecated ``quick_grad_check``).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.autograd as ca
+import chainrule.autograd.numpy as cnp
+from chainrule.autograd import test_util as tu
+from chainrule.gradcheck import GradCheckError
+
+rng = np.random.default_rng(7)
+M = rng.standard_normal((3, 2))
+V = rng.standard_normal(4)
+C = rng.standard_normal((2, 2)) + 1j * rng.standard_normal((2, 2))
+
+
+# --- check_grads over containers ---------------------------------------------------------
+
+def dict_in(d):
+    return cnp.sum(cnp.sin(d["a"])) * d["b"] + cnp.sum(d["c"][0] ** 2)
+
+
+def list_in(xs):
+    return cnp.tanh(xs[0]) * cnp.sum(xs[1][0]) * xs[1][1]
+
+
+def tuple_out(x):
+    return cnp.sin(x), (cnp.exp(x[0]), [x ** 2])
+
+
+def complex_tuple_out(z):
+    return cnp.real(z) * 2.0, cnp.exp(z)
+
+
+@pytest.mark.parametrize("fun, arg", [
+    (dict_in, {"a": M, "b": 0.7, "c": [V, 1.5]}),
+    (list_in, [V, (M, 0.2)]),
+    (tuple_out, M),
+    (complex_tuple_out, C),
+    (lambda d: {"s": cnp.sum(d["x"]) * d["y"], "p": d["x"] * 3.0}, {"x": V, "y": 2.0}),
+])
+@pytest.mark.parametrize("modes", [["rev"], ["fwd"], ["fwd", "rev"]])
+def test_check_grads_takes_containers_in_and_out(fun, arg, modes):
+    """Directions have the inputs' and the output's structure, shapes and dtypes, at every
+    order of the recursion."""
+    tu.check_grads(fun, modes=modes, order=2)(arg)
+
+
+def test_check_grads_over_containers_still_finds_a_wrong_rule():
+    """A wrong second derivative inside a container-valued program is caught (the direction
+    for the reverse recursion is a tuple, one entry per output)."""
+    right_first = ca.primitive(lambda x: x ** 3)
+
+    def dx(g, ans, x):
+        return g * 3.0 * untangled(x)
+    untangled = ca.primitive(lambda x: x ** 2)
+    untangled.defvjp(lambda g, ans, x: g * 3.0 * x)  # should be 2x: only the second order sees it
+    untangled.defjvp(lambda t, ans, x: t * 3.0 * x)
+    right_first.defvjp(dx)
+    right_first.defjvp(lambda t, ans, x: t * 3.0 * untangled(x))
+
+    def fun(d):
+        return right_first(d["x"]), [cnp.sin(d["y"])]
+
+    arg = {"x": np.array([0.4, 1.2]), "y": 0.3}
+    tu.check_grads(fun, modes=["rev"], order=1)(arg)
+    with pytest.raises(GradCheckError):
+        tu.check_grads(fun, modes=["rev"], order=2)(arg)
+
+
+# --- make_diagonal -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("offset", [-2, 0, 1])
+@pytest.mark.parametrize("axes", [(-1, -2), (-2, -1), (0, 2), (2, 0), (1, 0)])
+def test_make_diagonal_is_diagonals_inverse(offset, axes):
+    B = rng.standard_normal((2, 3))
+    out = cnp.make_diagonal(B, offset=offset, axis1=axes[0], axis2=axes[1])
+    assert np.ndim(out) == 3
+    np.testing.assert_array_equal(np.diagonal(out, offset=offset, axis1=axes[0], axis2=axes[1]), B)
+    assert np.count_nonzero(out) == np.count_nonzero(B)  # zeros off the diagonal
+
+
+def test_make_diagonal_values_and_derivatives():
+    d = np.array([1.0, -2.0, 3.0])
+    np.testing.assert_array_equal(cnp.make_diagonal(d, axis1=-1, axis2=-2), np.diag(d))
+    np.testing.assert_array_equal(cnp.make_diagonal(d, offset=1), np.diag(d, 1))
+    np.testing.assert_array_equal(cnp.make_diagonal(d, offset=-1), np.diag(d, -1))
+    w = rng.standard_normal((2, 4, 4))
+    tu.check_grads(lambda D: cnp.sum(w * cnp.make_diagonal(D, axis1=-1, axis2=-2) ** 2))(
+        rng.standard_normal((2, 4)))
+    cr.check_grads(lambda D: cnp.make_diagonal(D, offset=-1, axis1=0, axis2=1))(d)
+    with pytest.raises(ValueError, match="axis1 and axis2 must differ"):
+        cnp.make_diagonal(d, axis1=0, axis2=-2)
+
+
+# --- module paths and names --------------------------------------------------------------
+
+def test_tracer_names():
+    from chainrule.autograd import tracer
+
+    seen = []
+
+    def f(x):
+        seen.append((tracer.isbox(x), tracer.getval(x)))
+        return x * 2.0
+
+    assert ca.grad(f)(1.5) == 2.0
+    assert seen[-1][0] and not tracer.isbox(seen[-1][1]) and seen[-1][1] == 1.5
+    assert not tracer.isbox(1.5) and tracer.getval(1.5) == 1.5
+    nested = []
+    ca.grad(ca.grad(lambda x: (nested.append(tracer.getval(x)), x ** 3)[1]))(2.0)
+    assert all(type(v) in (float, np.float64) or not tracer.isbox(v) for v in nested)
+    double = tracer.primitive(lambda x: 2.0 * x)
+    ca.extend.defvjp(double, lambda ans, x: lambda g: 2.0 * g)
+    assert ca.grad(double)(3.0) == 2.0
+    assert tracer.notrace_primitive is ca.extend.notrace_primitive
+
+
+def test_value_and_grad_value_is_plain():
+    value, g = ca.value_and_grad(lambda x: cnp.sum(x ** 2))(V)
+    from chainrule.autograd.tracer import isbox
+    assert not isbox(value) and not isbox(g)
+
+
+def test_core_make_vjp_and_make_jvp_are_unary():
+    from chainrule.autograd import core
+
+    vjp, ans = core.make_vjp(cnp.sin, V)
+    np.testing.assert_allclose(ans, np.sin(V))
+    np.testing.assert_allclose(vjp(np.ones(4)), np.cos(V))
+    out, tangent = core.make_jvp(lambda x: cnp.sum(x * x), V)(np.ones(4))
+    np.testing.assert_allclose([out, tangent], [np.sum(V * V), 2 * np.sum(V)])
+    assert core.defvjp is ca.extend.defvjp and core.primitive is ca.extend.primitive
+
+
+def test_util_helpers_and_deprecated_quick_grad_check():
+    from chainrule.autograd import util
+
+    assert util.subvals((1, 2, 3), [(0, "a"), (2, "c")]) == ("a", 2, "c")
+    assert util.subval((1, 2), 1, 5) == (1, 5)
+    with pytest.warns(DeprecationWarning, match="deprecated"):
+        util.quick_grad_check(lambda x, y: cnp.sum(x ** 2) * y, V, (2.0,))
+    wrong = ca.primitive(lambda x: x ** 2)
+    wrong.defvjp(lambda g, ans, x: g * 3 * x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with pytest.raises(GradCheckError):
+            util.quick_grad_check(wrong, 1.3)
+
+
+def test_dirichlet_rvs_is_scipys_sampler():
+    from chainrule.autograd.scipy.stats import dirichlet
+
+    alpha = np.array([1.5, 2.0, 3.0])
+    x = dirichlet.rvs(alpha, size=4, random_state=np.random.RandomState(0))
+    assert x.shape == (4, 3)
+    np.testing.assert_allclose(x.sum(axis=1), 1.0)
+    assert "rvs" in dirichlet.__all__
