@@ -351,3 +351,26 @@ def test_multivariate_normal_through_a_cholesky_parameterisation_matches_scipy()
     np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-8)
     sym = cr.grad(lambda c: np.sum(cs.multivariate_normal.logpdf(x, mean, c)))(lower @ lower.T)
     np.testing.assert_allclose(sym, sym.T)  # the symmetric gradient, as JAX's
+
+
+def test_poisson_entropy_at_large_and_infinite_mu():
+    """Past mu = 1e3 the entropy's float64 sum loses digits and needs ~mu terms (SciPy's own stops
+    converging: 4.22 at mu = 2e4): the asymptotic series takes over, continuous with the sum; inf at
+    mu = inf (was an OverflowError); batched as the plain call. Oracle: mpmath's sum at 30 digits."""
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 30
+
+    def exact(m):
+        m = mp.mpf(m)
+        logp = [k * mp.log(m) - m - mp.loggamma(k + 1) for k in range(int(m + 40 * mp.sqrt(m) + 40))]
+        return float(-sum(mp.exp(lp) * lp for lp in logp))
+
+    mu = np.array([3.0, 999.0, 1001.0, 2500.0, 1e12, np.inf])
+    got = cs.poisson.entropy(mu)
+    for m, g in zip(mu[:4], got[:4], strict=True):
+        assert g == pytest.approx(exact(m), rel=5e-13, abs=0), m
+    assert got[4] == pytest.approx(0.5 * np.log(2 * np.pi * np.e * 1e12), rel=1e-15) and got[5] == np.inf
+    np.testing.assert_allclose(cr.vmap(cs.poisson.entropy)(mu), got, rtol=1e-15)
+    g = cr.grad(lambda m: cs.poisson.entropy(m).sum())(mu)
+    np.testing.assert_allclose(g[1:5], 1.0 / (2.0 * mu[1:5]), rtol=2e-3)  # dH/dmu -> 1 / (2 mu)
+    check_grads(cs.poisson.entropy, modes=("fwd", "rev"), order=2)(np.array([3.0, 2e4]))
