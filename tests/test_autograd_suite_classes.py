@@ -169,3 +169,92 @@ def test_dirichlet_rvs_is_scipys_sampler():
     assert x.shape == (4, 3)
     np.testing.assert_allclose(x.sum(axis=1), 1.0)
     assert "rvs" in dirichlet.__all__
+
+
+# --- autograd.numpy's own conventions: where by keyword, integer casts of traced values ------
+
+def test_where_takes_x_and_y_by_keyword():
+    c = [True, False, True]
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])
+    expect = np.array([1.0, 5.0, 3.0])
+    for out in (cnp.where(c, x, y), cnp.where(c, x=x, y=y), cnp.where(c, x, y=y),
+                cnp.where(condition=c, x=x, y=y)):
+        np.testing.assert_array_equal(out, expect)
+    np.testing.assert_array_equal(cnp.where(c)[0], [0, 2])
+    g = ca.grad(lambda a: cnp.sum(cnp.where(c, x=a, y=a ** 2)))(x)
+    np.testing.assert_allclose(g, [1.0, 4.0, 1.0])
+    # the result follows NumPy (an array), where autograd returns Python lists and scalars
+    assert isinstance(cnp.where(True, [1, 2], [3, 4]), np.ndarray)
+    with pytest.raises(TypeError, match="give both x and y"):
+        cnp.where(c, x)
+    with pytest.raises(TypeError, match="unexpected"):
+        cnp.where(c, x, z=y)
+
+
+@pytest.mark.parametrize("name", ["int8", "int16", "int32", "int64"])
+def test_integer_types_cast_traced_values(name):
+    """``np.int64(x)`` of a traced array is its plain integer cast (derivative 0 everywhere
+    but at the jumps), usable as an index; as a dtype the type is NumPy's."""
+    T = getattr(cnp, name)
+    W = rng.standard_normal((5, 3))
+    W[:, -1] = [0, 1, 2, 1, 0]
+    seen = []
+
+    def f(W):
+        idx = T(W[:, -1])
+        seen.append(idx)
+        return cnp.sum(W[idx, 0]) + cnp.sum(W[:, :2] ** 2)
+
+    g = ca.grad(f)(W)
+    idx = seen[-1]
+    assert isinstance(idx, np.ndarray) and idx.dtype == getattr(np, name) and idx.dtype == T
+    expect = 2 * W
+    expect[:, 2] = 0.0
+    np.add.at(expect[:, 0], [0, 1, 2, 1, 0], 1.0)
+    np.testing.assert_allclose(g, expect)
+    assert T(3.7) == 3 and np.dtype(T) == np.dtype(name) and np.zeros(2, dtype=T).dtype == np.dtype(name)
+
+
+# --- linalg reads lists and tuples holding traced values --------------------------------
+
+@pytest.mark.parametrize("fun, expect", [
+    (lambda x: cnp.linalg.norm([x, x + 2.0]), lambda x: (2 * x + 2) / np.sqrt(x ** 2 + (x + 2) ** 2)),
+    (lambda x: cnp.linalg.norm((x, 3.0), ord=1), lambda x: np.sign(x)),
+    (lambda x: cnp.linalg.det([[x, 1.0], [2.0, x]]), lambda x: 2 * x),
+    (lambda x: cnp.linalg.slogdet(((x, 0.5), (0.5, 2.0)))[1], lambda x: 2.0 / (2 * x - 0.25)),
+    (lambda x: cnp.sum(cnp.linalg.inv([[x, 0.0], [0.0, 2 * x]])), lambda x: -1.5 / x ** 2),
+    (lambda x: cnp.sum(cnp.linalg.solve([[x, 0.0], [0.0, 1.0]], [1.0, x])), lambda x: -1 / x ** 2 + 1),
+])
+def test_linalg_of_containers_of_traced_values(fun, expect):
+    for x in (0.7, 1.9):
+        np.testing.assert_allclose(ca.grad(fun)(x), expect(x), rtol=1e-12)
+    tu.check_grads(fun)(1.3)
+
+
+# --- the functions the operators return are named as autograd's ---------------------------
+
+@pytest.mark.parametrize("op", ["grad", "value_and_grad", "grad_and_aux", "make_vjp", "make_jvp",
+                                "elementwise_grad", "holomorphic_grad", "jacobian", "hessian",
+                                "hessian_tensor_product", "hessian_vector_product",
+                                "tensor_jacobian_product", "vector_jacobian_product", "deriv",
+                                "make_hvp"])
+def test_returned_functions_are_named_after_the_operator(op):
+    def model(x, y):
+        return cnp.sum(x * y)
+
+    operator = getattr(ca, op)
+    base = {"hessian_vector_product": "hessian_tensor_product",
+            "vector_jacobian_product": "tensor_jacobian_product"}.get(op, op)
+    assert operator.__name__ == base
+    made = operator(model, 1)
+    assert made.__name__ == f"{base}_of_model_wrt_argnum_1"
+    assert made.__doc__.startswith(f"    {base} of function model with respect to argument number 1")
+    assert operator(lambda x: x).__name__ == f"{base}_of_<lambda>_wrt_argnum_0"
+
+
+def test_grad_docstring_and_unnamed_callables():
+    from functools import partial
+
+    assert ca.grad.__doc__.startswith("\n    Returns a function which")
+    g = ca.grad(partial(lambda x, y: x * y, y=3.0))
+    assert g.__name__ == "grad_of_[unknown name]_wrt_argnum_0" and g(2.0) == 3.0

@@ -11,6 +11,7 @@ nothing implemented twice); only the calling conventions are autograd's
 from __future__ import annotations
 
 import collections as _collections
+import functools as _functools
 import inspect as _inspect
 import math as _math
 import warnings as _warnings
@@ -27,6 +28,23 @@ from . import builtins
 from .builtins import dict, isinstance, list, tuple, type  # noqa: A004, F401 (autograd exports them)
 
 
+def _named_after(op: str):
+    """Name what an operator returns as autograd does: ``grad(foo, 1)`` is a function called
+    ``grad_of_foo_wrt_argnum_1`` whose docstring says what it computes (programs and tracebacks
+    show these names; the operator itself keeps its own name and docstring)."""
+    def decorate(operator):
+        @_functools.wraps(operator)
+        def named(fun, argnum=0, *rest, **kwargs):
+            out = operator(fun, argnum, *rest, **kwargs)
+            fname = getattr(fun, "__name__", "[unknown name]")
+            out.__name__ = out.__qualname__ = f"{op}_of_{fname}_wrt_argnum_{argnum}"
+            out.__doc__ = (f"    {op} of function {fname} with respect to argument number {argnum}; "
+                           f"called with {fname}'s arguments.\n")
+            return out
+        return named
+    return decorate
+
+
 def _size_one_as_scalar(fun, shapes: list):
     """``fun`` with an output of size 1 (shape ``(1,)``, ``(1, 1)``...) reshaped to a scalar:
     autograd's ``grad`` accepts any output with one element, JAX's only shape ``()``. The
@@ -39,12 +57,16 @@ def _size_one_as_scalar(fun, shapes: list):
     return scalar_fun
 
 
+@_named_after("grad")
 def grad(fun, argnum: int = 0):
-    """Gradient of a scalar-valued ``fun`` with respect to positional argument ``argnum``
-    (an output of any shape with one element counts as scalar, as in autograd)."""
+    """
+    Returns a function which computes the gradient of a scalar-valued ``fun`` with respect to
+    positional argument ``argnum`` (an int, or a tuple/list of them for a tuple of gradients;
+    an output of any shape with one element counts as scalar, as in autograd)."""
     return _t.grad(_size_one_as_scalar(fun, []), argnums=argnum)
 
 
+@_named_after("value_and_grad")
 def value_and_grad(fun, argnum: int = 0):
     """``(fun(*args), gradient)`` with respect to argument ``argnum`` (autograd's signature);
     the value keeps its shape when it has one element."""
@@ -55,11 +77,13 @@ def value_and_grad(fun, argnum: int = 0):
     return both
 
 
+@_named_after("grad_and_aux")
 def grad_and_aux(fun, argnum: int = 0):
     """``fun`` returns ``(value, aux)``; returns ``(gradient, aux)``."""
     return _t.grad(fun, argnums=argnum, has_aux=True)
 
 
+@_named_after("make_vjp")
 def make_vjp(fun, argnum: int = 0):
     """``make_vjp(fun, argnum)(*args)`` -> ``(vjp, ans)`` (autograd's order)."""
     def maker(*args, **kwargs):
@@ -72,6 +96,7 @@ def make_vjp(fun, argnum: int = 0):
     return maker
 
 
+@_named_after("make_jvp")
 def make_jvp(fun, argnum: int = 0):
     """``make_jvp(fun, argnum)(*args)(v)`` -> ``(ans, J v)``."""
     def maker(*args, **kwargs):
@@ -83,6 +108,7 @@ def make_jvp(fun, argnum: int = 0):
     return maker
 
 
+@_named_after("holomorphic_grad")
 def holomorphic_grad(fun, argnum: int = 0):
     """The complex derivative ``f'(z)`` of a holomorphic ``fun`` (autograd's name for
     ``grad(fun, holomorphic=True)``): the VJP of a cotangent of ones. As in autograd, a real
@@ -95,6 +121,7 @@ def holomorphic_grad(fun, argnum: int = 0):
     return gradfun
 
 
+@_named_after("elementwise_grad")
 def elementwise_grad(fun, argnum: int = 0):
     """Sum of the Jacobian's rows: the gradient of ``sum(fun(x))``, for elementwise ``fun``."""
     def gradfun(*args, **kwargs):
@@ -103,18 +130,21 @@ def elementwise_grad(fun, argnum: int = 0):
     return gradfun
 
 
+@_named_after("jacobian")
 def jacobian(fun, argnum: int = 0):
     """The Jacobian of ``fun`` in argument ``argnum``, shape ``out.shape + x.shape`` (autograd's
     layout), computed in one vectorised pass by :func:`chainrule.jacobian`."""
     return _curvature.jacobian(fun, argnums=argnum)
 
 
+@_named_after("hessian")
 def hessian(fun, argnum: int = 0):
     """The Hessian of scalar ``fun`` in argument ``argnum``, shape ``x.shape + x.shape``, by
     forward over reverse in one vectorised pass (:func:`chainrule.hessian`)."""
     return _curvature.hessian(fun, argnums=argnum)
 
 
+@_named_after("hessian_tensor_product")
 def hessian_tensor_product(fun, argnum: int = 0):
     """``H(x) v`` by forward-over-reverse (autograd's ``hessian_tensor_product``)."""
     def hvp(*args):
@@ -127,6 +157,7 @@ def hessian_tensor_product(fun, argnum: int = 0):
 hessian_vector_product = hessian_tensor_product
 
 
+@_named_after("tensor_jacobian_product")
 def tensor_jacobian_product(fun, argnum: int = 0):
     """``tensordot(v, J(x), v.ndim)``: autograd's contraction of ``v`` with the leading
     ``v.ndim`` output axes (``v`` may cover only the first axes of the output); one reverse
@@ -163,6 +194,7 @@ def _unary(fun, argnum, args, kwargs):
     return unary_many, tuple(args[i] for i in argnum)
 
 
+@_named_after("deriv")
 def deriv(fun, argnum: int = 0):
     """``J(x) 1``: the forward-mode derivative along a tangent of ones (autograd's ``deriv``;
     for a scalar input, the derivative of every output)."""
@@ -172,6 +204,7 @@ def deriv(fun, argnum: int = 0):
     return derivfun
 
 
+@_named_after("make_hvp")
 def make_hvp(fun, argnum: int = 0):
     """``make_hvp(fun)(*args)`` -> ``(hvp, gradient)``: the VJP of the gradient at ``x``,
     ``hvp(v) = H(x) v`` (``H`` symmetric), reusing one forward pass for many ``v``."""

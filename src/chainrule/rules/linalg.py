@@ -45,7 +45,8 @@ EighResult = type(np.linalg.eigh(np.eye(1)))
 
 # ---------------------------------------------------------------- helpers
 def _asarray(x):
-    return x if isinstance(x, (Box, np.ndarray)) else np.asarray(x)
+    # a list or tuple holding traced values is stacked, as np.linalg.norm([x, y]) reads it
+    return x if isinstance(x, (Box, np.ndarray)) else _shape_ops.asarray(x)
 
 
 def _check_real(name, *xs):
