@@ -198,6 +198,8 @@ def test_four_dimensions_are_scipys_qmc_with_a_fixed_seed():
     x = rng.standard_normal((3, 4))
     v = mvn.cdf(x, cov=cov)
     np.testing.assert_array_equal(v, mvn.cdf(x, cov=cov))
+    np.testing.assert_array_equal(v, [mvn.cdf(xi, cov=cov) for xi in x])  # not batch-dependent
+    np.testing.assert_array_equal(cr.vmap(lambda xi: mvn.cdf(xi, cov=cov))(x), v)
     prod = lambda x: mvn.cdf(x[..., :2], cov=a) * mvn.cdf(x[..., 2:], cov=b)
     np.testing.assert_allclose(v, prod(x), atol=1e-5)
     np.testing.assert_allclose(v, st.multivariate_normal.cdf(x, cov=cov), atol=3e-5)

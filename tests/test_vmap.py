@@ -32,6 +32,7 @@ from chainrule.rules import fft
 from chainrule.rules import gammabeta as gb
 from chainrule.rules import linalg as la
 from chainrule.rules import linear as lin
+from chainrule.rules import mvn_cdf as mvn
 from chainrule.rules import reductions as red
 from chainrule.rules import scipy_linalg as sla
 from chainrule.rules import special as sp
@@ -216,6 +217,9 @@ CASES.update({
     + [([(_value_c, (3, 4))], {"axis": -2, "n": 4})],
     sla.banded_p: [([(_band, (3, 4)), (_f, (4, 2))], {"l_and_u": (1, 1)}),
                    ([(_band, (2, 4)), (_f, (3, 4, 1))], {"l_and_u": (0, 1)})],
+    # b (..., d) and cov (..., d, d): d = 1, 2, 3 (closed form, bvnu, quadrature) and 4 (QMC)
+    mvn.mvn_cdf_p: [([(_f, (3,)), (_spd, (3, 3))], {}), ([(_f, (4, 2)), (_spd, (2, 2))], {}),
+                    ([(_f, (3, 1)), (_spd, (3, 1, 1))], {}), ([(_f, (4,)), (_spd, (4, 4))], {})],
 })
 
 

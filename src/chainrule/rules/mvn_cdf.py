@@ -15,7 +15,8 @@ through its symmetric part ``(S + S^T) / 2``. Values:
   correlations up to 0.98 in magnitude (tested against adaptive quadrature of SciPy's own
   bivariate CDF); deterministic and smooth in ``b`` and ``S``;
 * ``d >= 4``: SciPy's randomized quasi-Monte Carlo (Genz's lattice rule) with a FIXED seed
-  (``rng=0`` unless one is given), so a value is reproducible, but it carries SciPy's error
+  (``rng=0`` unless one is given; a seed restarts at every point, so a point's value does not
+  depend on its batch), so a value is reproducible, but it carries SciPy's error
   (``abseps``, default ``1e-5``) and is only piecewise smooth in the arguments.
 
 Tails: ``bvnu``'s small values come from a difference of small terms (absolute error ~1e-16,
@@ -214,10 +215,13 @@ def _qmc(b, cov, maxpts, abseps, releps, rng):
     import scipy.stats  # imported when first used: importing scipy.stats costs ~0.5 s
 
     d = b.shape[-1]
-    gen = np.random.default_rng(0 if rng is None else rng)
     flat_b, flat_c = b.reshape(-1, d), cov.reshape(-1, d, d)
     cdf = scipy.stats.multivariate_normal.cdf
-    out = [cdf(bb, cov=cc, maxpts=maxpts, abseps=abseps, releps=releps, rng=gen)
+    # a seed (the default 0) starts afresh at every point, so that a point's value does not
+    # depend on where it sits in a batch (vmap, broadcasting); a Generator is the caller's
+    seeded = rng is None or isinstance(rng, int | np.integer)
+    out = [cdf(bb, cov=cc, maxpts=maxpts, abseps=abseps, releps=releps,
+               rng=np.random.default_rng(0 if rng is None else rng) if seeded else rng)
            for bb, cc in zip(flat_b, flat_c, strict=True)]
     return np.asarray(out, dtype=float).reshape(b.shape[:-1])
 
