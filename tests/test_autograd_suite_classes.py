@@ -258,3 +258,33 @@ def test_grad_docstring_and_unnamed_callables():
     assert ca.grad.__doc__.startswith("\n    Returns a function which")
     g = ca.grad(partial(lambda x, y: x * y, y=3.0))
     assert g.__name__ == "grad_of_[unknown name]_wrt_argnum_0" and g(2.0) == 3.0
+
+
+# --- argnum: an int, or a tuple/list of them, for every operator (autograd's unary_to_nary) --
+
+def _three(a, b, c):
+    return cnp.sin(a) * b + c
+
+
+A3, B3, C3 = np.array([0.3, 1.0]), np.array([2.0, -1.0]), 0.5
+
+
+@pytest.mark.parametrize("argnum", [(0, 1), [0, 1], (2,), [1, 2]])
+def test_tuple_argnum_for_every_operator(argnum):
+    partials = {0: lambda u: u * np.cos(A3) * B3, 1: lambda u: u * np.sin(A3), 2: lambda u: np.sum(u)}
+    u = np.array([1.0, -2.0])
+    vjp, ans = ca.make_vjp(_three, argnum)(A3, B3, C3)
+    np.testing.assert_allclose(ans, np.sin(A3) * B3 + C3)
+    got = vjp(u)
+    assert isinstance(got, tuple) and len(got) == len(argnum)
+    for i, gi in zip(argnum, got):
+        np.testing.assert_allclose(gi, partials[i](u))
+    for i, gi in zip(argnum, ca.elementwise_grad(_three, argnum)(A3, B3, C3)):
+        np.testing.assert_allclose(gi, partials[i](np.ones(2)))
+    tangents = tuple(np.full(np.shape((A3, B3, C3)[i]), 0.5) for i in argnum)
+    jv = ca.make_jvp(_three, argnum)(A3, B3, C3)(tangents)[1]
+    expect = sum({0: np.cos(A3) * B3, 1: np.sin(A3), 2: np.ones(2)}[i] * 0.5 for i in argnum)
+    np.testing.assert_allclose(jv, expect)
+    scalar = lambda a, b, c: cnp.sum(_three(a, b, c))  # noqa: E731
+    for i, gi in zip(argnum, ca.grad(scalar, argnum)(A3, B3, C3)):
+        np.testing.assert_allclose(gi, partials[i](np.ones(2)))

@@ -85,26 +85,22 @@ def grad_and_aux(fun, argnum: int = 0):
 
 @_named_after("make_vjp")
 def make_vjp(fun, argnum: int = 0):
-    """``make_vjp(fun, argnum)(*args)`` -> ``(vjp, ans)`` (autograd's order)."""
+    """``make_vjp(fun, argnum)(*args)`` -> ``(vjp, ans)`` (autograd's order); with a tuple
+    ``argnum`` the cotangent ``vjp`` returns is a tuple, one entry per argument."""
     def maker(*args, **kwargs):
-        def g(x):
-            full = list(args)
-            full[argnum] = x
-            return fun(*full, **kwargs)
-        ans, f_vjp = _t.vjp(g, args[argnum])
+        g, x = _unary(fun, argnum, args, kwargs)
+        ans, f_vjp = _t.vjp(g, x)
         return (lambda ct: f_vjp(ct)[0]), ans
     return maker
 
 
 @_named_after("make_jvp")
 def make_jvp(fun, argnum: int = 0):
-    """``make_jvp(fun, argnum)(*args)(v)`` -> ``(ans, J v)``."""
+    """``make_jvp(fun, argnum)(*args)(v)`` -> ``(ans, J v)``; with a tuple ``argnum``, ``v``
+    is a tuple of tangents, one per argument."""
     def maker(*args, **kwargs):
-        def g(x):
-            full = list(args)
-            full[argnum] = x
-            return fun(*full, **kwargs)
-        return lambda v: _t.jvp(g, (args[argnum],), (v,))
+        g, x = _unary(fun, argnum, args, kwargs)
+        return lambda v: _t.jvp(g, (x,), (v,))
     return maker
 
 
