@@ -288,3 +288,32 @@ def test_tuple_argnum_for_every_operator(argnum):
     scalar = lambda a, b, c: cnp.sum(_three(a, b, c))  # noqa: E731
     for i, gi in zip(argnum, ca.grad(scalar, argnum)(A3, B3, C3)):
         np.testing.assert_allclose(gi, partials[i](np.ones(2)))
+
+
+# --- check_grads' failures name the function and the mode, as autograd's -------------------
+
+def test_check_grads_failure_names_function_and_mode():
+    def scaled(x):
+        return x * 2.0
+    scaled_prim = ca.primitive(scaled)
+    ca.extend.defvjp(scaled_prim, lambda ans, x: lambda g: g * 2.001)
+    ca.extend.defjvp(scaled_prim, lambda g, ans, x: g * 2.0)
+    with pytest.raises(AssertionError, match=r"^\(VJP\) check of scaled failed") as info:
+        tu.check_grads(scaled_prim, modes=["fwd", "rev"])(1.0)
+    assert "culprit: primitive 'scaled'" in str(info.value)  # chainrule's diagnosis follows
+    ca.extend.defvjp(scaled_prim, lambda ans, x: lambda g: g * 2.0)
+    ca.extend.defjvp(scaled_prim, lambda g, ans, x: g * 1.999)
+    with pytest.raises(AssertionError, match=r"^\(JVP\) check of scaled failed"):
+        tu.check_grads(scaled_prim, modes=["fwd", "rev"])(1.0)
+    tu.check_grads(scaled_prim, modes=["rev"])(1.0)  # the forward rule is never asked for
+
+    inner = ca.primitive(lambda x: x)
+    ca.extend.defvjp(inner, lambda ans, x: lambda g: g * 1.001)  # wrong: seen at order 2 only
+    outer = ca.primitive(scaled)
+    ca.extend.defvjp(outer, lambda ans, x: lambda g: inner(g) * 2.0)
+    tu.check_grads(outer, modes=["rev"], order=1)(1.0)
+    with pytest.raises(AssertionError, match=r"^\(VJP\) check of vjp_scaled failed"):
+        tu.check_grads(outer, modes=["rev"], order=2)(1.0)
+    with pytest.raises(AssertionError, match=r"^\(VJP\) check of vjp_\[unknown name\] failed"):
+        from functools import partial
+        tu.check_grads(partial(lambda x, k: outer(x) * k, k=1.0), modes=["rev"], order=2)(1.0)

@@ -23,9 +23,19 @@ from .. import numpy as _cnp
 from .. import transforms as _t
 from ..checkpoint import checkpoint as _checkpoint
 from ..core.aval import shape_of as _shape_of
+from ..core.primitive import Primitive as _Primitive
 from ..extend import primitive
 from . import builtins
 from .builtins import dict, isinstance, list, tuple, type  # noqa: A004, F401 (autograd exports them)
+
+
+def _name_of(fun) -> str:
+    """A function's name as autograd shows it: ``__name__``, a primitive's ``name``, else
+    ``[unknown name]`` (a ``functools.partial``, say)."""
+    name = getattr(fun, "__name__", None)
+    if name is None and isinstance(fun, _Primitive):
+        name = fun.name
+    return name if isinstance(name, str) else "[unknown name]"
 
 
 def _named_after(op: str):
@@ -36,7 +46,7 @@ def _named_after(op: str):
         @_functools.wraps(operator)
         def named(fun, argnum=0, *rest, **kwargs):
             out = operator(fun, argnum, *rest, **kwargs)
-            fname = getattr(fun, "__name__", "[unknown name]")
+            fname = _name_of(fun)
             out.__name__ = out.__qualname__ = f"{op}_of_{fname}_wrt_argnum_{argnum}"
             out.__doc__ = (f"    {op} of function {fname} with respect to argument number {argnum}; "
                            f"called with {fname}'s arguments.\n")

@@ -9,30 +9,42 @@ import numpy as _np
 
 from .. import transforms as _t
 from ..core.pytree import tree_flatten as _tree_flatten
-from ..gradcheck import _like
+from ..gradcheck import GradCheckError, _like
 from ..gradcheck import check_grads as _check_grads
+from . import _name_of
 
 TOL = 1e-6
 RTOL = 1e-6
 EPS = 1e-6
 
 
-def _check_modes(f, xs, modes, order, kwargs):
+_LABEL = {"fwd": "JVP", "rev": "VJP"}
+
+
+def _check_modes(f, xs, modes, order, kwargs, name):
     """autograd's recursion: each mode at first order, then, for ``order > 1``, the map
-    ``(x, v) -> J v`` (``fwd``) or ``(x, u) -> u^T J`` (``rev``) in the same modes, so
-    ``modes=["rev"]`` never asks for a forward rule (chainrule's own ``check_grads`` checks
-    both modes at every order above the first). The directions ``v`` and ``u`` have the
-    structure (dicts, lists, tuples), shapes and dtypes of the inputs and of the output."""
-    _check_grads(f, modes=modes, order=1, **kwargs)(*xs)
+    ``(x, v) -> J v`` (``fwd``, named ``jvp_<name>``) or ``(x, u) -> u^T J`` (``rev``,
+    ``vjp_<name>``) in the same modes, so ``modes=["rev"]`` never asks for a forward rule
+    (chainrule's own ``check_grads`` checks both modes at every order above the first). The
+    directions ``v`` and ``u`` have the structure (dicts, lists, tuples), shapes and dtypes of
+    the inputs and of the output. A failure starts as autograd's does, ``(VJP) check of
+    vjp_f failed``, followed by chainrule's diagnosis (the primitive whose rule is wrong)."""
+    for mode in modes:  # one mode at a time, so the message says which failed
+        try:
+            _check_grads(f, modes=(mode,), order=1, **kwargs)(*xs)
+        except GradCheckError as e:
+            raise GradCheckError(f"({_LABEL[mode]}) check of {name} failed\n  {e}") from e
     if order <= 1:
         return
     rng = _np.random.default_rng(len(modes) + order)
     if "fwd" in modes:
         v = _like(rng, xs)
-        _check_modes(lambda *a: _t.jvp(f, a[:len(xs)], a[len(xs):])[1], (*xs, *v), modes, order - 1, kwargs)
+        _check_modes(lambda *a: _t.jvp(f, a[:len(xs)], a[len(xs):])[1], (*xs, *v), modes, order - 1, kwargs,
+                     "jvp_" + name)
     if "rev" in modes:
         u = _like(rng, f(*xs))
-        _check_modes(lambda *a: _t.vjp(f, *a[:-1])[1](a[-1]), (*xs, u), modes, order - 1, kwargs)
+        _check_modes(lambda *a: _t.vjp(f, *a[:-1])[1](a[-1]), (*xs, u), modes, order - 1, kwargs,
+                     "vjp_" + name)
 
 
 def check_grads(fun, argnum=0, modes=("fwd", "rev"), order=2, **kwargs):
@@ -52,7 +64,8 @@ def check_grads(fun, argnum=0, modes=("fwd", "rev"), order=2, **kwargs):
             for i, x in zip(nums, xs, strict=True):
                 full[i] = x
             return fun(*full, **fun_kwargs)
-        _check_modes(of_some, tuple(args[i] for i in nums), modes, order, kwargs)
+        _check_modes(of_some, tuple(args[i] for i in nums), modes, order, kwargs,
+                     _name_of(fun))
     return checker
 
 
