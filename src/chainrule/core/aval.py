@@ -48,14 +48,33 @@ class ShapedArray:
 
 
 def shape_of(x) -> tuple:
-    """The shape of an array, a traced array or an abstract value; ``()`` for a Python scalar."""
-    return getattr(x, "shape", ())  # (a caught AttributeError would cost ten times more)
+    """The shape of an array, a traced array or an abstract value; ``()`` for a Python scalar;
+    a (nested) list or tuple's as ``np.array`` would give it, traced items included."""
+    s = getattr(x, "shape", None)  # (a caught AttributeError would cost ten times more)
+    if s is not None:
+        return s
+    return _sequence_shape(x) if type(x) in _SEQUENCES else ()
 
 
 def dtype_of(x):
-    """The dtype of a value or a traced value, read without reading its contents."""
+    """The dtype of a value or a traced value, read without reading its contents; a list's or
+    tuple's as ``np.array`` would give it (its Python scalars strongly typed)."""
     dt = getattr(x, "dtype", None)
-    return np.result_type(x) if dt is None else dt
+    if dt is not None:
+        return dt
+    if type(x) in _SEQUENCES:
+        return np.result_type(*[dtype_of(e) if hasattr(e, "dtype") or type(e) in _SEQUENCES
+                                else np.asarray(e).dtype for e in x]) if x else np.dtype(np.float64)
+    return np.result_type(x)
+
+
+_SEQUENCES = frozenset({list, tuple})
+
+
+def _sequence_shape(x) -> tuple:
+    """``np.shape`` of a list or tuple whose items may be traced: its length, then its first
+    item's shape (NumPy refuses ragged nesting anyway when the array is built)."""
+    return (len(x),) + (shape_of(x[0]) if len(x) else ())
 
 
 def aval_of(x) -> ShapedArray:

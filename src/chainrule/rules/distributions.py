@@ -34,7 +34,7 @@ from .gammabeta import betainc, betaln, gammainc, gammaincc, stdtr
 from .linear import astype, reshape
 from .mvn_cdf import mvn_box, mvn_cdf
 from .reductions import sum as _sum
-from .shape import concatenate, expand_dims, squeeze, swapaxes
+from .shape import asarray, concatenate, expand_dims, squeeze, swapaxes
 from .special import digamma, entr, expit, gammaln, log_expit, log_ndtr, ndtr, ndtri, xlog1py, xlogy
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -45,7 +45,9 @@ _NAN, _INF = float("nan"), float("inf")
 
 def as_float(x):
     """``x`` in SciPy's stats dtype: float64 (or wider), whatever came in; traced values cast
-    with the differentiable ``astype``."""
+    with the differentiable ``astype``; a list or tuple (of values or traced values) as an array."""
+    if type(x) in (list, tuple):
+        x = asarray(x)
     dt = np.dtype(np.promote_types(dtype_of(x), np.float64))
     if isinstance(x, Box):
         return x if dtype_of(x) == dt else astype(x, dt)

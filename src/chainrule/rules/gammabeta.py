@@ -43,6 +43,7 @@ from ..core.primitive import Box, strip_derivatives
 from ._util import constant_op
 from ._util import elementwise as _elementwise
 from .elementwise import elementwise, exp, log, log1p, where
+from .shape import asarray
 from .special import digamma, gammaln, xlog1py, xlogy
 from .taylor import Taylor, texp, tgammaln, tlog
 
@@ -333,6 +334,8 @@ def multigammaln(a, d):
     if isinstance(d, Box) or not (np.ndim(d) == 0 and float(d) == int(d) and int(d) > 0):
         raise ValueError("multigammaln: d should be a positive integer (dimension)")
     d = int(d)
+    if type(a) in (list, tuple):
+        a = asarray(a)
     concrete = strip_derivatives(a)
     if not isinstance(concrete, Box) and np.any(np.asarray(concrete) <= 0.5 * (d - 1)):
         raise ValueError(f"multigammaln: condition a > 0.5 * (d - 1) = {0.5 * (d - 1)} not met")
