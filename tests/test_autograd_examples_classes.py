@@ -3,6 +3,9 @@ chainrule.autograd (issue 14 item 7), each checked in our own words.
 
 - ``autograd.tracer.trace`` with a program's ``Node`` subclass: autograd's user-extensible
   tracer (its examples print an evaluation trace and draw the computation graph with it).
+- Integer parameters (a count of samples, a diagonal offset, a size in a shape, an FFT length)
+  follow Python's index protocol as NumPy's do: a float is a TypeError, not silently truncated
+  (older versions of the examples pass ``num=n_data / 2`` to ``linspace``, which NumPy refuses).
 """
 
 import itertools
@@ -11,7 +14,9 @@ import warnings
 import numpy as onp
 import pytest
 
+import chainrule
 import chainrule.autograd.numpy as anp
+import chainrule.numpy as cnp
 from chainrule.autograd import elementwise_grad, grad
 from chainrule.autograd.tracer import Node, trace
 
@@ -105,3 +110,54 @@ def test_node_base_class_requires_the_subclass_methods():
     with pytest.raises(NotImplementedError, match="parent_argnums"):
         trace(type("NoInit", (Node,), {"initialize_root": lambda self, x: None}).new_root(1.0),
               anp.sin, 1.0)
+
+
+# -- integer parameters: NumPy's index protocol ------------------------------------------------
+
+INTEGER_PARAMETERS = {  # name: f(np, x, integer) with the integer in an integer-only position
+    "linspace num": lambda np, x, i: np.linspace(0.0, x[0, 0], num=i),
+    "logspace num": lambda np, x, i: np.logspace(0.0, x[0, 0], num=i),
+    "geomspace num": lambda np, x, i: np.geomspace(1.0, x[0, 0], num=i),
+    "diagonal offset": lambda np, x, i: np.diagonal(x, i),
+    "diag k (2-D)": lambda np, x, i: np.diag(x, i),
+    "diag k (1-D)": lambda np, x, i: np.diag(x[0], i),
+    "trace offset": lambda np, x, i: np.trace(x, i),
+    "reshape size": lambda np, x, i: np.reshape(x, (i + 2, 3)),
+    "method reshape size": lambda np, x, i: x.reshape((i + 2, 3)),
+    "fft n": lambda np, x, i: np.real(np.fft.fft(x, n=i + 1)),
+    "rfft n": lambda np, x, i: np.fft.irfft(np.fft.rfft(x, n=i + 1), n=i + 1),
+    "fftn s": lambda np, x, i: np.real(np.fft.fftn(x, s=(i + 1, 2), axes=(0, 1))),
+}
+
+
+def _traced(f):
+    """``f`` evaluated on a traced argument (inside a reverse pass), its value returned."""
+    def loss(a):
+        y = f(a)
+        return cnp.sum(cnp.asarray(y) ** 2), y
+
+    return chainrule.grad(loss, has_aux=True)(X_INT)[1]
+
+
+X_INT = onp.arange(1.0, 13.0).reshape(3, 4)
+
+
+@pytest.mark.parametrize("name", sorted(INTEGER_PARAMETERS))
+@pytest.mark.parametrize("bad", [2.0, onp.float64(2.0), 2.5])
+def test_a_float_in_an_integer_parameter_is_refused_as_numpy_refuses_it(name, bad):
+    f = INTEGER_PARAMETERS[name]
+    with pytest.raises(TypeError, match="integer"):
+        f(onp, X_INT, bad)  # the contract
+    with pytest.raises(TypeError, match="integer"):
+        f(cnp, X_INT, bad)
+    with pytest.raises(TypeError, match="integer"):
+        _traced(lambda a: f(cnp, a, bad))
+
+
+@pytest.mark.parametrize("name", sorted(INTEGER_PARAMETERS))
+@pytest.mark.parametrize("good", [2, onp.int32(2), onp.int64(2)])
+def test_integers_of_any_kind_give_numpys_values(name, good):
+    f = INTEGER_PARAMETERS[name]
+    want = f(onp, X_INT, good)
+    onp.testing.assert_allclose(f(cnp, X_INT, good), want, rtol=1e-12, atol=1e-12)
+    onp.testing.assert_allclose(_traced(lambda a: f(cnp, a, good)), want, rtol=1e-12, atol=1e-12)

@@ -31,6 +31,7 @@ rows) lead every cotangent and tangent and pass through, since every axis is sto
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -138,7 +139,7 @@ def _axes_and_sizes(x, s, axes, name):
         s = (s,)
     if len(s) != len(axes):
         raise ValueError(f"{name}: shape and axes have different lengths")
-    return axes, tuple(-1 if v is None else int(v) for v in s)
+    return axes, tuple(-1 if v is None else operator.index(v) for v in s)  # a float n: TypeError
 
 
 def _traced(*xs) -> bool:

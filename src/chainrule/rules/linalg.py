@@ -24,6 +24,7 @@ Conventions shared by the rules below:
 from __future__ import annotations
 
 import math
+import operator
 from string import ascii_letters
 
 import numpy as np
@@ -465,6 +466,7 @@ def diag(v, k=0):
         return _shape_ops.diagonal(v, k, 0, 1)
     if len(s) != 1:
         raise ValueError(f"diag: input must be 1-D or 2-D, got shape {s}")
+    k = operator.index(k)  # as NumPy's: a float k is a TypeError, not a float size
     n = s[0] + abs(k)
     idx = (np.arange(s[0]) + max(-k, 0), np.arange(s[0]) + max(k, 0))
     return _shape_ops.scatter_add_p(v, idx=idx, shape=(n, n))

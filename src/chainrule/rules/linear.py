@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 
 import numpy as np
 
@@ -180,7 +181,8 @@ def reshape(x, shape=None, order="C", *, newshape=None):
     if order != "C":
         raise NotImplementedError("reshape with order other than 'C' is not supported")
     shape = newshape if shape is None else shape
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    # NumPy's index protocol: integers (and NumPy's) pass, a float size is a TypeError
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(operator.index(s) for s in shape)
     old = _shape(x)
     if shape == old:  # the common no-op (a rule reshaping to the shape it already has)
         return x

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 import warnings
 
 import numpy as np
@@ -111,7 +112,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     ``div = num - 1`` (``num`` without the endpoint), in NumPy's arithmetic and dtype: the
     endpoints may be traced; where a step is 0 (denormals) ``(t / div) (stop - start)``;
     the last sample is ``stop`` itself."""
-    num = int(num)
+    num = operator.index(num)  # NumPy's: a float count is a TypeError, not truncated
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
     div = (num - 1) if endpoint else num

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 
 import numpy as np
 
@@ -604,7 +605,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
         raise ValueError("axis1 and axis2 cannot be the same")
     y = moveaxis(x, (a1, a2), (-2, -1))
     n1, n2 = _shape(y)[-2:]
-    offset = int(offset)
+    offset = operator.index(offset)  # as NumPy's: a float offset is a TypeError
     if offset >= 0:
         k = builtins.max(0, builtins.min(n1, n2 - offset))
         rows, cols = np.arange(k), np.arange(k) + offset
