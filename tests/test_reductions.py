@@ -358,3 +358,17 @@ def test_sum_of_large_arrays_matches_numpy(shape):
     g = chainrule.grad(lambda x: cnp.sum(cnp.sum(x, axis=1) ** 2))(x)
     np.testing.assert_allclose(g, 2 * np.broadcast_to(np.sum(x, axis=1, keepdims=True), shape),
                                rtol=1e-12)
+
+
+def test_std_over_one_element_is_a_constant():
+    """std over an axis of length 1 is 0 whatever the values: gradient 0 in both modes and at
+    second order (not sqrt'(0) * 0 = nan), as PyTorch and autograd; over several equal elements
+    the variance is 0 at a kink and the gradient stays nan."""
+    x = np.array([[1.0], [2.5]])
+    assert np.array_equal(chainrule.grad(lambda x: cnp.std(x, axis=1).sum())(x), np.zeros_like(x))
+    tangent = chainrule.jvp(lambda x: cnp.std(x, axis=-1, keepdims=True), (x,), (np.ones_like(x),))[1]
+    assert np.array_equal(tangent, np.zeros_like(x))
+    assert np.array_equal(chainrule.hessian(lambda v: cnp.std(v))(np.array([2.0])), [[0.0]])
+    np.testing.assert_allclose(chainrule.grad(lambda x: cnp.std(x, axis=0).sum())(x), [[-0.5], [0.5]])
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(chainrule.grad(lambda v: cnp.std(v))(np.array([2.0, 2.0]))).all()

@@ -31,7 +31,7 @@ The choices, in short:
   the constant 1, derivative 0 at ``x = 0`` too.
 * ``fmax``/``fmin`` with one NaN send the gradient to the argument they return (the
   non-NaN one); ``maximum``/``minimum`` with a NaN return NaN and send 0 to both.
-* ``hypot(0, 0)`` follows ``norm``: 0. ``std`` of one element is ``nan`` (``sqrt`` at 0).
+* ``hypot(0, 0)`` follows ``norm``: 0. ``std`` over one element is the constant 0: derivative 0.
 * ``det`` at a singular matrix: the adjugate, as everywhere (``slogdet`` raises there).
 * ``quantile``/``percentile`` (and the nan-versions): at an order statistic the derivative in
   ``q`` is the slope of the segment above; the discrete methods (``lower``, ``higher``,
@@ -134,9 +134,9 @@ CONVENTIONS: dict[str, Convention] = {
                                 argnums=(0, 1)),
     "hypot at (0, 0)": Convention(cnp.hypot, (0.0, 0.0), (0.0, 0.0),
                                   "as norm at 0: the smallest subgradient, 0", argnums=(0, 1)),
-    "std of one element": Convention(cnp.std, (_a(2.0),), (_a(np.nan),),
-                                     "sqrt(var) at var = 0: 0.5/sqrt(0) * 0 = nan, no special case "
-                                     "(var of one element has gradient 0)"),
+    "std of one element": Convention(cnp.std, (_a(2.0),), (_a(0.0),),
+                                     "std over one element is 0 whatever the element: a constant, "
+                                     "gradient 0 (not sqrt'(0) * 0 = nan)"),
     "var of one element": Convention(cnp.var, (_a(2.0),), (_a(0.0),),
                                      "the mean is the element itself: var is 0 nearby, gradient 0"),
     "det at a singular matrix": Convention(_linalg.det, (np.array([[2.0, 0.0], [0.0, 0.0]]),),

@@ -359,9 +359,14 @@ def var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Tru
 @implements(np.std)
 def std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None,
         correction=None):
-    """Standard deviation: sqrt(var). Its derivative is infinite where the variance is 0."""
-    return sqrt(var(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where,
-                    mean=mean, correction=correction))
+    """Standard deviation: sqrt(var). Its derivative is infinite where the variance is 0, except
+    over one element: std is then the constant 0 (var too), derivative 0, not 0.5/sqrt(0) * 0."""
+    v = var(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where, mean=mean,
+            correction=correction)
+    shape = _shape(x)
+    if math.prod(shape[a] for a in normalize_axis(axis, len(shape))) == 1:
+        return v
+    return sqrt(v)
 
 
 @implements(np.average)
