@@ -303,8 +303,9 @@ def test_bad_inputs_raise_one_line_errors():
         cs.dirichlet.logpdf(np.ones((4, 2)) / 4, alpha)
     with pytest.raises(ValueError, match="greater than zero"):
         cs.dirichlet.logpdf(np.array([0.2, 0.3, 0.5]), -alpha)
-    with pytest.raises(NotImplementedError, match="allow_singular"):
-        cs.multivariate_normal.logpdf(np.zeros(2), np.zeros(2), np.eye(2), allow_singular=True)
+    with pytest.raises(NotImplementedError, match="allow_singular=True with a cov mapped by vmap"):
+        cr.vmap(lambda c: cs.multivariate_normal.logpdf(np.zeros(2), np.zeros(2), c, allow_singular=True))(
+            np.stack([np.eye(2), np.diag([1.0, 0.0])]))
     with pytest.raises(ValueError, match="'cov' must be"):
         cs.multivariate_normal.logpdf(np.zeros(2), np.zeros(2), np.eye(3))
 
@@ -375,3 +376,44 @@ def test_poisson_entropy_at_large_and_infinite_mu():
     g = cr.grad(lambda m: cs.poisson.entropy(m).sum())(mu)
     np.testing.assert_allclose(g[1:5], 1.0 / (2.0 * mu[1:5]), rtol=2e-3)  # dH/dmu -> 1 / (2 mu)
     check_grads(cs.poisson.entropy, modes=("fwd", "rev"), order=2)(np.array([3.0, 2e4]))
+
+
+def test_multivariate_normal_allow_singular():
+    """allow_singular=True as SciPy's: the density on a singular cov's range (pseudo-determinant,
+    pseudo-inverse), -inf off it; differentiable in x and mean along the range, in cov along
+    changes that keep the range; a positive definite cov is unchanged by the flag."""
+    cov = np.zeros((4, 4))
+    cov[:2, :2] = [[1.0, 0.3], [0.3, 2.0]]
+    x = np.concatenate([rng.normal(size=(4, 2)), np.zeros((4, 2))], axis=1)
+    x[3, 3] = 0.1  # off the range
+    m = np.zeros(4)
+    want = st.multivariate_normal.logpdf(x, m, cov, allow_singular=True)
+    got = cs.multivariate_normal.logpdf(x, m, cov, allow_singular=True)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert cs.multivariate_normal.pdf(x[0], m, cov, allow_singular=True) == pytest.approx(
+        st.multivariate_normal.pdf(x[0], m, cov, allow_singular=True), rel=1e-12)
+    assert cs.multivariate_normal.entropy(m, cov, allow_singular=True) == pytest.approx(
+        st.multivariate_normal.entropy(m, cov), rel=1e-12)
+    pd = np.array([[2.0, 0.3], [0.3, 1.0]])
+    assert cs.multivariate_normal.logpdf([0.1, 0.2], [0.0, 0.0], pd, allow_singular=True) == pytest.approx(
+        st.multivariate_normal.logpdf([0.1, 0.2], [0.0, 0.0], pd), rel=1e-12)
+    assert cs.multivariate_normal.cdf([0.1, 0.2], [0.0, 0.0], pd, allow_singular=True) == pytest.approx(
+        st.multivariate_normal.cdf([0.1, 0.2], [0.0, 0.0], pd), abs=1e-6)
+
+    def logpdf(x2, mean):  # x varies along the range only
+        return cs.multivariate_normal.logpdf(np.concatenate([x2, mean[2:]]), mean, cov, allow_singular=True)
+    check_grads(logpdf, modes=("fwd", "rev"), order=2)(x[0, :2], np.array([0.1, -0.2, 0.0, 0.0]))
+    gc = cr.grad(lambda c: cs.multivariate_normal.logpdf(x[0], m, c, allow_singular=True))(cov)
+    direction = np.zeros((4, 4))
+    direction[:2, :2] = [[1.0, 0.5], [0.5, -0.3]]  # keeps the range
+    h = 1e-6
+    fd = (st.multivariate_normal.logpdf(x[0], m, cov + h * direction, allow_singular=True)
+          - st.multivariate_normal.logpdf(x[0], m, cov - h * direction, allow_singular=True)) / (2 * h)
+    assert np.sum(gc * direction) == pytest.approx(fd, rel=1e-6)
+    with pytest.raises(NotImplementedError, match="singular 'cov' is not supported"):
+        cs.multivariate_normal.cdf(x[0], m, cov, allow_singular=True)
+    with pytest.raises(ValueError, match="positive semidefinite"):
+        cs.multivariate_normal.logpdf(x[0], m, -np.eye(4), allow_singular=True)
+    with pytest.warns(cr.JitFallbackWarning):  # the range is read from the values: run eagerly
+        got = cr.jit(lambda c: cs.multivariate_normal.logpdf(x[0], m, c, allow_singular=True))(cov)
+    assert got == pytest.approx(want[0], rel=1e-12)

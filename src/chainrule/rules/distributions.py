@@ -516,9 +516,6 @@ class MultivariateNormal:
 
     @staticmethod
     def _params(mean, cov, allow_singular):
-        if allow_singular:
-            raise NotImplementedError("multivariate_normal: allow_singular=True is not supported; "
-                                      "the covariance must be positive definite")
         cov = as_float(cov)
         if mean is None:
             dim = 1 if len(shape_of(cov)) == 0 else shape_of(cov)[0]
@@ -559,16 +556,51 @@ class MultivariateNormal:
             raise ValueError(f"multivariate_normal: 'x' must end with an axis of {dim}, got {sx}")
         return x
 
+    @staticmethod
+    def _range(cov):
+        """SciPy's ``_PSD`` with ``allow_singular``: an orthonormal basis ``U`` of ``cov``'s range
+        (eigenvalues above ``1e6 eps max|eigenvalue|``) and of its null space ``V``, from the
+        concrete ``cov`` (a constant basis: ``cov``'s gradient is the derivative along changes
+        that keep its range, the directions in which the density is differentiable)."""
+        concrete = np.asarray(every_example(cov))  # under jit: this call runs eagerly
+        if concrete.ndim != 2:
+            raise NotImplementedError("multivariate_normal: allow_singular=True with a cov mapped "
+                                      "by vmap (each example's range would differ)")
+        s, u = np.linalg.eigh(0.5 * (concrete + concrete.T))
+        eps = 1e6 * np.finfo(np.float64).eps * np.max(np.abs(s), initial=0.0)
+        if np.min(s, initial=0.0) < -eps:
+            raise ValueError("multivariate_normal: 'cov' must be positive semidefinite")
+        return u[:, s > eps], u[:, s <= eps]
+
+    def _reduced(self, cov, allow_singular):
+        """``(cov, U, V)``: cov unchanged with ``U = V = None`` when it is positive definite (or
+        singularity is not allowed), else cov in its range's coordinates ``U^T C U``."""
+        if not allow_singular:
+            return cov, None, None
+        u, v = self._range(cov)
+        if not shape_of(v)[1]:
+            return cov, None, None
+        return _la.matmul(_la.matmul(u.T, 0.5 * (cov + swapaxes(cov, -1, -2))), u), u, v
+
     def logpdf(self, x, mean=None, cov=1, allow_singular=False):
+        """With ``allow_singular`` and a singular ``cov``, as SciPy's: the density on ``cov``'s
+        range (pseudo-determinant and pseudo-inverse, rank ``r`` for ``d``), ``-inf`` off it (a
+        residual of ``1e-5`` or more in the null space)."""
         mean, cov, dim = self._params(mean, cov, allow_singular)
         x = self._points(x, dim)
-        logdet, chol = self._logdet_and_factor(cov)
+        cov, u, v = self._reduced(cov, allow_singular)
         diff = x - mean
+        if u is not None:
+            off = np.linalg.norm(strip_derivatives(diff) @ v, axis=-1) >= 1e-5
+            diff, dim = _la.matmul(diff, u), shape_of(u)[1]
+        logdet, chol = self._logdet_and_factor(cov)
         lead = shape_of(diff)[:-1]
         flat = reshape(diff, (-1, dim))
         w = _la.solve_triangular(chol, swapaxes(flat, 0, 1), lower=True)  # L^-1 (x - m), (d, n)
         maha = reshape(_sum(w * w, axis=0), lead)
         out = -0.5 * (dim * _LOG_2PI + logdet + maha)
+        if u is not None and np.any(off):
+            out = where(off, -_INF, out)
         return _scalar_out(squeeze(out) if len(shape_of(out)) else out)
 
     def pdf(self, x, mean=None, cov=1, allow_singular=False):
@@ -585,6 +617,9 @@ class MultivariateNormal:
         the box's corners (``mvn_box``), negative where SciPy's is."""
         mean, cov, dim = self._params(mean, cov, allow_singular)
         x = self._points(x, dim)
+        if self._reduced(cov, allow_singular)[1] is not None:
+            raise NotImplementedError("multivariate_normal.cdf: a singular 'cov' is not supported "
+                                      "(allow_singular=True works for a positive definite one)")
         cov = 0.5 * (cov + swapaxes(cov, -1, -2))
         kw = {"maxpts": maxpts, "abseps": abseps, "releps": releps, "rng": rng}
         if lower_limit is None:
@@ -617,9 +652,13 @@ class MultivariateNormal:
             out = out + 0j  # SciPy's: a box with lower > upper has a negative mass, a complex log
         return _scalar_out(log(out))
 
-    def entropy(self, mean=None, cov=1):
-        """(d (1 + log 2 pi) + log det C) / 2."""
-        _, cov, dim = self._params(mean, cov, False)
+    def entropy(self, mean=None, cov=1, allow_singular=False):
+        """(d (1 + log 2 pi) + log det C) / 2; with ``allow_singular``, the rank and the
+        pseudo-determinant of a singular ``cov`` (SciPy's)."""
+        _, cov, dim = self._params(mean, cov, allow_singular)
+        cov, u, _ = self._reduced(cov, allow_singular)
+        if u is not None:
+            dim = shape_of(u)[1]
         logdet, _ = self._logdet_and_factor(cov)
         return _scalar_out(0.5 * (dim * (1.0 + _LOG_2PI) + logdet))
 
