@@ -29,13 +29,24 @@ from ..core.aval import dtype_of, shape_of
 from ..core.primitive import Box, strip_derivatives
 from . import linalg as _la
 from ._util import every_example
-from .elementwise import absolute, arctan, exp, expm1, log, log1p, where
-from .gammabeta import betainc, betaln, gammainc, gammaincc, stdtr
+from .elementwise import absolute, arctan, exp, expm1, log, log1p, tan, where
+from .gammabeta import (
+    betainc,
+    betainccinv,
+    betaincinv,
+    betaln,
+    gammainc,
+    gammaincc,
+    gammainccinv,
+    gammaincinv,
+    stdtr,
+    stdtrit,
+)
 from .linear import astype, reshape
 from .mvn_cdf import mvn_box, mvn_cdf
 from .reductions import sum as _sum
 from .shape import asarray, concatenate, expand_dims, squeeze, swapaxes
-from .special import digamma, entr, expit, gammaln, log_expit, log_ndtr, ndtr, ndtri, xlog1py, xlogy
+from .special import digamma, entr, expit, gammaln, log_expit, log_ndtr, logit, ndtr, ndtri, xlog1py, xlogy
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _LOG_PI = math.log(math.pi)
@@ -102,13 +113,14 @@ class Continuous:
     """
 
     def __init__(self, name, shapes=(), *, logpdf0, cdf0, sf0=None, logcdf0=None, logsf0=None,
-                 entropy0=None, ppf0=None, lower=-_INF, upper=_INF, closed=True,
+                 entropy0=None, ppf0=None, isf0=None, lower=-_INF, upper=_INF, closed=True,
                  valid=lambda *shape: True, safe_shape=()):
         self.name = name
         self.shapes = tuple(shapes)
         self._names = self.shapes + ("loc", "scale")
         self._logpdf0, self._cdf0, self._sf0 = logpdf0, cdf0, sf0
-        self._logcdf0, self._logsf0, self._entropy0, self._ppf0 = logcdf0, logsf0, entropy0, ppf0
+        self._logcdf0, self._logsf0, self._entropy0 = logcdf0, logsf0, entropy0
+        self._ppf0, self._isf0 = ppf0, isf0
         self.lower, self.upper, self.closed = lower, upper, closed
         self._valid, self._safe_shape = valid, safe_shape
 
@@ -195,17 +207,27 @@ class Continuous:
         return self._finish(self._entropy0(*shape) + log(scale), ok, True, 0.0)
 
     def ppf(self, q, *args, **kwds):
-        """The quantile function F^{-1}(q) = loc + scale ppf_0(q); ``nan`` outside [0, 1]."""
+        """The quantile function F^{-1}(q) = loc + scale ppf_0(q); the support's ends at
+        ``q = 0`` and ``1`` (as SciPy's, whatever ``ppf_0`` gives there), ``nan`` outside [0, 1]."""
+        return self._quantile(q, args, kwds, self._ppf0, self.lower, self.upper)
+
+    def isf(self, q, *args, **kwds):
+        """The inverse survival function S^{-1}(q), from the upper tail's own inverse where the
+        family has one (``ppf(1 - q)`` would round a small ``q`` away: ``isf(1e-20)`` is finite)."""
+        if self._isf0 is None:
+            return self.ppf(1.0 - as_float(q), *args, **kwds)
+        return self._quantile(q, args, kwds, self._isf0, self.upper, self.lower)
+
+    def _quantile(self, q, args, kwds, inverse0, at_0, at_1):
         shape, loc, scale, ok = self._params(args, kwds)
         q = as_float(q)
         qc = strip_derivatives(q)
-        inside = (qc >= 0) & (qc <= 1)
-        v = loc + scale * self._ppf0(where(inside, q, 0.5), *shape)
+        inside = (qc > 0) & (qc < 1)
+        v = loc + scale * inverse0(where(inside, q, 0.5), *shape)
+        if np.any((qc == 0) | (qc == 1)):
+            v = where(qc == 0, loc + scale * at_0, where(qc == 1, loc + scale * at_1, v))
+            inside = (qc >= 0) & (qc <= 1)
         return self._finish(v, ok, inside, _NAN)
-
-    def isf(self, q, *args, **kwds):
-        """The inverse survival function: ppf(1 - q)."""
-        return self.ppf(1.0 - as_float(q), *args, **kwds)
 
 
 # ---------------------------------------------------------------- continuous families
@@ -252,6 +274,12 @@ def _laplace_cdf0(z):
     return where(neg, 0.5 * exp(where(neg, z, 0.0)), 1.0 - 0.5 * exp(-where(neg, 0.0, z)))
 
 
+def _laplace_ppf0(q):
+    """log(2 q) below 1/2, -log(2 - 2 q) above: each tail's own log (exact for a tiny q)."""
+    low = q < 0.5
+    return where(low, log(2.0 * where(low, q, 0.25)), -log(2.0 - 2.0 * where(low, 0.75, q)))
+
+
 def _logistic_logpdf0(z):
     a = absolute(z)  # symmetric: -|z| - 2 log(1 + e^-|z|) never overflows
     return -a - 2.0 * log1p(exp(-a))
@@ -262,37 +290,45 @@ _POSITIVE = (lambda s: s > 0)
 norm = Continuous(
     "norm", logpdf0=lambda z: -0.5 * z * z - 0.5 * _LOG_2PI, cdf0=ndtr, sf0=lambda z: ndtr(-z),
     logcdf0=log_ndtr, logsf0=lambda z: log_ndtr(-z), entropy0=lambda: 0.5 * (1.0 + _LOG_2PI),
-    ppf0=ndtri)
+    ppf0=ndtri, isf0=lambda q: -ndtri(q))
 t = Continuous(
     "t", ("df",), logpdf0=_t_logpdf0, cdf0=lambda z, df: stdtr(df, z), sf0=lambda z, df: stdtr(df, -z),
-    entropy0=_t_entropy0, valid=_POSITIVE, safe_shape=(1.0,))
+    entropy0=_t_entropy0, ppf0=lambda q, df: stdtrit(df, q),
+    isf0=lambda q, df: -stdtrit(df, q), valid=_POSITIVE, safe_shape=(1.0,))
 gamma = Continuous(
     "gamma", ("a",), logpdf0=_gamma_logpdf0, cdf0=lambda z, a: gammainc(a, z),
-    sf0=lambda z, a: gammaincc(a, z), entropy0=_gamma_entropy0, lower=0.0, valid=_POSITIVE,
-    safe_shape=(1.0,))
+    sf0=lambda z, a: gammaincc(a, z), entropy0=_gamma_entropy0, ppf0=lambda q, a: gammaincinv(a, q),
+    isf0=lambda q, a: gammainccinv(a, q),
+    lower=0.0, valid=_POSITIVE, safe_shape=(1.0,))
 beta = Continuous(
     "beta", ("a", "b"), logpdf0=_beta_logpdf0, cdf0=lambda z, a, b: betainc(a, b, z),
-    sf0=lambda z, a, b: betainc(b, a, 1.0 - z), entropy0=_beta_entropy0, lower=0.0, upper=1.0,
+    sf0=lambda z, a, b: betainc(b, a, 1.0 - z), entropy0=_beta_entropy0,
+    ppf0=lambda q, a, b: betaincinv(a, b, q), isf0=lambda q, a, b: betainccinv(a, b, q), lower=0.0, upper=1.0,
     valid=lambda a, b: (a > 0) & (b > 0), safe_shape=(1.0, 1.0))
 chi2 = Continuous(
     "chi2", ("df",), logpdf0=_chi2_logpdf0, cdf0=lambda z, df: gammainc(0.5 * df, 0.5 * z),
     sf0=lambda z, df: gammaincc(0.5 * df, 0.5 * z),
-    entropy0=lambda df: _gamma_entropy0(0.5 * df) + _LOG2, lower=0.0, valid=_POSITIVE,
+    entropy0=lambda df: _gamma_entropy0(0.5 * df) + _LOG2, ppf0=lambda q, df: 2.0 * gammaincinv(0.5 * df, q),
+    isf0=lambda q, df: 2.0 * gammainccinv(0.5 * df, q),
+    lower=0.0, valid=_POSITIVE,
     safe_shape=(1.0,))
 expon = Continuous(
     "expon", logpdf0=lambda z: -z, cdf0=lambda z: -expm1(-z), sf0=lambda z: exp(-z),
     logcdf0=lambda z: log(-expm1(-z)), logsf0=lambda z: -z, entropy0=lambda: 1.0,
-    ppf0=lambda q: -log1p(-q), lower=0.0)
+    ppf0=lambda q: -log1p(-q), isf0=lambda q: -log(q), lower=0.0)
 laplace = Continuous(
     "laplace", logpdf0=lambda z: -absolute(z) - _LOG2, cdf0=_laplace_cdf0,
     sf0=lambda z: _laplace_cdf0(-z), logcdf0=_laplace_logcdf0, logsf0=lambda z: _laplace_logcdf0(-z),
-    entropy0=lambda: 1.0 + _LOG2)
+    entropy0=lambda: 1.0 + _LOG2, ppf0=_laplace_ppf0,
+    isf0=lambda q: -_laplace_ppf0(q))
 logistic = Continuous(
     "logistic", logpdf0=_logistic_logpdf0, cdf0=expit, sf0=lambda z: expit(-z), logcdf0=log_expit,
-    logsf0=lambda z: log_expit(-z), entropy0=lambda: 2.0)
+    logsf0=lambda z: log_expit(-z), entropy0=lambda: 2.0, ppf0=logit,
+    isf0=lambda q: -logit(q))
 cauchy = Continuous(
     "cauchy", logpdf0=lambda z: -_LOG_PI - log1p(z * z), cdf0=lambda z: 0.5 + arctan(z) / math.pi,
-    sf0=lambda z: 0.5 - arctan(z) / math.pi, entropy0=lambda: math.log(4.0 * math.pi))
+    sf0=lambda z: 0.5 - arctan(z) / math.pi, entropy0=lambda: math.log(4.0 * math.pi),
+    ppf0=lambda q: -1.0 / tan(math.pi * q), isf0=lambda q: 1.0 / tan(math.pi * q))  # tan(pi (q - 1/2))
 
 
 # ---------------------------------------------------------------- discrete families

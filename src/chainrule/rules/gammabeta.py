@@ -308,6 +308,42 @@ gammainc = elementwise("gammainc", _sc.gammainc, lambda ans, a, x: gammainc_da(1
 gammaincc = elementwise("gammaincc", _sc.gammaincc, lambda ans, a, x: -gammainc_da(1, a, x),
                         lambda ans, a, x: -_gammainc_dx(ans, a, x), saves=(0, 1),
                         doc="regularized upper incomplete gamma Q(a, x) = 1 - P(a, x)")
+betaincc = _elementwise("betaincc", _sc.betaincc, lambda ans, a, b, x: -betainc_dab(1, 0, a, b, x),
+                        lambda ans, a, b, x: -betainc_dab(0, 1, a, b, x),
+                        lambda ans, a, b, x: -_betainc_dx(ans, a, b, x), saves=(0, 1, 2),
+                        doc="1 - betainc(a, b, x)")
+
+
+# The inverses x(p) of P(a, x) = p (and of Q, I, 1 - I, stdtr) by the implicit function theorem:
+# dx/dp = 1 / (dP/dx), dx/da = -(dP/da) / (dP/dx), with x = ans, so every order composes.
+def _gamma_density(a, x):
+    return exp(xlogy(a - 1.0, x) - x - gammaln(a))
+
+
+def _beta_density(a, b, x):
+    return exp(xlogy(a - 1.0, x) + xlog1py(b - 1.0, -x) - betaln(a, b))
+
+
+gammaincinv = elementwise(
+    "gammaincinv", _sc.gammaincinv, lambda x, a, p: -gammainc_da(1, a, x) / _gamma_density(a, x),
+    lambda x, a, p: 1.0 / _gamma_density(a, x), saves=("ans", 0), doc="x with gammainc(a, x) = p")
+gammainccinv = elementwise(
+    "gammainccinv", _sc.gammainccinv, lambda x, a, q: -gammainc_da(1, a, x) / _gamma_density(a, x),
+    lambda x, a, q: -1.0 / _gamma_density(a, x), saves=("ans", 0), doc="x with gammaincc(a, x) = q")
+betaincinv = _elementwise(
+    "betaincinv", _sc.betaincinv, lambda x, a, b, y: -betainc_dab(1, 0, a, b, x) / _beta_density(a, b, x),
+    lambda x, a, b, y: -betainc_dab(0, 1, a, b, x) / _beta_density(a, b, x),
+    lambda x, a, b, y: 1.0 / _beta_density(a, b, x), saves=("ans", 0, 1), doc="x with betainc(a, b, x) = y")
+betainccinv = _elementwise(
+    "betainccinv", _sc.betainccinv,
+    lambda x, a, b, y: -betainc_dab(1, 0, a, b, x) / _beta_density(a, b, x),
+    lambda x, a, b, y: -betainc_dab(0, 1, a, b, x) / _beta_density(a, b, x),
+    lambda x, a, b, y: -1.0 / _beta_density(a, b, x), saves=("ans", 0, 1),
+    doc="x with betaincc(a, b, x) = y")
+stdtrit = elementwise(
+    "stdtrit", _sc.stdtrit, lambda t, df, p: -stdtr_ddf(1, df, t) / _student_t_density(None, df, t),
+    lambda t, df, p: 1.0 / _student_t_density(None, df, t), saves=("ans", 0),
+    doc="t with stdtr(df, t) = p")
 rgamma = elementwise("rgamma", _sc.rgamma, lambda ans, x: -ans * digamma(x), saves=("ans", 0),
                      doc="1 / Gamma(x)")
 # The t CDF as a primitive, not as a composite of betainc: betainc's density in x = df/(df+t^2)
@@ -346,6 +382,7 @@ def multigammaln(a, d):
     return np.float64(d * (d - 1) * 0.25 * _LOG_PI) + out
 
 
-GAMMA_BETA = ["beta", "betaln", "betainc", "gammainc", "gammaincc", "rgamma", "gammasgn",
+GAMMA_BETA = ["beta", "betaln", "betainc", "betaincc", "betaincinv", "betainccinv", "gammainc", "gammaincc",
+              "gammaincinv", "gammainccinv", "stdtrit", "rgamma", "gammasgn",
               "multigammaln", "kl_div", "rel_entr", "stdtr"]
 __all__: list[str] = []

@@ -12,15 +12,21 @@ from ..rules.gammabeta import GAMMA_BETA as _GAMMA_BETA
 from ..rules.gammabeta import (  # noqa: F401
     beta,
     betainc,
+    betaincc,
+    betainccinv,
+    betaincinv,
     betaln,
     gammainc,
     gammaincc,
+    gammainccinv,
+    gammaincinv,
     gammasgn,
     kl_div,
     multigammaln,
     rel_entr,
     rgamma,
     stdtr,
+    stdtrit,
 )
 from ..rules.special import SCIPY_SPECIAL as _NAMES
 from ..rules.special import (  # noqa: F401

@@ -10,5 +10,7 @@ logcdf = _dist.logcdf
 sf = _dist.sf
 logsf = _dist.logsf
 entropy = _dist.entropy
+ppf = _dist.ppf
+isf = _dist.isf
 
-__all__ = ["pdf", "logpdf", "cdf", "logcdf", "sf", "logsf", "entropy"]
+__all__ = ["pdf", "logpdf", "cdf", "logcdf", "sf", "logsf", "entropy", "ppf", "isf"]
