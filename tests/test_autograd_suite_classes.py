@@ -143,7 +143,7 @@ def test_core_make_vjp_and_make_jvp_are_unary():
     np.testing.assert_allclose(vjp(np.ones(4)), np.cos(V))
     out, tangent = core.make_jvp(lambda x: cnp.sum(x * x), V)(np.ones(4))
     np.testing.assert_allclose([out, tangent], [np.sum(V * V), 2 * np.sum(V)])
-    assert core.defvjp is ca.extend.defvjp and core.primitive is ca.extend.primitive
+    assert core.defvjp is ca.extend.defvjp  # core.primitive adds the pre-1.2 methods (as autograd's)
 
 
 def test_util_helpers_and_deprecated_quick_grad_check():
@@ -317,3 +317,32 @@ def test_check_grads_failure_names_function_and_mode():
     with pytest.raises(AssertionError, match=r"^\(VJP\) check of vjp_\[unknown name\] failed"):
         from functools import partial
         tu.check_grads(partial(lambda x, k: outer(x) * k, k=1.0), modes=["rev"], order=2)(1.0)
+
+
+def test_pre_1_2_rule_spellings_on_core_primitives():
+    """autograd 1.9's autograd.core.primitive keeps the deprecated defvjp(vjpfun(g, ans, vs, gvs,
+    *args), argnum), defgrad and defvjp_is_zero, warning; rules accumulate per argument."""
+    from chainrule.autograd.core import primitive as core_primitive
+
+    @core_primitive
+    def mul(x, y):
+        return x * y
+
+    with pytest.warns(DeprecationWarning, match="deprecated"):
+        mul.defvjp(lambda g, ans, vs, gvs, x, y: y * g)
+    with pytest.warns(DeprecationWarning):
+        mul.defgrad(lambda ans, x, y: lambda g: x * g, argnum=1)
+    x, y = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5, -1.0], [2.0, 0.25]])
+    gx, gy = ca.grad(lambda x, y: cnp.sum(mul(x, y)), argnum=(0, 1))(x, y)
+    np.testing.assert_allclose(gx, y)
+    np.testing.assert_allclose(gy, x)
+    tu.check_grads(lambda x, y: mul(x, y), modes=["rev"])(x, y)  # batched cotangents, one row at a time
+
+    @core_primitive
+    def zero(x, y):
+        return 0 * x * y
+
+    with pytest.warns(DeprecationWarning):
+        zero.defvjp_is_zero([0, 1])
+    assert np.array_equal(ca.grad(lambda x: cnp.sum(zero(x, y)))(x), np.zeros_like(x))
+    assert not hasattr(ca.extend.primitive(lambda x: x), "defgrad")  # extend's has only the 1.2 API

@@ -15,7 +15,7 @@ import math
 
 from .. import numpy as _cnp
 from ..core.aval import shape_of
-from ..core.primitive import unbox_all
+from ..core.primitive import Primitive, unbox_all
 from ..extend import primitive
 
 __all__ = ["primitive", "defvjp", "defjvp", "defvjp_argnum", "defjvp_argnum", "def_linear",
@@ -46,7 +46,7 @@ def defvjp(prim, *vjpmakers, argnums=None):
     for i, maker in zip(argnums, vjpmakers):
         if maker is not None:
             rules[i] = (lambda m: lambda g, ans, *args, **kw: per_row(m(ans, *args, **kw), g, ans))(maker)
-    prim.defvjp(*rules)
+    Primitive.defvjp(prim, *rules)  # the record's own method (autograd.core's primitive has its own)
 
 
 def defjvp(prim, *jvpfuns, argnums=None):
