@@ -346,3 +346,27 @@ def test_pre_1_2_rule_spellings_on_core_primitives():
         zero.defvjp_is_zero([0, 1])
     assert np.array_equal(ca.grad(lambda x: cnp.sum(zero(x, y)))(x), np.zeros_like(x))
     assert not hasattr(ca.extend.primitive(lambda x: x), "defgrad")  # extend's has only the 1.2 API
+
+
+def test_rule_tables_take_rules_away_and_back():
+    """autograd.core.primitive_vjps / primitive_jvps: pop a primitive's rules (its derivative then
+    raises naming it), put them back; a function that is no primitive has none."""
+    from chainrule.autograd.core import primitive_jvps, primitive_vjps
+    from chainrule.autograd.extend import defjvp, defvjp, primitive
+    from chainrule.core.errors import NoRuleError
+
+    @primitive
+    def cube(x):
+        return x ** 3
+
+    defvjp(cube, lambda ans, x: lambda g: 3 * x ** 2 * g)
+    defjvp(cube, lambda g, ans, x: 3 * x ** 2 * g)
+    assert primitive_vjps.pop(cnp.iscomplex, None) is None
+    saved_vjp, saved_jvp = primitive_vjps.pop(cube), primitive_jvps.pop(cube)
+    assert cube not in primitive_vjps
+    with pytest.raises(NoRuleError):
+        ca.grad(cube)(2.0)
+    primitive_vjps[cube], primitive_jvps[cube] = saved_vjp, saved_jvp
+    assert ca.grad(cube)(2.0) == 12.0 and ca.deriv(cube)(2.0) == 12.0
+    with pytest.raises(TypeError, match="no registry"):
+        len(primitive_vjps)

@@ -7,6 +7,7 @@ on its own tape (see docs/autograd.md)."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import MutableMapping
 
 from .. import numpy as _cnp
 from .. import transforms as _t
@@ -15,7 +16,7 @@ from ..core.primitive import Primitive
 from .extend import def_linear, defjvp, defjvp_argnum, defvjp, defvjp_argnum
 
 __all__ = ["def_linear", "defjvp", "defjvp_argnum", "defvjp", "defvjp_argnum", "make_jvp", "make_vjp",
-           "primitive"]
+           "primitive", "primitive_vjps", "primitive_jvps"]
 
 _DEPRECATED = ("{} is deprecated: use autograd.extend's defvjp(primitive, *vjpmakers) (autograd 1.2's "
                "API), which chainrule.autograd.extend also provides")
@@ -83,3 +84,37 @@ def make_vjp(fun, x):
 def make_jvp(fun, x):
     """``jvp(v) -> (ans, J(x) v)`` for the unary ``fun`` at ``x``."""
     return lambda v: _t.jvp(fun, (x,), (v,))
+
+
+class _RuleTable(MutableMapping):
+    """autograd's ``primitive_vjps``/``primitive_jvps``: the rules of each primitive, by the
+    primitive (a function that is not a chainrule ``Primitive`` has none). Programs use them to
+    take a primitive's rules away for a while and put them back (``pop`` then ``table[f] = r``)."""
+
+    def __init__(self, slot: str):
+        self._slot = slot  # "_vjps" or "_jvps": the Primitive's own rules, not a copy of them
+
+    def __getitem__(self, prim):
+        rules = getattr(prim, self._slot, None) if isinstance(prim, Primitive) else None
+        if not rules:
+            raise KeyError(prim)
+        return rules
+
+    def __setitem__(self, prim, rules):
+        if not isinstance(prim, Primitive):
+            raise TypeError(f"{prim!r} is not a primitive")
+        (Primitive.defvjp if self._slot == "_vjps" else Primitive.defjvp)(prim, *rules)
+
+    def __delitem__(self, prim):
+        self[prim]  # KeyError when it has none
+        (Primitive.defvjp if self._slot == "_vjps" else Primitive.defjvp)(prim)
+
+    def __iter__(self):
+        raise TypeError("chainrule keeps no registry of every primitive: look one up, pop it or set it")
+
+    def __len__(self):
+        raise TypeError("chainrule keeps no registry of every primitive: look one up, pop it or set it")
+
+
+primitive_vjps = _RuleTable("_vjps")
+primitive_jvps = _RuleTable("_jvps")
