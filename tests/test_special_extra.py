@@ -269,6 +269,17 @@ def test_vmap_agrees_with_a_loop():
     np.testing.assert_allclose(g, np.cosh(x) / x, rtol=1e-14)
 
 
+def test_under_jit():
+    """Staged and fused with the rest: the multiple-result primitives and the single ones."""
+    def f(x):
+        s, c = ss.sici(x)
+        return np.sum(s * c + ss.boxcox(x, 0.3) + ss.expn(2, x) + ss.hyp1f1(0.5, 1.5, x) + ss.fresnel(x)[0])
+    x = np.linspace(0.3, 2.0, 300)
+    np.testing.assert_allclose(cr.jit(cr.grad(f))(x), cr.grad(f)(x), rtol=1e-14)
+    h = cr.grad(lambda x: np.sum(cr.grad(f)(x)))
+    np.testing.assert_allclose(cr.jit(h)(x), h(x), rtol=1e-14)
+
+
 @pytest.mark.filterwarnings("ignore:floating point number truncated")  # SciPy's expn(2.5, x)
 @pytest.mark.parametrize("mode", ["rev", "fwd"])
 @pytest.mark.parametrize("fn,argnum,what", [

@@ -23,6 +23,8 @@ is its Taylor series ``sum_k (k + 1) u^k / (k + 2)!``, so there is no cancellati
 and every derivative is right at ``l = 0``. The inverses (``y = boxcox(x, l)`` solved for
 ``x``) follow by the implicit function theorem: ``dx/dy = x^(1 - l)``, ``dx/dl = -x^(1 - l) L^2
 phi(l L)``, with ``L = log1p(inv_boxcox1p(y, l))`` (accurate also where ``x`` is near 1).
+At the end of the domain, ``x = 0`` (``L = -inf``), the ``l``-derivative is NaN (its limit
+``1/l^2`` is not taken there).
 
 The parameters of ``hyp1f1``/``hyp2f1`` and the exponent ``x`` of ``zeta`` have no derivative in
 SciPy: differentiating with respect to them raises ``NoRuleError`` naming them. ``poch`` and
