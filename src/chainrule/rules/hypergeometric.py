@@ -49,17 +49,34 @@ from .linear import astype
 from .shape import asarray
 from .special import digamma, gamma
 
+
+def _real_params(ans, *params):
+    """Python-scalar parameters as NumPy scalars of the real dtype of ``ans`` (weak typing, as
+    NumPy's): SciPy's 1F1/2F1 take real parameters also for a complex ``x``."""
+    dt = dtype_of(ans)
+    dt = np.dtype(dt.char.lower()) if dt.kind == "c" else dt if dt.kind == "f" else np.dtype(np.float64)
+    return [dt.type(p) if type(p) in (float, int, bool) else p for p in params]
+
+
+def _hyp1f1_dx(ans, a, b, x):
+    a, b = _real_params(ans, a, b)
+    return a / b * hyp1f1(a + 1.0, b + 1.0, x)
+
+
+def _hyp2f1_dx(ans, a, b, c, x):
+    a, b, c = _real_params(ans, a, b, c)
+    return a * b / c * hyp2f1(a + 1.0, b + 1.0, c + 1.0, x)
+
+
 hyp1f1 = elementwise(
     "hyp1f1", _sc.hyp1f1, no_derivative("hyp1f1", "the parameter a (argument 0)"),
-    no_derivative("hyp1f1", "the parameter b (argument 1)"),
-    lambda ans, a, b, x: a / b * hyp1f1(a + 1.0, b + 1.0, x), saves=(0, 1, 2),
-    doc="Kummer's confluent hypergeometric function 1F1(a; b; x)")
+    no_derivative("hyp1f1", "the parameter b (argument 1)"), _hyp1f1_dx, saves=(0, 1, 2),
+    scalars=False, doc="Kummer's confluent hypergeometric function 1F1(a; b; x)")
 hyp2f1 = elementwise(
     "hyp2f1", _sc.hyp2f1, no_derivative("hyp2f1", "the parameter a (argument 0)"),
     no_derivative("hyp2f1", "the parameter b (argument 1)"),
-    no_derivative("hyp2f1", "the parameter c (argument 2)"),
-    lambda ans, a, b, c, x: a * b / c * hyp2f1(a + 1.0, b + 1.0, c + 1.0, x), saves=(0, 1, 2, 3),
-    doc="Gauss's hypergeometric function 2F1(a, b; c; x)")
+    no_derivative("hyp2f1", "the parameter c (argument 2)"), _hyp2f1_dx, saves=(0, 1, 2, 3),
+    scalars=False, doc="Gauss's hypergeometric function 2F1(a, b; c; x)")
 
 # SciPy's zeta(x, q=None) is a Python function over these two ufuncs
 _hurwitz = elementwise("zeta", _scu._zeta, no_derivative("zeta", "the exponent x (argument 0)"),
