@@ -24,14 +24,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.special as _sc
 
 from ..core.aval import dtype_of, shape_of
 from ..core.primitive import Box, strip_derivatives
 from . import linalg as _la
 from ._util import every_example
-from .elementwise import absolute, arctan, exp, expm1, log, log1p, tan, where
+from .bessel import i0e, i1e
+from .elementwise import absolute, arctan, exp, expm1, log, log1p, logaddexp, sin, tan, where
 from .gammabeta import (
     betainc,
+    betaincc,
     betainccinv,
     betaincinv,
     betaln,
@@ -107,9 +110,10 @@ class Continuous:
     """A location-scale family from its standard functions of ``z`` and the shape parameters.
 
     ``logpdf0``, ``cdf0``, ... are called only at points inside the support and at valid
-    parameters (``safe`` values elsewhere); ``support(z, *shape)`` and ``valid(*shape)`` say
-    where. A missing ``logcdf0``/``logsf0`` is the log of ``cdf0``/``sf0``; a missing ``sf0``
-    is ``1 - cdf0``.
+    parameters (``safe`` values elsewhere); ``lower``/``upper`` (numbers, or functions of the
+    shape parameters where the support moves with them, as ``truncnorm``'s ``[a, b]``) and
+    ``valid(*shape)`` say where. A missing ``logcdf0``/``logsf0`` is the log of ``cdf0``/``sf0``;
+    a missing ``sf0`` is ``1 - cdf0``.
     """
 
     def __init__(self, name, shapes=(), *, logpdf0, cdf0, sf0=None, logcdf0=None, logsf0=None,
@@ -125,6 +129,15 @@ class Continuous:
         self._valid, self._safe_shape = valid, safe_shape
 
     # -------------------------------------------------------------- the bookkeeping
+    def _ends(self, shape, constant=True):
+        """The support's ends in standard units; functions of the shape parameters are called
+        on their constant values (a mask or a safe point) unless ``constant`` is False (the
+        quantile at ``q = 0, 1`` is the end itself, differentiable in the parameters)."""
+        if not callable(self.lower):
+            return self.lower, self.upper
+        s = [strip_derivatives(v) for v in shape] if constant else shape
+        return self.lower(*s), self.upper(*s)
+
     def _params(self, args, kwds):
         *shape, loc, scale = _bind(self.name, self._names, {"loc": 0.0, "scale": 1.0}, args, kwds)
         ok = _all_true((scale > 0) & self._valid(*shape))
@@ -139,10 +152,11 @@ class Continuous:
         shape, loc, scale, ok = self._params(args, kwds)
         z = (as_float(x) - loc) / scale
         zc = strip_derivatives(z)
+        lo, hi = self._ends(shape)
         if self.closed:
-            inside = (zc >= self.lower) & (zc <= self.upper)
+            inside = (zc >= lo) & (zc <= hi)
         else:
-            inside = (zc > self.lower) & (zc < self.upper)
+            inside = (zc > lo) & (zc < hi)
         return z, shape, scale, ok, inside, zc
 
     @staticmethod
@@ -151,38 +165,43 @@ class Continuous:
         out = where(inside, value, outside)
         return _scalar_out(out if ok is True else where(ok, out, _NAN))
 
-    def _inner(self, z, inside):
+    def _inner(self, z, inside, shape):
         """``z`` where inside the support, a point inside it elsewhere (no 0 * inf)."""
         if isinstance(inside, np.ndarray) and inside.all():
             return z
-        mid = 0.5 * (self.lower + self.upper) if math.isfinite(self.lower + self.upper) else \
-            (self.lower + 1.0 if math.isfinite(self.lower) else
-             (self.upper - 1.0 if math.isfinite(self.upper) else 0.0))
-        return where(inside, z, mid)
+        return where(inside, z, _middle(*self._ends(shape)))
 
     # -------------------------------------------------------------- SciPy's methods
     def logpdf(self, x, *args, **kwds):
         """log f(x) = logpdf_0((x - loc) / scale) - log(scale); ``-inf`` off the support."""
         z, shape, scale, ok, inside, _ = self._standard(x, args, kwds)
-        v = self._logpdf0(self._inner(z, inside), *shape) - log(scale)
+        v = self._logpdf0(self._inner(z, inside, shape), *shape) - log(scale)
         return self._finish(v, ok, inside, -_INF)
 
     def pdf(self, x, *args, **kwds):
         """f(x) = exp(logpdf(x))."""
         return _scalar_out(exp(self.logpdf(x, *args, **kwds)))
 
+    def _missing(self, what):
+        raise NotImplementedError(f"{self.name}.{what}: not provided (no closed form or stable "
+                                  "composition of differentiable functions)")
+
     def _tail(self, z, zc, inside, fn, below, above, shape):
-        v = fn(self._inner(z, inside), *shape)
-        return where(inside, v, where(zc < self.lower if self.closed else zc <= self.lower,
-                                      below, above))
+        v = fn(self._inner(z, inside, shape), *shape)
+        lo = self._ends(shape)[0]
+        return where(inside, v, where(zc < lo if self.closed else zc <= lo, below, above))
 
     def cdf(self, x, *args, **kwds):
         """F(x) = cdf_0((x - loc) / scale): 0 below the support, 1 above."""
+        if self._cdf0 is None:
+            self._missing("cdf")
         z, shape, _, ok, inside, zc = self._standard(x, args, kwds)
         return self._finish(self._tail(z, zc, inside, self._cdf0, 0.0, 1.0, shape), ok, True, 0.0)
 
     def sf(self, x, *args, **kwds):
         """1 - F(x), computed directly where the family has a direct form (no cancellation)."""
+        if self._cdf0 is None:
+            self._missing("sf")
         z, shape, _, ok, inside, zc = self._standard(x, args, kwds)
         sf0 = self._sf0 or (lambda z, *s: 1.0 - self._cdf0(z, *s))
         return self._finish(self._tail(z, zc, inside, sf0, 1.0, 0.0, shape), ok, True, 0.0)
@@ -209,25 +228,54 @@ class Continuous:
     def ppf(self, q, *args, **kwds):
         """The quantile function F^{-1}(q) = loc + scale ppf_0(q); the support's ends at
         ``q = 0`` and ``1`` (as SciPy's, whatever ``ppf_0`` gives there), ``nan`` outside [0, 1]."""
-        return self._quantile(q, args, kwds, self._ppf0, self.lower, self.upper)
+        return self._quantile(q, args, kwds, self._ppf0, upper_first=False)
 
     def isf(self, q, *args, **kwds):
         """The inverse survival function S^{-1}(q), from the upper tail's own inverse where the
         family has one (``ppf(1 - q)`` would round a small ``q`` away: ``isf(1e-20)`` is finite)."""
         if self._isf0 is None:
+            if self._ppf0 is None:
+                self._missing("isf")
             return self.ppf(1.0 - as_float(q), *args, **kwds)
-        return self._quantile(q, args, kwds, self._isf0, self.upper, self.lower)
+        return self._quantile(q, args, kwds, self._isf0, upper_first=True)
 
-    def _quantile(self, q, args, kwds, inverse0, at_0, at_1):
+    def _quantile(self, q, args, kwds, inverse0, upper_first):
+        if inverse0 is None:
+            self._missing("isf" if upper_first else "ppf")
         shape, loc, scale, ok = self._params(args, kwds)
+        at_0, at_1 = self._ends(shape, constant=False)
+        if upper_first:
+            at_0, at_1 = at_1, at_0
         q = as_float(q)
         qc = strip_derivatives(q)
         inside = (qc > 0) & (qc < 1)
         v = loc + scale * inverse0(where(inside, q, 0.5), *shape)
-        if np.any((qc == 0) | (qc == 1)):
-            v = where(qc == 0, loc + scale * at_0, where(qc == 1, loc + scale * at_1, v))
-            inside = (qc >= 0) & (qc <= 1)
-        return self._finish(v, ok, inside, _NAN)
+        # the ends at q = 0, 1 with no branch on q's values (traced under vmap and jit)
+        v = where(qc == 0, _moved(loc, scale, at_0), where(qc == 1, _moved(loc, scale, at_1), v))
+        return self._finish(v, ok, (qc >= 0) & (qc <= 1), _NAN)
+
+
+def _moved(loc, scale, end):
+    """``loc + scale * end``; an infinite end is itself (scale > 0), with no ``0 * inf`` in the
+    derivative in ``scale`` where it is not taken."""
+    if isinstance(end, float):
+        return loc + scale * end if math.isfinite(end) else end
+    ec = strip_derivatives(end)
+    finite = (ec > -_INF) & (ec < _INF)
+    return where(finite, loc + scale * where(finite, end, 0.0), ec)
+
+
+def _middle(lo, hi):
+    """A point strictly inside ``[lo, hi]``, elementwise where the ends are arrays (either may be
+    infinite): the safe point at which a family's functions are evaluated off its support."""
+    if not isinstance(lo, Box) and not isinstance(hi, Box) and np.ndim(lo) == np.ndim(hi) == 0:
+        lo, hi = float(lo), float(hi)
+        if math.isfinite(lo + hi):
+            return 0.5 * (lo + hi)
+        return lo + 1.0 if math.isfinite(lo) else (hi - 1.0 if math.isfinite(hi) else 0.0)
+    flo, fhi = lo > -_INF, hi < _INF
+    lo0, hi0 = where(flo, lo, 0.0), where(fhi, hi, 0.0)
+    return where(flo & fhi, 0.5 * (lo0 + hi0), where(flo, lo0 + 1.0, where(fhi, hi0 - 1.0, 0.0)))
 
 
 # ---------------------------------------------------------------- continuous families
@@ -331,16 +379,199 @@ cauchy = Continuous(
     ppf0=lambda q: -1.0 / tan(math.pi * q), isf0=lambda q: 1.0 / tan(math.pi * q))  # tan(pi (q - 1/2))
 
 
+# ---------------------------------------------------------------- more continuous families
+def _log1mexp(u):
+    """log(1 - e^u) for u <= 0, stably (Maechler 2012): log(-expm1(u)) near 0, log1p(-e^u)
+    below -log 2; each branch at a safe point of the other (no 0 * inf in a derivative)."""
+    near = strip_derivatives(u) > -_LOG2
+    return where(near, log(-expm1(where(near, u, -1.0))), log1p(-exp(where(near, -1.0, u))))
+
+
+def _ndtri_exp(y):
+    """ndtri(e^y), the normal quantile of a log-probability: ndtri(exp(y)) below log 1/2,
+    -ndtri(-expm1(y)) above (the upper tail's own, exact as e^y -> 1). As SciPy's ``ndtri_exp``
+    down to y = -745 (e^y underflows below: -inf)."""
+    low = strip_derivatives(y) < -_LOG2
+    return where(low, ndtri(exp(where(low, y, -1.0))), -ndtri(-expm1(where(low, -0.5, y))))
+
+
+def _pareto_logcdf0(z, b):
+    return _log1mexp(-b * log(z))
+
+
+def _gumbel_r_logsf0(z):
+    return _log1mexp(-exp(-z))
+
+
+_EULER = float(np.euler_gamma)
+
+
+def _log_gauss_mass(a, b):
+    """log(Phi(b) - Phi(a)) for a < b, as SciPy's ``_log_gauss_mass``: in the left tail
+    (b <= 0) log Phi(b) + log(1 - Phi(a) / Phi(b)) from ``log_ndtr``, the right tail (a > 0)
+    mirrored, else log1p(-Phi(a) - Phi(-b)); each case at safe arguments elsewhere."""
+    ac, bc = strip_derivatives(a), strip_derivatives(b)
+    left, right = bc <= 0, ac > 0
+    central = (bc > 0) & (ac <= 0)
+    lb = log_ndtr(where(left, b, -1.0))
+    vl = lb + _log1mexp(log_ndtr(where(left, a, -2.0)) - lb)
+    la = log_ndtr(-where(right, a, 1.0))
+    vr = la + _log1mexp(log_ndtr(-where(right, b, 2.0)) - la)
+    vc = log1p(-ndtr(where(central, a, -1.0)) - ndtr(-where(central, b, 1.0)))
+    return where(left, vl, where(right, vr, vc))
+
+
+def _truncnorm_logpdf0(z, a, b):
+    return -0.5 * z * z - 0.5 * _LOG_2PI - _log_gauss_mass(a, b)
+
+
+def _truncnorm_strictly_inside(fn, at_a, at_b):
+    """``fn(z, a, b)`` strictly inside (a, b) and its limit at the ends: there log F = -inf
+    and log S = -inf, whose derivatives would be 0 * inf (the derivative at an end is the
+    outside's, 0, as at a kink)."""
+    def inside(z, a, b):
+        zc, ac, bc = strip_derivatives(z), strip_derivatives(a), strip_derivatives(b)
+        strict = (zc > ac) & (zc < bc)
+        v = fn(where(strict, z, _middle(ac, bc)), a, b)
+        return where(strict, v, where(zc <= ac, at_a, at_b))
+    return inside
+
+
+def _truncnorm_logs(z, a, b):
+    """(log F, log S) as SciPy's: log of the masses of [a, z] and [z, b] over that of [a, b],
+    each one's complement taken from the other's log where it is above e^-0.1 (no cancellation)."""
+    m = _log_gauss_mass(a, b)
+    lc, ls = _log_gauss_mass(a, z) - m, _log_gauss_mass(z, b) - m
+    near_1, near_0 = strip_derivatives(lc) > -0.1, strip_derivatives(ls) > -0.1
+    return (where(near_1, _log1mexp(where(near_1, ls, -1.0)), lc),
+            where(near_0, _log1mexp(where(near_0, lc, -1.0)), ls))
+
+
+_truncnorm_logcdf0 = _truncnorm_strictly_inside(lambda z, a, b: _truncnorm_logs(z, a, b)[0], -_INF, 0.0)
+_truncnorm_logsf0 = _truncnorm_strictly_inside(lambda z, a, b: _truncnorm_logs(z, a, b)[1], 0.0, -_INF)
+
+
+def _truncnorm_ppf0(q, a, b):
+    """SciPy's: Phi(x) = Phi(a) + q Z for a < 0, Phi(-x) = Phi(-b) + (1 - q) Z otherwise, each
+    summed in log space (``logaddexp``) and inverted by ``ndtri_exp``."""
+    left = strip_derivatives(a) < 0
+    al, bl = where(left, a, -1.0), where(left, b, 1.0)
+    xl = _ndtri_exp(logaddexp(log_ndtr(al), log(q) + _log_gauss_mass(al, bl)))
+    ar, br = where(left, 1.0, a), where(left, 2.0, b)
+    xr = -_ndtri_exp(logaddexp(log_ndtr(-br), log1p(-q) + _log_gauss_mass(ar, br)))
+    return where(left, xl, xr)
+
+
+def _truncnorm_entropy0(a, b):
+    """log(sqrt(2 pi e) Z) + (a phi(a) - b phi(b)) / (2 Z), Z = Phi(b) - Phi(a); an infinite end
+    adds 0 (SciPy's gives nan there: inf * 0)."""
+    m = _log_gauss_mass(a, b)
+
+    def end(e):
+        ec = strip_derivatives(e)
+        finite = (ec > -_INF) & (ec < _INF)
+        es = where(finite, e, 0.0)
+        return where(finite, es * exp(-0.5 * es * es - 0.5 * _LOG_2PI - m), 0.0)
+    return 0.5 * (1.0 + _LOG_2PI) + m + 0.5 * (end(a) - end(b))
+
+
+def _vonmises_logpdf0(z, kappa):
+    # kappa (cos z - 1) - log(2 pi I0e(kappa)); cos z - 1 = -2 sin^2(z / 2) keeps its digits near 0
+    s = sin(0.5 * z)
+    return -2.0 * kappa * s * s - _LOG_2PI - log(i0e(kappa))
+
+
+def _vonmises_entropy0(kappa):
+    return kappa * (1.0 - i1e(kappa) / i0e(kappa)) + _LOG_2PI + log(i0e(kappa))
+
+
+def _abs_pow(z, beta):
+    """|z|^beta, 0 at z = 0 with derivatives 0 there (in beta it would be 0 * log 0)."""
+    a = absolute(z)
+    pos = strip_derivatives(a) > 0
+    return where(pos, where(pos, a, 1.0) ** beta, 0.0)
+
+
+def _gennorm_logpdf_at_0(beta):
+    return log(0.5 * beta) - gammaln(1.0 / beta)
+
+
+def _gennorm_cdf0(z, beta, take_log=False):
+    """1/2 Q(1/beta, |z|^beta) below 0, 1 - that above (SciPy's); its log with ``log1p`` above 0
+    (no rounding of 1 - tail). Where |z|^beta is 0 (z = 0 or an underflow) the line
+    1/2 + z f(0): Q's derivative at 0 is inf * 0 there."""
+    y = _abs_pow(z, beta)
+    zero = strip_derivatives(y) == 0
+    tail = 0.5 * gammaincc(1.0 / beta, where(zero, 1.0, y))
+    neg = strip_derivatives(z) < 0
+    line = 0.5 + z * exp(_gennorm_logpdf_at_0(beta))
+    if take_log:
+        return where(zero, log(where(zero, line, 0.5)),
+                     where(neg, log(where(neg, tail, 0.5)), log1p(-where(neg, 0.0, tail))))
+    return where(zero, line, where(neg, tail, 1.0 - tail))
+
+
+def _gennorm_ppf0(q, beta):
+    """-Q^-1(1/beta, 2 q)^(1/beta) below 1/2, +Q^-1(1/beta, 2 - 2 q)^(1/beta) above (SciPy's);
+    where Q^-1 is 0 (q = 1/2) the line (q - 1/2) / f(0)."""
+    a = 1.0 / beta
+    low = strip_derivatives(q) < 0.5
+    p = where(low, 2.0 * q, 2.0 - 2.0 * q)
+    zero = gammainccinv(strip_derivatives(a), strip_derivatives(p)) == 0
+    r = gammainccinv(a, where(zero, 0.5, p)) ** a
+    return where(zero, (q - 0.5) * exp(-_gennorm_logpdf_at_0(beta)), where(low, -r, r))
+
+
+uniform = Continuous(
+    "uniform", logpdf0=lambda z: 0.0 * z, cdf0=lambda z: z, sf0=lambda z: 1.0 - z, logcdf0=log,
+    logsf0=lambda z: log1p(-z), entropy0=lambda: 0.0, ppf0=lambda q: q, isf0=lambda q: 1.0 - q,
+    lower=0.0, upper=1.0)
+pareto = Continuous(
+    "pareto", ("b",), logpdf0=lambda z, b: log(b) - (b + 1.0) * log(z),
+    cdf0=lambda z, b: -expm1(-b * log(z)), sf0=lambda z, b: exp(-b * log(z)),
+    logcdf0=_pareto_logcdf0, logsf0=lambda z, b: -b * log(z), entropy0=lambda b: 1.0 + 1.0 / b - log(b),
+    ppf0=lambda q, b: exp(-log1p(-q) / b), isf0=lambda q, b: exp(-log(q) / b),
+    lower=1.0, valid=_POSITIVE, safe_shape=(1.0,))
+gumbel_r = Continuous(
+    "gumbel_r", logpdf0=lambda z: -z - exp(-z), cdf0=lambda z: exp(-exp(-z)),
+    sf0=lambda z: -expm1(-exp(-z)), logcdf0=lambda z: -exp(-z), logsf0=_gumbel_r_logsf0,
+    entropy0=lambda: _EULER + 1.0, ppf0=lambda q: -log(-log(q)), isf0=lambda q: -log(-log1p(-q)))
+gumbel_l = Continuous(  # gumbel_r mirrored: f_l(z) = f_r(-z)
+    "gumbel_l", logpdf0=lambda z: z - exp(z), cdf0=lambda z: -expm1(-exp(z)),
+    sf0=lambda z: exp(-exp(z)), logcdf0=lambda z: _gumbel_r_logsf0(-z), logsf0=lambda z: -exp(z),
+    entropy0=lambda: _EULER + 1.0, ppf0=lambda q: log(-log1p(-q)), isf0=lambda q: log(-log(q)))
+truncnorm = Continuous(
+    "truncnorm", ("a", "b"), logpdf0=_truncnorm_logpdf0,
+    cdf0=lambda z, a, b: exp(_truncnorm_logcdf0(z, a, b)),
+    sf0=lambda z, a, b: exp(_truncnorm_logsf0(z, a, b)),
+    logcdf0=_truncnorm_logcdf0, logsf0=_truncnorm_logsf0, entropy0=_truncnorm_entropy0,
+    ppf0=_truncnorm_ppf0, isf0=lambda q, a, b: -_truncnorm_ppf0(q, -b, -a),  # -X is truncnorm(-b, -a)
+    lower=lambda a, b: a, upper=lambda a, b: b, valid=lambda a, b: a < b, safe_shape=(-1.0, 1.0))
+vonmises = Continuous(  # SciPy's: on the whole line (the density is 2 pi periodic); no closed-form CDF
+    "vonmises", ("kappa",), logpdf0=_vonmises_logpdf0, cdf0=None, entropy0=_vonmises_entropy0,
+    valid=lambda kappa: kappa >= 0, safe_shape=(1.0,))
+gennorm = Continuous(
+    "gennorm", ("beta",), logpdf0=lambda z, beta: _gennorm_logpdf_at_0(beta) - _abs_pow(z, beta),
+    cdf0=_gennorm_cdf0, sf0=lambda z, beta: _gennorm_cdf0(-z, beta),
+    logcdf0=lambda z, beta: _gennorm_cdf0(z, beta, True),
+    logsf0=lambda z, beta: _gennorm_cdf0(-z, beta, True),
+    entropy0=lambda beta: 1.0 / beta - log(0.5 * beta) + gammaln(1.0 / beta),
+    ppf0=_gennorm_ppf0, isf0=lambda q, beta: -_gennorm_ppf0(q, beta),  # symmetric
+    valid=_POSITIVE, safe_shape=(1.0,))
+
+
 # ---------------------------------------------------------------- discrete families
 class Discrete:
     """A discrete family on the integers ``lower..upper(shape)`` shifted by ``loc``; ``k`` is
-    data (no derivative), the shape parameters are differentiable."""
+    data (no derivative), the shape parameters are differentiable. A missing ``logcdf0`` /
+    ``logsf0`` is the log of ``cdf0`` / ``sf0``."""
 
     def __init__(self, name, shapes, *, logpmf0, cdf0, sf0, valid, safe_shape, upper=None,
-                 entropy0=None):
+                 entropy0=None, lower=0, logcdf0=None, logsf0=None):
         self.name, self.shapes = name, tuple(shapes)
         self._names = self.shapes + ("loc",)
         self._logpmf0, self._cdf0, self._sf0 = logpmf0, cdf0, sf0
+        self._logcdf0, self._logsf0, self._lower = logcdf0, logsf0, float(lower)
         self._valid, self._safe_shape, self._upper, self._entropy0 = valid, safe_shape, upper, entropy0
 
     def _params(self, args, kwds):
@@ -364,35 +595,42 @@ class Discrete:
     def logpmf(self, k, *args, **kwds):
         """log P(K = k); ``-inf`` off the support (also between the integers)."""
         k, shape, ok, hi = self._count(k, args, kwds)
-        on = (k >= 0) & (k <= hi) & (np.floor(k) == k)
-        v = self._logpmf0(np.where(on, k, 0.0), *shape)
+        on = (k >= self._lower) & (k <= hi) & (np.floor(k) == k)
+        v = self._logpmf0(np.where(on, k, self._lower), *shape)
         return self._finish(where(on, v, -_INF), ok)
 
     def pmf(self, k, *args, **kwds):
         """P(K = k) = exp(logpmf)."""
         return _scalar_out(exp(self.logpmf(k, *args, **kwds)))
 
-    def cdf(self, k, *args, **kwds):
-        """P(K <= k): 0 below the support, 1 at and above its top."""
+    def _tail(self, k, args, kwds, fn, below, above):
+        """``fn(floor(k))`` where the support is on both sides of ``k``, ``below`` / ``above``
+        beyond it (evaluated at the support's first point there: no 0 * inf)."""
         k, shape, ok, hi = self._count(k, args, kwds)
         kf = np.floor(k)
-        on = (kf >= 0) & (kf < hi)
-        v = self._cdf0(np.where(on, kf, 0.0), *shape)
-        return self._finish(where(on, v, np.where(kf < 0, 0.0, 1.0)), ok)
+        on = (kf >= self._lower) & (kf < hi)
+        v = fn(np.where(on, kf, self._lower), *shape)
+        return self._finish(where(on, v, np.where(kf < self._lower, below, above)), ok)
+
+    def cdf(self, k, *args, **kwds):
+        """P(K <= k): 0 below the support, 1 at and above its top."""
+        return self._tail(k, args, kwds, self._cdf0, 0.0, 1.0)
 
     def sf(self, k, *args, **kwds):
         """P(K > k), computed directly (no cancellation in 1 - cdf)."""
-        k, shape, ok, hi = self._count(k, args, kwds)
-        kf = np.floor(k)
-        on = (kf >= 0) & (kf < hi)
-        v = self._sf0(np.where(on, kf, 0.0), *shape)
-        return self._finish(where(on, v, np.where(kf < 0, 1.0, 0.0)), ok)
+        return self._tail(k, args, kwds, self._sf0, 1.0, 0.0)
 
     def logcdf(self, k, *args, **kwds):
-        return _scalar_out(log(self.cdf(k, *args, **kwds)))
+        """log P(K <= k); in log space where the family has a direct form (no underflow)."""
+        if self._logcdf0 is None:
+            return _scalar_out(log(self.cdf(k, *args, **kwds)))
+        return self._tail(k, args, kwds, self._logcdf0, -_INF, 0.0)
 
     def logsf(self, k, *args, **kwds):
-        return _scalar_out(log(self.sf(k, *args, **kwds)))
+        """log P(K > k)."""
+        if self._logsf0 is None:
+            return _scalar_out(log(self.sf(k, *args, **kwds)))
+        return self._tail(k, args, kwds, self._logsf0, 0.0, -_INF)
 
     def entropy(self, *args, **kwds):
         """-sum_k p_k log p_k."""
@@ -445,14 +683,18 @@ def _binom_logpmf0(k, n, p):
             + xlog1py(n - k, -p))
 
 
-def _binom_entropy0(n, p):
-    # k = 0..max(n): the largest n of every example of a vmap batch, each masked to its own n
-    nc = strip_derivatives(n)
-    ns = every_example(nc)
+def _counts_to(n, *others):
+    """k = 0..max(n) on a leading axis, against the broadcast shape of ``n`` and ``others``: the
+    largest n of every example of a vmap batch (the caller masks each to its own n)."""
+    ns = every_example(strip_derivatives(n))
     top = int(np.max(ns)) if np.size(ns) else 0
     ks = np.arange(top + 1, dtype=float)
-    ks = np.reshape(ks, ks.shape + (1,) * len(np.broadcast_shapes(shape_of(n), shape_of(p))))
-    on = ks <= nc
+    return np.reshape(ks, ks.shape + (1,) * len(np.broadcast_shapes(*(shape_of(v) for v in (n, *others)))))
+
+
+def _binom_entropy0(n, p):
+    ks = _counts_to(n, p)
+    on = ks <= strip_derivatives(n)
     return _sum(where(on, _neg_plogp(_binom_logpmf0(np.where(on, ks, 0.0), n, p)), 0.0), axis=0)
 
 
@@ -475,6 +717,68 @@ binom = Discrete(
     sf0=lambda k, n, p: betainc(k + 1.0, n - k, p),
     valid=lambda n, p: (n >= 0) & _integral(n) & (p >= 0) & (p <= 1), safe_shape=(1.0, 0.5),
     upper=lambda n, p: n, entropy0=_binom_entropy0)
+geom = Discrete(  # the trial of the first success: k = 1, 2, ...
+    "geom", ("p",), logpmf0=lambda k, p: xlog1py(k - 1.0, -p) + log(p),
+    cdf0=lambda k, p: -expm1(k * log1p(-p)), sf0=lambda k, p: exp(k * log1p(-p)),
+    logcdf0=lambda k, p: _log1mexp(k * log1p(-p)), logsf0=lambda k, p: k * log1p(-p),
+    valid=lambda p: (p > 0) & (p <= 1), safe_shape=(0.5,), lower=1,
+    entropy0=lambda p: -log(p) - xlog1py(1.0 - p, -p) / p)  # 0 at p = 1 (SciPy's: nan, 0 * inf)
+
+
+def _nbinom_logpmf0(k, n, p):
+    return gammaln(n + k) - gammaln(k + 1.0) - gammaln(n) + xlogy(n, p) + xlog1py(k, -p)
+
+
+_NBINOM_MAX_TERMS = 10_000_000
+
+
+def _nbinom_entropy0(n, p):
+    """-sum_k p_k log p_k over k = 0..K, K (doubled until) past where the exact tail
+    P(X > K) = I_{1-p}(K + 1, n) of every example of a vmap batch is below 1e-30."""
+    nc, pc = np.broadcast_arrays(every_example(strip_derivatives(n)), every_example(strip_derivatives(p)))
+    top = 1
+    while np.any(_sc.betaincc(nc, top + 1.0, pc) >= 1e-30):
+        top *= 2
+        if top > _NBINOM_MAX_TERMS:
+            raise ValueError(f"nbinom.entropy: p = {float(np.min(pc)):g} is too small: the sum over k "
+                             f"would need more than {_NBINOM_MAX_TERMS} terms")
+    ks = np.arange(top + 1, dtype=float)
+    ks = np.reshape(ks, ks.shape + (1,) * len(np.broadcast_shapes(shape_of(n), shape_of(p))))
+    return _sum(_neg_plogp(_nbinom_logpmf0(ks, n, p)), axis=0)
+
+
+nbinom = Discrete(  # the failures before the n-th success; n > 0 real, differentiable
+    "nbinom", ("n", "p"), logpmf0=_nbinom_logpmf0,
+    cdf0=lambda k, n, p: betainc(n, k + 1.0, p), sf0=lambda k, n, p: betaincc(n, k + 1.0, p),
+    valid=lambda n, p: (n > 0) & (p > 0) & (p <= 1), safe_shape=(1.0, 0.5), entropy0=_nbinom_entropy0)
+
+
+def _betabinom_logpmf0(k, n, a, b):
+    # SciPy's: log C(n, k) = -log(n + 1) - log B(n - k + 1, k + 1)
+    return -log1p(n) - betaln(n - k + 1.0, k + 1.0) + betaln(k + a, n - k + b) - betaln(a, b)
+
+
+def _betabinom_sum(k, n, a, b, above):
+    """P(K <= k) (or P(K > k) with ``above``) as the sum of the pmf over k = 0..n (no closed
+    form; SciPy sums too): terms masked to each example's own k and n, each a positive term."""
+    ks = _counts_to(n, k, a, b)
+    nc = strip_derivatives(n)
+    on = ((ks > k) & (ks <= nc)) if above else (ks <= k)
+    return _sum(where(on, exp(_betabinom_logpmf0(np.where(on, ks, 0.0), n, a, b)), 0.0), axis=0)
+
+
+def _betabinom_entropy0(n, a, b):
+    ks = _counts_to(n, a, b)
+    on = ks <= strip_derivatives(n)
+    return _sum(where(on, _neg_plogp(_betabinom_logpmf0(np.where(on, ks, 0.0), n, a, b)), 0.0), axis=0)
+
+
+betabinom = Discrete(
+    "betabinom", ("n", "a", "b"), logpmf0=_betabinom_logpmf0,
+    cdf0=lambda k, n, a, b: _betabinom_sum(k, n, a, b, False),
+    sf0=lambda k, n, a, b: _betabinom_sum(k, n, a, b, True),
+    valid=lambda n, a, b: (n >= 0) & _integral(n) & (a > 0) & (b > 0), safe_shape=(1.0, 1.0, 1.0),
+    upper=lambda n, a, b: n, entropy0=_betabinom_entropy0)
 
 
 # ---------------------------------------------------------------- dirichlet

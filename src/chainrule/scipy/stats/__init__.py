@@ -9,19 +9,30 @@ name. ``x``, ``loc``, ``scale`` and the continuous shape parameters are differen
 from . import (  # noqa: F401
     bernoulli,
     beta,
+    betabinom,
     binom,
     cauchy,
     chi2,
     dirichlet,
     expon,
     gamma,
+    gennorm,
+    geom,
+    gumbel_l,
+    gumbel_r,
     laplace,
     logistic,
     multivariate_normal,
+    nbinom,
     norm,
+    pareto,
     poisson,
     t,
+    truncnorm,
+    uniform,
+    vonmises,
 )
 
-__all__ = ["bernoulli", "beta", "binom", "cauchy", "chi2", "dirichlet", "expon", "gamma", "laplace",
-           "logistic", "multivariate_normal", "norm", "poisson", "t"]
+__all__ = ["bernoulli", "beta", "betabinom", "binom", "cauchy", "chi2", "dirichlet", "expon", "gamma",
+           "gennorm", "geom", "gumbel_l", "gumbel_r", "laplace", "logistic", "multivariate_normal", "nbinom",
+           "norm", "pareto", "poisson", "t", "truncnorm", "uniform", "vonmises"]

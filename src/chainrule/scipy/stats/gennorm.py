@@ -1,0 +1,17 @@
+"""``chainrule.scipy.stats.gennorm``: the generalized normal (exponential power) distribution, as
+``scipy.stats.gennorm``'s methods (arguments ``x, beta, loc=0, scale=1``), differentiable in every
+continuous argument."""
+
+from ...rules.distributions import gennorm as _dist
+
+pdf = _dist.pdf
+logpdf = _dist.logpdf
+cdf = _dist.cdf
+logcdf = _dist.logcdf
+sf = _dist.sf
+logsf = _dist.logsf
+entropy = _dist.entropy
+ppf = _dist.ppf
+isf = _dist.isf
+
+__all__ = ["pdf", "logpdf", "cdf", "logcdf", "sf", "logsf", "entropy", "ppf", "isf"]

@@ -1,0 +1,17 @@
+"""``chainrule.scipy.stats.gumbel_r``: the right-skewed Gumbel (type I extreme value) distribution, as
+``scipy.stats.gumbel_r``'s methods (arguments ``x, loc=0, scale=1``), differentiable in every
+continuous argument."""
+
+from ...rules.distributions import gumbel_r as _dist
+
+pdf = _dist.pdf
+logpdf = _dist.logpdf
+cdf = _dist.cdf
+logcdf = _dist.logcdf
+sf = _dist.sf
+logsf = _dist.logsf
+entropy = _dist.entropy
+ppf = _dist.ppf
+isf = _dist.isf
+
+__all__ = ["pdf", "logpdf", "cdf", "logcdf", "sf", "logsf", "entropy", "ppf", "isf"]
