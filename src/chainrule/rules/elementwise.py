@@ -141,16 +141,32 @@ fmax = elementwise("fmax", np.fmax, lambda a, x, y: _fmax_d(a, x, y), lambda a, 
                    doc="elementwise max ignoring NaN; the gradient goes to the number", saves=XY)
 fmin = elementwise("fmin", np.fmin, lambda a, x, y: _fmin_d(a, x, y), lambda a, x, y: _fmin_d(a, y, x),
                    doc="elementwise min ignoring NaN; the gradient goes to the number", saves=XY)
-arctan2 = elementwise("arctan2", np.arctan2, lambda a, y, x: x / (x * x + y * y),
-                      lambda a, y, x: -y / (x * x + y * y), doc="atan2(y, x)", saves=XY)
+# x / r / r with r = hypot(y, x), not x / (x^2 + y^2): the squares underflow (d/dx atan2(0, 1e-300) was
+# 0/0 = nan, not 0) and overflow (atan2(1e300, 1e300)'s partials were 0, not 5e-301)
+arctan2 = elementwise("arctan2", np.arctan2, lambda a, y, x: (x / hypot(y, x)) / hypot(y, x),
+                      lambda a, y, x: -(y / hypot(y, x)) / hypot(y, x), doc="atan2(y, x)", saves=XY)
 # at hypot(0, 0) = 0 both partials are 0 (norm's convention: the smallest subgradient); x and y
 # are 0 there, so dividing by 1 instead of a gives exactly that
 hypot = elementwise("hypot", np.hypot, lambda a, x, y: x / where(a == 0, 1.0, a),
                     lambda a, x, y: y / where(a == 0, 1.0, a), saves=(0, 1, ANS))
-logaddexp = elementwise("logaddexp", np.logaddexp, lambda a, x, y: exp(x - a),
-                        lambda a, x, y: exp(y - a), doc="log(exp(x) + exp(y)), stably", saves=(0, 1, ANS))
-logaddexp2 = elementwise("logaddexp2", np.logaddexp2, lambda a, x, y: exp2(x - a),
-                         lambda a, x, y: exp2(y - a), saves=(0, 1, ANS))
+def _expit(z):
+    """1 / (1 + exp(-z)) without overflow or a 1 - 1 cancellation in either tail: exp of a
+    non-positive number on each side, each side reading z clamped to it (the branch not taken
+    stays finite, so higher derivatives get an exact 0 from it, and expit'(0) = 1/4 from the
+    z >= 0 side). ``special.expit`` is the SciPy primitive; this module cannot import it."""
+    pos = z >= 0
+    ep = exp(-where(pos, z, 0.0))
+    en = exp(where(pos, 0.0, z))
+    return where(pos, 1.0 / (1.0 + ep), en / (1.0 + en))
+
+
+# d/dx = e^x / (e^x + e^y) = expit(x - y), not exp(x - logaddexp(x, y)): beyond |x| ~ 1e16 the log 2 in
+# logaddexp(x, x) = x + log 2 is rounded away, and exp(x - a) gave 1 for each partial (sum 2, not 1);
+# the second derivative expit'(x - y) also has no 1 - a cancellation (3e-7 relative error at (10, -10))
+logaddexp = elementwise("logaddexp", np.logaddexp, lambda a, x, y: _expit(x - y),
+                        lambda a, x, y: _expit(y - x), doc="log(exp(x) + exp(y)), stably", saves=XY)
+logaddexp2 = elementwise("logaddexp2", np.logaddexp2, lambda a, x, y: _expit((x - y) * LN2),
+                         lambda a, x, y: _expit((y - x) * LN2), saves=XY)
 mod = elementwise("mod", np.mod, lambda a, x, y: 1.0, lambda a, x, y: -floor(x / y),
                   doc="x mod y (Python's sign convention)", saves=XY)
 remainder = mod
@@ -233,7 +249,8 @@ def _one_minus_square(a):
 
 exp = elementwise("exp", np.exp, lambda a, x: a, saves=A)
 exp2 = elementwise("exp2", np.exp2, lambda a, x: a * LN2, saves=A)
-expm1 = elementwise("expm1", np.expm1, lambda a, x: a + 1.0, saves=A)
+# exp(x), not expm1(x) + 1: that sum is 1 - 1 = 0 below x = -37 (and loses 2^x ulps before)
+expm1 = elementwise("expm1", np.expm1, lambda a, x: exp(x), saves=X)
 log = elementwise("log", np.log, lambda a, x: 1.0 / x, saves=X)
 log2 = elementwise("log2", np.log2, lambda a, x: 1.0 / (x * LN2), saves=X)
 log10 = elementwise("log10", np.log10, lambda a, x: 1.0 / (x * LN10), saves=X)
@@ -251,11 +268,15 @@ arctan = elementwise("arctan", np.arctan, lambda a, x: 1.0 / (1.0 + x * x), save
 sinh = elementwise("sinh", np.sinh, lambda a, x: cosh(x), saves=X)
 cosh = elementwise("cosh", np.cosh, lambda a, x: sinh(x), saves=X)
 tanh = elementwise("tanh", np.tanh, lambda a, x: _one_minus_square(a), saves=A)
-arcsinh = elementwise("arcsinh", np.arcsinh, lambda a, x: 1.0 / sqrt(x * x + 1.0), saves=X)
-# 1/sqrt(x^2 - 1) is the other branch of the complex derivative on part of the plane (Re z < 0);
-# 1/(sqrt(z - 1) sqrt(z + 1)) follows numpy's arccosh everywhere
-arccosh = elementwise("arccosh", np.arccosh, lambda a, x: 1.0 / sqrt(x * x - 1.0)
-                      if dtype_of(x).kind != "c" else 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)), saves=X)
+# hypot(x, 1), not sqrt(x*x + 1): x*x overflows beyond 1e154 (arcsinh'(1e300) was 0, not 1e-300)
+arcsinh = elementwise("arcsinh", np.arcsinh, lambda a, x: 1.0 / hypot(x, 1.0)
+                      if dtype_of(x).kind != "c" else 1.0 / sqrt(x * x + 1.0), saves=X)
+# (1/sqrt(x - 1)) / sqrt(x + 1), not 1/sqrt(x^2 - 1): x^2 overflows beyond 1e154 (arccosh'(1e300)
+# was 0), and for x < -1, where arccosh is nan, the square root of x^2 - 1 gave a finite
+# derivative; on complex z it is the branch that follows numpy's arccosh everywhere (1/sqrt(z^2 - 1)
+# is the other branch on part of the plane, Re z < 0). A quotient, not 1/(sqrt sqrt): the
+# product's reverse derivative at x = 1 is -inf * 0 = nan (arccosh''(1) is -inf, as jvp gives)
+arccosh = elementwise("arccosh", np.arccosh, lambda a, x: (1.0 / sqrt(x - 1.0)) / sqrt(x + 1.0), saves=X)
 arctanh = elementwise("arctanh", np.arctanh, lambda a, x: 1.0 / (1.0 - x * x), saves=X)
 def _abs_scale(x):
     """``conj(z) / |z|`` (``1/|z|`` replaced by 1 at ``z == 0``, where the derivative is taken as

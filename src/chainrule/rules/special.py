@@ -29,6 +29,8 @@ _2_SQRTPI = 2.0 / math.sqrt(math.pi)
 _SQRTPI_2 = math.sqrt(math.pi) / 2.0
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
+_SQRT_2_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
 
 def _like(d, a):
     """``d`` in ``a``'s dtype."""
@@ -37,19 +39,71 @@ def _like(d, a):
 
 
 #              name        scipy ufunc      d/dx (ans, x)
-expit = elementwise("expit", _sc.expit, lambda a, x: a * (1.0 - a), doc="1 / (1 + exp(-x))")
+# expit(x) expit(-x), not a (1 - a): 1 - a is 1 - 1 = 0 from x = 37 on (true 8.5e-17) and
+# loses e^x ulps before (1e-3 relative at x = 30)
+expit = elementwise("expit", _sc.expit, lambda a, x: a * expit(-x), doc="1 / (1 + exp(-x))")
 log_expit = elementwise("log_expit", _sc.log_expit, lambda a, x: expit(-x), doc="log expit(x), stably")
-logit = elementwise("logit", _sc.logit, lambda a, x: 1.0 / (x * (1.0 - x)), doc="log(x / (1 - x))")
+# 1/x + 1/(1 - x), not 1/(x (1 - x)): the product's reverse derivative at x = 0 or 1 is inf * 0 = nan
+# (logit''(0) is -inf; grad(grad) gave nan where jvp(grad) gave -inf); both terms are positive on (0, 1)
+logit = elementwise("logit", _sc.logit, lambda a, x: 1.0 / x + 1.0 / (1.0 - x), doc="log(x / (1 - x))")
 erf = elementwise("erf", _sc.erf, lambda a, x: _2_SQRTPI * exp(-x * x))
 erfc = elementwise("erfc", _sc.erfc, lambda a, x: -_2_SQRTPI * exp(-x * x))
-erfcx = elementwise("erfcx", _sc.erfcx, lambda a, x: 2.0 * x * a - _2_SQRTPI,
-                    doc="exp(x^2) erfc(x)")
+# sqrt(pi) x erfcx(x) ~ sum_k (-1)^k (2k-1)!! / (2x^2)^k (DLMF 7.12.1): the coefficients from k = 1
+_ERFCX_SERIES = tuple((-1.0) ** k * math.prod(range(1, 2 * k, 2)) for k in range(1, 13))
+
+
+def _erfcx_d(a, x):
+    """erfcx'(x) = 2x erfcx(x) - 2/sqrt(pi).
+
+    For large x the two terms cancel (erfcx(x) ~ 1/(sqrt(pi) x)): the difference loses
+    2x^2 ulps, so erfcx'(1e10) came out 0 (true -5.6e-21) and float32's erfcx''(100) had the
+    wrong sign. Beyond x = 12 (float32: 5) the derivative is the asymptotic series
+    (2/sqrt(pi)) sum_{k=1}^{12} (-1)^k (2k-1)!! u^k, u = 1/(2x^2) (truncation < 1e-16 relative
+    there, 3e-8 at 5), which also has the limit 0 at x = +inf, where 2x erfcx(x) is inf * 0.
+    The series reads x clamped to >= 12, so the branch not taken stays finite and its zero
+    cotangent adds 0 to higher derivatives, not 0 * inf.
+    """
+    if dtype_of(x).kind == "c":
+        return 2.0 * x * a - _2_SQRTPI
+    # float32 loses 2x^2 of its 6e-8 ulps sooner: the series (truncation 3e-8 at x = 5) takes over there
+    lo = 12.0 if dtype_of(x).itemsize > 4 else 5.0
+    big = x > lo
+    direct = 2.0 * where(big, lo, x) * where(big, 0.0, a) - _2_SQRTPI  # 2 inf * 0 at x = inf: clamped
+    xs = where(big, x, lo)
+    u = (0.5 / xs) / xs  # not 0.5 / xs^2: its derivative at x = inf would be 0 * inf
+    s = _ERFCX_SERIES[-1]
+    for c in _ERFCX_SERIES[-2::-1]:
+        s = c + u * s
+    return where(big, _2_SQRTPI * u * s, direct)
+
+
+erfcx = elementwise("erfcx", _sc.erfcx, _erfcx_d, doc="exp(x^2) erfc(x)")
 erfinv = elementwise("erfinv", _sc.erfinv, lambda a, x: _SQRTPI_2 * exp(a * a))
 erfcinv = elementwise("erfcinv", _sc.erfcinv, lambda a, x: -_SQRTPI_2 * exp(a * a))
 ndtr = elementwise("ndtr", _sc.ndtr, lambda a, x: _INV_SQRT_2PI * exp(-0.5 * x * x),
                    doc="standard normal CDF")
-log_ndtr = elementwise("log_ndtr", _sc.log_ndtr, lambda a, x: _INV_SQRT_2PI * exp(-0.5 * x * x - a),
-                       doc="log of the normal CDF; derivative pdf/cdf formed in log space (no 0/0)")
+
+
+def _log_ndtr_d(a, x):
+    """pdf(x) / ndtr(x).
+
+    For x <= 0 it is sqrt(2/pi) / erfcx(-x/sqrt 2), as ndtr(x) = erfcx(-x/sqrt 2) exp(-x^2/2) / 2;
+    for x > 0 exp(-x^2/2 - log_ndtr(x)) / sqrt(2 pi) (there log_ndtr(x) ~ 0: no cancellation,
+    and no erfcx(-x/sqrt 2) = inf, whose second derivative is inf / inf). Each branch reads x
+    clamped to its side, so the branch not taken is finite and adds an exact 0 to higher
+    derivatives.
+    """
+    pos = x > 0.0
+    xp = where(pos, x, 0.0)
+    xn = where(pos, 0.0, x)
+    right = _INV_SQRT_2PI * exp(-0.5 * xp * xp - where(pos, a, 0.0))
+    return where(pos, right, _SQRT_2_PI / erfcx(xn * -_INV_SQRT2))
+
+
+# For x <= 0 exp(-x^2/2 - log_ndtr(x)) subtracts two numbers near x^2/2: 3e-5 relative error in
+# the second derivative at x = -745, inf (not 1e10) at x = -1e10. erfcx has no such cancellation.
+log_ndtr = elementwise("log_ndtr", _sc.log_ndtr, _log_ndtr_d,
+                       doc="log of the normal CDF; derivative pdf/cdf = sqrt(2/pi) / erfcx(-x/sqrt(2))")
 ndtri = elementwise("ndtri", _sc.ndtri, lambda a, x: _SQRT_2PI * exp(0.5 * a * a),
                     doc="inverse of the normal CDF")
 gamma = elementwise("gamma", _sc.gamma, lambda a, x: a * digamma(x))
@@ -59,11 +113,14 @@ digamma = elementwise("digamma", _sc.digamma, lambda a, x: _like(polygamma(1, x)
                       doc="psi(x) = Gamma'/Gamma")
 psi = digamma
 entr = elementwise("entr", _sc.entr, lambda a, x: -(log(x) + 1.0), doc="-x log x")
-# xlogy(0, y) = 0 for every y: the double where keeps d/dy at x = 0 an exact 0 (not 0/0).
+# xlogy(0, y) = 0 for every y: d/dy = x / y must be an exact 0 at x = 0, also at y = 0 (not 0/0),
+# so y is replaced where both are 0 -- only there: at x = 0 and y != 0 the derivative of x / y
+# in x is still 1/y (replacing y wherever x == 0 made the mixed partial 1 instead of 1/y).
 xlogy = elementwise("xlogy", _sc.xlogy, lambda a, x, y: log(y),
-                    lambda a, x, y: x / where(x == 0, 1.0, y), doc="x log y, 0 where x == 0")
+                    lambda a, x, y: x / where((x == 0) & (y == 0), 1.0, y), doc="x log y, 0 where x == 0")
 xlog1py = elementwise("xlog1py", _sc.xlog1py, lambda a, x, y: log1p(y),
-                      lambda a, x, y: x / where(x == 0, 1.0, 1.0 + y), doc="x log(1 + y), 0 where x == 0")
+                      lambda a, x, y: x / where((x == 0) & (y == -1), 1.0, 1.0 + y),
+                      doc="x log(1 + y), 0 where x == 0")
 _polygamma = elementwise("polygamma", _sc.polygamma, None, lambda a, n, x: polygamma(n + 1, x),
                          doc="polygamma(n, x), n a constant integer")
 
