@@ -304,3 +304,17 @@ def test_float32_values_as_scipy_derivatives_in_the_input_dtype(fn):
     assert out.dtype == want
     assert d1(fn, x).dtype == np.float32
     assert d2(fn, x).dtype == np.float32
+
+
+def test_rgamma_derivatives_at_and_near_its_zeros():
+    """1/Gamma is entire: at its zeros x = 0, -1, -2, ... the derivative is (-1)^n n!, and near
+    them ans * psi(x) is 0 * inf or loses every digit; below 1/2 the reflection formula's
+    derivative is used. Three orders against mpmath at 50 digits."""
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 50
+    for x in (0.0, -1.0, -3.0, 1e-30, -2.999999999, 0.3, 0.5, 0.7, 2.5, -0.5):
+        for n, d in enumerate((cr.grad(ss.rgamma), cr.grad(cr.grad(ss.rgamma)),
+                               cr.grad(cr.grad(cr.grad(ss.rgamma)))), start=1):
+            want = float(mp.diff(mp.rgamma, mp.mpf(x), n))
+            assert d(x) == pytest.approx(want, rel=1e-12, abs=1e-14), (x, n)
+    assert cr.jvp(ss.rgamma, (0.0,), (1.0,))[1] == 1.0

@@ -42,9 +42,10 @@ from ..core.aval import dtype_of
 from ..core.primitive import Box, strip_derivatives
 from ._util import constant_op
 from ._util import elementwise as _elementwise
-from .elementwise import elementwise, exp, log, log1p, where
+from .elementwise import cos, elementwise, exp, log, log1p, sin, where
 from .shape import asarray
 from .special import digamma, gammaln, xlog1py, xlogy
+from .special import gamma as _gamma
 from .taylor import Taylor, texp, tgammaln, tlog
 
 _LOG_PI = math.log(math.pi)
@@ -344,8 +345,18 @@ stdtrit = elementwise(
     "stdtrit", _sc.stdtrit, lambda t, df, p: -stdtr_ddf(1, df, t) / _student_t_density(None, df, t),
     lambda t, df, p: 1.0 / _student_t_density(None, df, t), saves=("ans", 0),
     doc="t with stdtr(df, t) = p")
-rgamma = elementwise("rgamma", _sc.rgamma, lambda ans, x: -ans * digamma(x), saves=("ans", 0),
-                     doc="1 / Gamma(x)")
+def _rgamma_dx(ans, x):
+    """-rgamma(x) psi(x) above 1/2; below, the reflection 1/Gamma(x) = sin(pi x) Gamma(1 - x) / pi
+    differentiated, Gamma(1 - x) (cos(pi x) - sin(pi x) psi(1 - x) / pi): finite at the zeros
+    x = 0, -1, ... ((-1)^n n!) where ans * psi is 0 * inf, and accurate near them at every order."""
+    low = x <= 0.5
+    xl = where(low, x, 0.0)  # each branch at a point where it is finite (double where)
+    xh = where(low, 1.0, x)
+    reflected = _gamma(1.0 - xl) * (cos(math.pi * xl) - sin(math.pi * xl) * digamma(1.0 - xl) / math.pi)
+    return where(low, reflected, -rgamma(xh) * digamma(xh))
+
+
+rgamma = elementwise("rgamma", _sc.rgamma, _rgamma_dx, saves=(0,), doc="1 / Gamma(x)")
 # The t CDF as a primitive, not as a composite of betainc: betainc's density in x = df/(df+t^2)
 # is infinite at t = 0 where dx/dt is 0, and 0 * inf would make the composite's derivative nan.
 stdtr = elementwise("stdtr", _sc.stdtr, lambda ans, df, t: stdtr_ddf(1, df, t), _student_t_density,
