@@ -103,9 +103,15 @@ def _guard(t: Taylor) -> Taylor:
     return Taylor({**t.c, (0, 0): np.where(np.abs(c0) < _FPMIN, _FPMIN, c0)}, t.order)
 
 
-def _converged(delta: Taylor) -> bool:
-    """A continued fraction's factor is 1 in every coefficient (1 + 0 e1 + ...)."""
-    return bool(np.all((delta - 1.0).max_abs() <= _EPS))
+def _converged(delta: Taylor):
+    """Per element: a continued fraction's factor is 1 in every coefficient (1 + 0 e1 + ...)."""
+    return (delta - 1.0).max_abs() <= _EPS
+
+
+def _nan_where_not(done, t: Taylor) -> Taylor:
+    """``t`` with nan where the iteration stopped at ``_MAX_TERMS`` unconverged (parameters
+    beyond ~1e9, which need more terms): an honest nan rather than a partial sum."""
+    return t.map(lambda v: np.where(done, v, np.nan))
 
 
 def _gammainc_series(a: Taylor, x) -> Taylor:
@@ -115,8 +121,11 @@ def _gammainc_series(a: Taylor, x) -> Taylor:
     for k in range(1, _MAX_TERMS):
         term = term * x / (a + float(k))
         total = total + term
-        if np.all(term.max_abs() <= _EPS * np.abs(total[0, 0])):
+        done = term.max_abs() <= _EPS * np.abs(total[0, 0])
+        if np.all(done):
             break
+    else:
+        total = _nan_where_not(done, total)
     return texp(a * np.log(x) - x - tgammaln(a + 1.0)) * total
 
 
@@ -134,8 +143,11 @@ def _gammaincc_fraction(a: Taylor, x) -> Taylor:
         c = _guard(an / c + b)
         delta = d * c
         h = h * delta
-        if _converged(delta):
+        done = _converged(delta)
+        if np.all(done):
             break
+    else:
+        h = _nan_where_not(done, h)
     return texp(a * np.log(x) - x - tgammaln(a)) * h
 
 
@@ -196,8 +208,11 @@ def _betainc_fraction(a: Taylor, b: Taylor, x: Taylor) -> Taylor:
         c = _guard(aa / c + 1.0)
         delta = d * c
         h = h * delta
-        if _converged(delta):
+        done = _converged(delta)
+        if np.all(done):
             break
+    else:
+        h = _nan_where_not(done, h)
     return h
 
 
