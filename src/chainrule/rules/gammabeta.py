@@ -38,7 +38,6 @@ import math
 import numpy as np
 import scipy.special as _sc
 
-from ..core.aval import dtype_of
 from ..core.primitive import Box, strip_derivatives
 from ._util import constant_op
 from ._util import elementwise as _elementwise
@@ -51,14 +50,6 @@ from .taylor import Taylor, texp, tgammaln, tlog
 _LOG_PI = math.log(math.pi)
 
 
-def _as_numpy(ans, *args):
-    """Python scalars as NumPy scalars of the result's float dtype (weak typing, as NumPy's
-    arithmetic treats them): a float32 betainc keeps float32 derivatives."""
-    dt = dtype_of(ans)
-    dt = dt if dt.kind in "fc" else np.dtype(np.float64)
-    return [dt.type(v) if type(v) in (float, int, bool) else v for v in args]
-
-
 beta = elementwise("beta", _sc.beta, lambda ans, a, b: ans * (digamma(a) - digamma(a + b)),
                    lambda ans, a, b: ans * (digamma(b) - digamma(a + b)), saves=("ans", 0, 1),
                    doc="B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b)")
@@ -66,16 +57,20 @@ betaln = elementwise("betaln", _sc.betaln, lambda ans, a, b: digamma(a) - digamm
                      lambda ans, a, b: digamma(b) - digamma(a + b), saves=(0, 1), doc="log |B(a, b)|")
 
 
-def _betainc_dx(ans, a, b, x):
-    a, b, x = _as_numpy(ans, a, b, x)
-    return exp(xlogy(a - 1.0, x) + xlog1py(b - 1.0, -x) - betaln(a, b))
-
-
-def _gammainc_dx(ans, a, x):
+# The densities: d/dx of gammainc, betainc and stdtr (Python-scalar arguments arrive as NumPy
+# scalars of the result's dtype: rules/_util.elementwise casts them)
+def _gamma_density(a, x):
+    """x^(a-1) e^-x / Gamma(a), in log space (a = 1 at x = 0 is 0 log 0 = 0)."""
     return exp(xlogy(a - 1.0, x) - x - gammaln(a))
 
 
-def _student_t_density(ans, df, t):
+def _beta_density(a, b, x):
+    """x^(a-1) (1 - x)^(b-1) / B(a, b), in log space."""
+    return exp(xlogy(a - 1.0, x) + xlog1py(b - 1.0, -x) - betaln(a, b))
+
+
+def _t_density(df, t):
+    """Gamma((df + 1)/2) / (Gamma(df/2) sqrt(df pi)) (1 + t^2/df)^(-(df + 1)/2)."""
     return exp(gammaln(0.5 * (df + 1.0)) - gammaln(0.5 * df) - 0.5 * log(df * math.pi)
                - 0.5 * (df + 1.0) * log1p(t * t / df))
 
@@ -290,7 +285,7 @@ def _betainc_density_dab(p, q, a, b, x):
     return texp(h + Taylor.terms({(1, 0): log(x), (0, 1): log1p(-x)}, order)).derivative(*order)
 
 
-def _student_t_density_ddf(n, df, t):
+def _t_density_ddf(n, df, t):
     """d^n/ddf^n of Gamma((df + 1)/2) / (Gamma(df/2) sqrt(df pi)) (1 + t^2/df)^(-(df + 1)/2)."""
     order = (int(n), 0)
     nu = Taylor.variable(df, order)
@@ -313,33 +308,27 @@ betainc_dab = _elementwise(
     doc="d^(p+q)/da^p db^q betainc(a, b, x), p and q constant integers")
 stdtr_ddf = _elementwise(
     "stdtr_ddf", _by_order(_stdtr_df_derivative), None, lambda ans, n, df, t: stdtr_ddf(n + 1, df, t),
-    lambda ans, n, df, t: _student_t_density_ddf(n, df, t), saves=(0, 1, 2),
+    lambda ans, n, df, t: _t_density_ddf(n, df, t), saves=(0, 1, 2),
     doc="d^n/ddf^n stdtr(df, t), n a constant non-negative integer")
 
 betainc = _elementwise("betainc", _sc.betainc, lambda ans, a, b, x: betainc_dab(1, 0, a, b, x),
-                       lambda ans, a, b, x: betainc_dab(0, 1, a, b, x), _betainc_dx, saves=(0, 1, 2),
+                       lambda ans, a, b, x: betainc_dab(0, 1, a, b, x),
+                       lambda ans, a, b, x: _beta_density(a, b, x), saves=(0, 1, 2),
                        doc="regularized incomplete beta I_x(a, b)")
 gammainc = elementwise("gammainc", _sc.gammainc, lambda ans, a, x: gammainc_da(1, a, x),
-                       _gammainc_dx, saves=(0, 1), doc="regularized lower incomplete gamma P(a, x)")
+                       lambda ans, a, x: _gamma_density(a, x), saves=(0, 1),
+                       doc="regularized lower incomplete gamma P(a, x)")
 gammaincc = elementwise("gammaincc", _sc.gammaincc, lambda ans, a, x: -gammainc_da(1, a, x),
-                        lambda ans, a, x: -_gammainc_dx(ans, a, x), saves=(0, 1),
+                        lambda ans, a, x: -_gamma_density(a, x), saves=(0, 1),
                         doc="regularized upper incomplete gamma Q(a, x) = 1 - P(a, x)")
 betaincc = _elementwise("betaincc", _sc.betaincc, lambda ans, a, b, x: -betainc_dab(1, 0, a, b, x),
                         lambda ans, a, b, x: -betainc_dab(0, 1, a, b, x),
-                        lambda ans, a, b, x: -_betainc_dx(ans, a, b, x), saves=(0, 1, 2),
+                        lambda ans, a, b, x: -_beta_density(a, b, x), saves=(0, 1, 2),
                         doc="1 - betainc(a, b, x)")
 
 
 # The inverses x(p) of P(a, x) = p (and of Q, I, 1 - I, stdtr) by the implicit function theorem:
 # dx/dp = 1 / (dP/dx), dx/da = -(dP/da) / (dP/dx), with x = ans, so every order composes.
-def _gamma_density(a, x):
-    return exp(xlogy(a - 1.0, x) - x - gammaln(a))
-
-
-def _beta_density(a, b, x):
-    return exp(xlogy(a - 1.0, x) + xlog1py(b - 1.0, -x) - betaln(a, b))
-
-
 gammaincinv = elementwise(
     "gammaincinv", _sc.gammaincinv, lambda x, a, p: -gammainc_da(1, a, x) / _gamma_density(a, x),
     lambda x, a, p: 1.0 / _gamma_density(a, x), saves=("ans", 0), doc="x with gammainc(a, x) = p")
@@ -357,8 +346,8 @@ betainccinv = _elementwise(
     lambda x, a, b, y: -1.0 / _beta_density(a, b, x), saves=("ans", 0, 1),
     doc="x with betaincc(a, b, x) = y")
 stdtrit = elementwise(
-    "stdtrit", _sc.stdtrit, lambda t, df, p: -stdtr_ddf(1, df, t) / _student_t_density(None, df, t),
-    lambda t, df, p: 1.0 / _student_t_density(None, df, t), saves=("ans", 0),
+    "stdtrit", _sc.stdtrit, lambda t, df, p: -stdtr_ddf(1, df, t) / _t_density(df, t),
+    lambda t, df, p: 1.0 / _t_density(df, t), saves=("ans", 0),
     doc="t with stdtr(df, t) = p")
 def _rgamma_dx(ans, x):
     """-rgamma(x) psi(x) above 1/2; below, the reflection 1/Gamma(x) = sin(pi x) Gamma(1 - x) / pi
@@ -374,7 +363,8 @@ def _rgamma_dx(ans, x):
 rgamma = elementwise("rgamma", _sc.rgamma, _rgamma_dx, saves=(0,), doc="1 / Gamma(x)")
 # The t CDF as a primitive, not as a composite of betainc: betainc's density in x = df/(df+t^2)
 # is infinite at t = 0 where dx/dt is 0, and 0 * inf would make the composite's derivative nan.
-stdtr = elementwise("stdtr", _sc.stdtr, lambda ans, df, t: stdtr_ddf(1, df, t), _student_t_density,
+stdtr = elementwise("stdtr", _sc.stdtr, lambda ans, df, t: stdtr_ddf(1, df, t),
+                    lambda ans, df, t: _t_density(df, t),
                     saves=(0, 1), doc="Student t CDF with df degrees of freedom")
 gammasgn = constant_op("gammasgn", _sc.gammasgn, doc="the sign of Gamma(x)")
 # kl_div(0, y) = y: d/dy = 1 there (x / y would be 0 / 0 at y = 0); the where keeps it exact.
